@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "andond",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "andonctl", targets: ["andonctl"]),
+        .library(name: "AndonCore", targets: ["AndonCore"]),
+        .library(name: "AndonConfig", targets: ["AndonConfig"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The pure domain: signals, incidents, rota and shifts, escalation. No I/O, no wall clock.
+        .target(
+            name: "AndonCore",
+            dependencies: [
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        // The configuration file: YAML to validated core types, with positioned diagnostics.
+        .target(
+            name: "AndonConfig",
+            dependencies: [
+                "AndonCore",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "andonctl",
+            dependencies: [
+                "AndonCore",
+                "AndonConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore"]),
+        .testTarget(
+            name: "AndonConfigTests",
+            dependencies: ["AndonConfig", "AndonCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "AndonCtlTests", dependencies: ["AndonCore"]),
+    ]
+)
+
+for target in package.targets {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,605 @@
+/// The escalation state machine: every open incident of the plant, and one queue of all their deadlines.
+///
+/// A value type with no I/O and no clock of its own. Each input carries its instant; the engine first fires every
+/// deadline due by then (stamping each event with its deadline, not with the input's time), then applies the input,
+/// and returns the events in order. `nextDeadline` tells the shell when to call `advance(to:)` next. The same inputs
+/// at the same instants always give the same events.
+public struct EscalationEngine: Sendable {
+    public private(set) var plant: Plant
+    /// The latest instant the engine has processed. Inputs from before it are treated as happening at it.
+    public private(set) var now: Instant
+
+    var incidents: [IncidentID: Incident] = [:]
+    private var openAtStation: [StationKey: IncidentID] = [:]
+    private var lineStops: [LineID: IncidentID] = [:]
+    private var stopsByLine: [LineID: Set<IncidentID>] = [:]
+    private var silentLines: [LineID: IncidentID] = [:]
+    private var heartbeats: [LineID: Heartbeat] = [:]
+    private var queue = DeadlineQueue()
+    private var nextNumber: UInt64
+
+    private struct StationKey: Hashable, Sendable {
+        var line: LineID
+        var station: StationID
+    }
+
+    private struct Heartbeat: Sendable {
+        var within: Duration
+        /// Quiet since: the last signal from the line, or when its last `silent` incident ended.
+        var quietSince: Instant
+        /// The instant of the queued heartbeat deadline, if one is queued.
+        var armedAt: Instant?
+    }
+
+    /// - Parameters:
+    ///   - plant: the validated configuration.
+    ///   - start: the engine's first instant; heartbeat watches start from it.
+    ///   - firstIncidentNumber: the first incident ID to hand out (the daemon keeps IDs unique across restarts).
+    public init(plant: Plant, startingAt start: Instant, firstIncidentNumber: UInt64 = 1) {
+        self.plant = plant
+        self.now = start
+        self.nextNumber = firstIncidentNumber
+        for line in plant.lines.values.sorted(by: { $0.id < $1.id }) {
+            guard let within = line.heartbeatWithin else { continue }
+            heartbeats[line.id] = Heartbeat(within: within, quietSince: start, armedAt: nil)
+            arm(line.id, at: start + within)
+        }
+    }
+
+    // MARK: Reading
+
+    /// When `advance(to:)` next has something to do; nil when nothing is pending.
+    public var nextDeadline: Instant? { queue.first?.at }
+
+    /// Open incidents, oldest first.
+    public var openIncidents: [Incident] { incidents.values.sorted { $0.id < $1.id } }
+
+    public var openIncidentCount: Int { incidents.count }
+
+    public func incident(_ id: IncidentID) -> Incident? { incidents[id] }
+
+    /// Whether `actor` may acknowledge, resolve or escalate `incident`: anyone notified for it, anyone on the KPO
+    /// rota, and administrators.
+    public func authorize(_ actor: Actor, for incident: Incident) -> ActionError? {
+        guard case .responder(let responder) = actor else { return nil }
+        if incident.notified.contains(responder) { return nil }
+        if plant.rotas[.kpo]?.members.contains(responder) == true { return nil }
+        let notified = incident.notified.isEmpty ? "nobody yet" : incident.notified.map(\.rawValue).joined(separator: ", ")
+        return ActionError(
+            code: .notAuthorized,
+            message: "\(responder) was not notified for incident \(incident.id) and is not on the KPO rota "
+                + "(notified: \(notified)); ask one of them or KPO to act on it"
+        )
+    }
+
+    // MARK: Time
+
+    /// Fires every deadline due at or before `instant`, in order, and returns their events.
+    public mutating func advance(to instant: Instant) -> [Event] {
+        var events: [Event] = []
+        let target = max(instant, now)
+        while let entry = queue.first, entry.at <= target {
+            _ = queue.popFirst()
+            now = max(now, entry.at)
+            switch entry.target {
+            case .incident(let id, let generation):
+                guard let incident = incidents[id], incident.generation == generation, let deadline = incident.deadline
+                else { continue }
+                fire(deadline, of: id, events: &events)
+            case .heartbeat(let line):
+                guard heartbeats[line]?.armedAt == entry.at else { continue }
+                heartbeats[line]?.armedAt = nil
+                checkHeartbeat(of: line, at: entry.at, events: &events)
+            }
+        }
+        now = target
+        prune()
+        return events
+    }
+
+    private mutating func fire(_ deadline: Deadline, of id: IncidentID, events: inout [Event]) {
+        guard var incident = incidents[id] else { return }
+        let at = deadline.at
+        let policy = policy(of: incident)
+        let isFinal = incident.tierIndex >= policy.tiers.count - 1
+        switch deadline.purpose {
+        case .acknowledge where isFinal:
+            let tier = policy.tiers[incident.tierIndex]
+            let waited = at.duration(since: incident.notifiedAt)
+            incident.unansweredCount += 1
+            let shift = plant.calendar.occurrence(at: at)?.shift
+            let duty = plant.duty(of: incident.rota, at: at, shift: shift)
+            notify(&incident, duty.responders, at: at)
+            setDeadline(&incident, at + (tier.repeatEvery ?? tier.ackWithin), purpose: .acknowledge)
+            let count = incident.unansweredCount
+            events.append(
+                Event(
+                    kind: .unanswered, at: at, incident: incident, tier: position(of: incident),
+                    responders: duty.responders, waited: waited,
+                    reason: duty.isEmpty ? duty.emptyReason : nil, count: count,
+                    severity: count == 1 ? .critical : .alert
+                )
+            )
+        case .acknowledge:
+            let waited = at.duration(since: incident.notifiedAt)
+            let from = incident.tierName
+            let skipped = enterTier(&incident, from: incident.tierIndex + 1, at: at)
+            events.append(
+                Event(
+                    kind: .escalated, at: at, incident: incident, tier: position(of: incident),
+                    responders: incident.responders, waited: waited,
+                    reason: "\(from) did not acknowledge within \(waited.compactDescription)",
+                    severity: callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
+                )
+            )
+            events += skipped
+        case .resolve:
+            let waited = at.duration(since: incident.acknowledgedAt ?? incident.notifiedAt)
+            let from = incident.tierName
+            let acknowledgedBy = incident.acknowledgedBy
+            incident.acknowledgedBy = nil
+            incident.acknowledgedAt = nil
+            let skipped = enterTier(&incident, from: min(incident.tierIndex + 1, policy.tiers.count - 1), at: at)
+            events.append(
+                Event(
+                    kind: .overdue, at: at, incident: incident, tier: position(of: incident),
+                    responders: incident.responders, waited: waited, by: acknowledgedBy,
+                    reason: "acknowledged at \(from) but not resolved within \(waited.compactDescription)",
+                    severity: callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
+                )
+            )
+            events += skipped
+        }
+        incidents[id] = incident
+    }
+
+    private mutating func checkHeartbeat(of line: LineID, at: Instant, events: inout [Event]) {
+        guard let heartbeat = heartbeats[line], silentLines[line] == nil else { return }
+        let due = heartbeat.quietSince + heartbeat.within
+        guard due <= at else {
+            arm(line, at: due)
+            return
+        }
+        var incident = makeIncident(kind: .silent, line: line, station: nil, category: nil, at: at, origin: SignalOrigin())
+        incident.policy = self.plant.lines[line]?.silentPolicy ?? incident.policy
+        incident.reason = "no signal from the line controller for \(at.duration(since: heartbeat.quietSince).compactDescription)"
+        let skipped = enterTier(&incident, from: 0, at: at)
+        silentLines[line] = incident.id
+        incidents[incident.id] = incident
+        events.append(
+            Event(
+                kind: .silent, at: at, incident: incident, tier: position(of: incident), responders: incident.responders,
+                waited: at.duration(since: heartbeat.quietSince), reason: incident.reason,
+                severity: callSeverity(incident, base: .error)
+            )
+        )
+        events += skipped
+    }
+
+    // MARK: Signals
+
+    /// Applies a signal from a line controller at `instant`.
+    public mutating func receive(_ signal: Signal, at instant: Instant, origin: SignalOrigin = SignalOrigin())
+        -> SignalOutcome
+    {
+        var events = advance(to: instant)
+        let at = now
+        if let rejection = check(signal) {
+            return SignalOutcome(result: .failure(rejection), events: events)
+        }
+        hear(signal.line, at: at, events: &events)
+        let disposition: SignalDisposition
+        switch signal {
+        case .andon(let line, let station, let category, let text):
+            disposition = andon(line: line, station: station, category: category, text: text, at: at, origin: origin, events: &events)
+        case .stop(let line, let station, let reason):
+            disposition = stop(line: line, station: station, reason: reason, at: at, origin: origin, events: &events)
+        case .clear(let line, let station):
+            disposition = clear(line: line, station: station, at: at, origin: origin, events: &events)
+        case .resume(let line):
+            disposition = resume(line: line, at: at, origin: origin, events: &events)
+        case .heartbeat:
+            disposition = .unchanged(note: nil)
+        }
+        prune()
+        return SignalOutcome(result: .success(disposition), events: events)
+    }
+
+    private func check(_ signal: Signal) -> SignalRejection? {
+        guard let line = plant.lines[signal.line] else {
+            let known = plant.lines.keys.sorted().map(\.rawValue).joined(separator: ", ")
+            return SignalRejection(code: .unknownLine, message: "line \(signal.line) is not configured (lines: \(known))")
+        }
+        let station: StationID? =
+            switch signal {
+            case .andon(_, let station, _, _), .clear(_, let station): station
+            case .stop(_, let station, _): station
+            case .resume, .heartbeat: nil
+            }
+        if let station, let stations = line.stations, !stations.contains(station) {
+            return SignalRejection(code: .unknownStation, message: "station \(station) is not configured on line \(line.id)")
+        }
+        if case .andon(_, _, let category, _) = signal, line.policies[category] == nil {
+            let accepted = line.policies.keys.sorted().map(\.rawValue).joined(separator: ", ")
+            return SignalRejection(
+                code: .categoryNotAccepted,
+                message: "line \(line.id) does not take \(category) calls (it takes: \(accepted))"
+            )
+        }
+        return nil
+    }
+
+    private mutating func andon(
+        line: LineID, station: StationID, category: Category, text: String?, at: Instant, origin: SignalOrigin,
+        events: inout [Event]
+    ) -> SignalDisposition {
+        let key = StationKey(line: line, station: station)
+        if let id = openAtStation[key] {
+            return repeated(id, at: at, origin: origin, events: &events)
+        }
+        var incident = makeIncident(kind: .andon, line: line, station: station, category: category, at: at, origin: origin)
+        incident.text = text
+        incident.policy = plant.lines[line]?.policies[category] ?? incident.policy
+        let skipped = enterTier(&incident, from: 0, at: at)
+        openAtStation[key] = incident.id
+        incidents[incident.id] = incident
+        events.append(
+            Event(
+                kind: .raised, at: at, incident: incident, tier: position(of: incident), responders: incident.responders,
+                reason: text, origin: origin, severity: callSeverity(incident, base: category == .safety ? .error : .warning)
+            )
+        )
+        events += skipped
+        return .opened(incident.id)
+    }
+
+    private mutating func stop(
+        line: LineID, station: StationID?, reason: String?, at: Instant, origin: SignalOrigin, events: inout [Event]
+    ) -> SignalDisposition {
+        let stopPolicy = plant.lines[line]?.stopPolicy
+        if let station {
+            let key = StationKey(line: line, station: station)
+            if let id = openAtStation[key], var incident = incidents[id] {
+                guard incident.kind == .andon else { return repeated(id, at: at, origin: origin, events: &events) }
+                incident.kind = .stop
+                incident.reason = reason ?? incident.reason
+                incident.stoppedAt = at
+                incident.policy = stopPolicy ?? incident.policy
+                incident.acknowledgedBy = nil
+                incident.acknowledgedAt = nil
+                incident.signalCount += 1
+                let skipped = enterTier(&incident, from: 0, at: at)
+                stopsByLine[line, default: []].insert(id)
+                incidents[id] = incident
+                events.append(
+                    Event(
+                        kind: .promoted, at: at, incident: incident, tier: position(of: incident),
+                        responders: incident.responders, reason: reason, origin: origin,
+                        severity: callSeverity(incident, base: .error)
+                    )
+                )
+                events += skipped
+                return .promoted(id)
+            }
+        } else if let id = lineStops[line] {
+            return repeated(id, at: at, origin: origin, events: &events)
+        }
+        var incident = makeIncident(kind: .stop, line: line, station: station, category: nil, at: at, origin: origin)
+        incident.reason = reason
+        incident.stoppedAt = at
+        incident.policy = stopPolicy ?? incident.policy
+        let skipped = enterTier(&incident, from: 0, at: at)
+        if let station {
+            openAtStation[StationKey(line: line, station: station)] = incident.id
+        } else {
+            lineStops[line] = incident.id
+        }
+        stopsByLine[line, default: []].insert(incident.id)
+        incidents[incident.id] = incident
+        events.append(
+            Event(
+                kind: .raised, at: at, incident: incident, tier: position(of: incident), responders: incident.responders,
+                reason: reason, origin: origin, severity: callSeverity(incident, base: .error)
+            )
+        )
+        events += skipped
+        return .opened(incident.id)
+    }
+
+    private mutating func repeated(_ id: IncidentID, at: Instant, origin: SignalOrigin, events: inout [Event])
+        -> SignalDisposition
+    {
+        guard var incident = incidents[id] else { return .unchanged(note: nil) }
+        incident.signalCount += 1
+        if incident.lastRepeatLoggedAt.map({ at >= $0 + plant.coalesceWithin }) ?? true {
+            incident.lastRepeatLoggedAt = at
+            events.append(
+                Event(
+                    kind: .repeated, at: at, incident: incident, tier: position(of: incident),
+                    count: incident.signalCount, origin: origin, severity: .notice
+                )
+            )
+        }
+        incidents[id] = incident
+        return .repeated(id, count: incident.signalCount)
+    }
+
+    private mutating func clear(line: LineID, station: StationID, at: Instant, origin: SignalOrigin, events: inout [Event])
+        -> SignalDisposition
+    {
+        guard let id = openAtStation[StationKey(line: line, station: station)], let incident = incidents[id] else {
+            return .closed([])
+        }
+        guard incident.kind == .andon else {
+            return .unchanged(note: "incident \(id) is a line stop; it ends when the line resumes")
+        }
+        events.append(
+            Event(kind: .cleared, at: at, incident: incident, tier: position(of: incident), origin: origin, severity: .info)
+        )
+        close(id, at: at)
+        return .closed([id])
+    }
+
+    private mutating func resume(line: LineID, at: Instant, origin: SignalOrigin, events: inout [Event])
+        -> SignalDisposition
+    {
+        let ids = (stopsByLine[line] ?? []).sorted()
+        for id in ids {
+            guard let incident = incidents[id] else { continue }
+            events.append(
+                Event(
+                    kind: .resumed, at: at, incident: incident, tier: position(of: incident),
+                    waited: at.duration(since: incident.stoppedAt ?? incident.raisedAt), origin: origin, severity: .info
+                )
+            )
+            close(id, at: at)
+        }
+        return .closed(ids)
+    }
+
+    private mutating func hear(_ line: LineID, at: Instant, events: inout [Event]) {
+        guard var heartbeat = heartbeats[line] else { return }
+        heartbeat.quietSince = max(heartbeat.quietSince, at)
+        heartbeats[line] = heartbeat
+        if let id = silentLines[line], let incident = incidents[id] {
+            events.append(
+                Event(
+                    kind: .heard, at: at, incident: incident, tier: position(of: incident),
+                    waited: at.duration(since: incident.raisedAt), severity: .info
+                )
+            )
+            close(id, at: at)
+        } else if heartbeat.armedAt == nil {
+            arm(line, at: at + heartbeat.within)
+        }
+    }
+
+    // MARK: Responder actions
+
+    /// A responder takes the call: escalation stops (until `resolve_within`, if the tier has one).
+    public mutating func acknowledge(_ id: IncidentID, by actor: Actor, note: String? = nil, at instant: Instant)
+        -> ActionOutcome
+    {
+        act(on: id, by: actor, at: instant) { engine, incident, at, events in
+            if let by = incident.acknowledgedBy {
+                return ActionError(
+                    code: .alreadyAcknowledged,
+                    message: "incident \(incident.id) was already acknowledged by \(by) "
+                        + "\(at.duration(since: incident.acknowledgedAt ?? at).compactDescription) ago"
+                )
+            }
+            incident.acknowledgedBy = actor
+            incident.acknowledgedAt = at
+            let tier = engine.policy(of: incident).tiers[incident.tierIndex]
+            if let resolveWithin = tier.resolveWithin {
+                engine.setDeadline(&incident, at + resolveWithin, purpose: .resolve)
+            } else {
+                engine.clearDeadline(&incident)
+            }
+            events.append(
+                Event(
+                    kind: .acknowledged, at: at, incident: incident, tier: engine.position(of: incident),
+                    waited: at.duration(since: incident.raisedAt), by: actor, note: note, severity: .notice
+                )
+            )
+            return nil
+        }
+    }
+
+    /// A responder closes the call, saying what the countermeasure was.
+    public mutating func resolve(_ id: IncidentID, by actor: Actor, note: String, at instant: Instant) -> ActionOutcome {
+        act(on: id, by: actor, at: instant) { engine, incident, at, events in
+            guard !note.allSatisfy(\.isWhitespace) else {
+                return ActionError(code: .missingNote, message: "resolving needs a note that says what the countermeasure was")
+            }
+            events.append(
+                Event(
+                    kind: .resolved, at: at, incident: incident, tier: engine.position(of: incident), by: actor,
+                    note: note, severity: .info
+                )
+            )
+            engine.close(incident.id, at: at)
+            return nil
+        }
+    }
+
+    /// A responder moves the call to the next tier now.
+    public mutating func escalate(_ id: IncidentID, by actor: Actor, reason: String? = nil, at instant: Instant)
+        -> ActionOutcome
+    {
+        act(on: id, by: actor, at: instant) { engine, incident, at, events in
+            let policy = engine.policy(of: incident)
+            guard incident.tierIndex < policy.tiers.count - 1 else {
+                return ActionError(
+                    code: .finalTier,
+                    message: "incident \(incident.id) is already at the KPO tier, the last one of chain \(policy.id)"
+                )
+            }
+            let waited = at.duration(since: incident.notifiedAt)
+            incident.acknowledgedBy = nil
+            incident.acknowledgedAt = nil
+            let skipped = engine.enterTier(&incident, from: incident.tierIndex + 1, at: at)
+            events.append(
+                Event(
+                    kind: .escalated, at: at, incident: incident, tier: engine.position(of: incident),
+                    responders: incident.responders, waited: waited, by: actor, note: reason,
+                    reason: "escalated by hand by \(actor)",
+                    severity: engine.callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
+                )
+            )
+            events += skipped
+            return nil
+        }
+    }
+
+    private mutating func act(
+        on id: IncidentID,
+        by actor: Actor,
+        at instant: Instant,
+        _ body: (inout EscalationEngine, inout Incident, Instant, inout [Event]) -> ActionError?
+    ) -> ActionOutcome {
+        var events = advance(to: instant)
+        guard var incident = incidents[id] else {
+            let error = ActionError(
+                code: .unknownIncident,
+                message: "no open incident \(id): it may be resolved, cleared or resumed already (andonctl status lists open ones)"
+            )
+            return ActionOutcome(result: .failure(error), events: events)
+        }
+        if let error = authorize(actor, for: incident) {
+            return ActionOutcome(result: .failure(error), events: events)
+        }
+        var actionEvents: [Event] = []
+        if let error = body(&self, &incident, now, &actionEvents) {
+            return ActionOutcome(result: .failure(error), events: events)
+        }
+        if incidents[id] != nil { incidents[id] = incident }
+        events += actionEvents
+        prune()
+        return ActionOutcome(result: .success(incidents[id]), events: events)
+    }
+
+    // MARK: Tiers and timers
+
+    /// Moves `incident` to the first tier from `index` on with someone on duty (the KPO tier is never passed),
+    /// notifies its responders and sets its acknowledgement deadline. Returns the `skipped` events.
+    private mutating func enterTier(_ incident: inout Incident, from index: Int, at: Instant) -> [Event] {
+        let policy = policy(of: incident)
+        let line = plant.lines[incident.line]
+        let shift = plant.calendar.occurrence(at: at)?.shift
+        var skipped: [Event] = []
+        var index = min(index, policy.tiers.count - 1)
+        while true {
+            let tier = policy.tiers[index]
+            let rota = line?.rota(for: tier) ?? (tier.isKPO ? .kpo : RotaID(rawValue: tier.name))
+            let duty = plant.duty(of: rota, at: at, shift: shift)
+            let position = TierPosition(number: index + 1, of: policy.tiers.count, name: tier.name, rota: rota, policy: policy.id)
+            if duty.isEmpty && index < policy.tiers.count - 1 {
+                skipped.append(
+                    Event(
+                        kind: .skipped, at: at, incident: incident, tier: position, reason: duty.emptyReason,
+                        severity: incident.kind == .stop ? .warning : .notice
+                    )
+                )
+                index += 1
+                continue
+            }
+            incident.tierIndex = index
+            incident.tierName = tier.name
+            incident.rota = rota
+            incident.tierEnteredAt = at
+            incident.unansweredCount = 0
+            notify(&incident, duty.responders, at: at)
+            setDeadline(&incident, at + tier.ackWithin, purpose: .acknowledge)
+            return skipped
+        }
+    }
+
+    private func notify(_ incident: inout Incident, _ responders: [ResponderID], at: Instant) {
+        incident.responders = responders
+        incident.notifiedAt = at
+        for responder in responders where !incident.notified.contains(responder) {
+            incident.notified.append(responder)
+        }
+    }
+
+    private mutating func setDeadline(_ incident: inout Incident, _ at: Instant, purpose: Deadline.Purpose) {
+        incident.generation += 1
+        incident.deadline = Deadline(at: at, purpose: purpose)
+        queue.schedule(.incident(incident.id, generation: incident.generation), at: at)
+    }
+
+    private func clearDeadline(_ incident: inout Incident) {
+        incident.generation += 1
+        incident.deadline = nil
+    }
+
+    private mutating func arm(_ line: LineID, at: Instant) {
+        heartbeats[line]?.armedAt = at
+        queue.schedule(.heartbeat(line), at: at)
+    }
+
+    private mutating func prune() {
+        queue.prune(liveCount: incidents.count + heartbeats.count) { entry in
+            switch entry.target {
+            case .incident(let id, let generation):
+                guard let incident = incidents[id] else { return false }
+                return incident.generation == generation && incident.deadline != nil
+            case .heartbeat(let line):
+                return heartbeats[line]?.armedAt == entry.at
+            }
+        }
+    }
+
+    private mutating func close(_ id: IncidentID, at: Instant) {
+        guard let incident = incidents.removeValue(forKey: id) else { return }
+        if let station = incident.station {
+            let key = StationKey(line: incident.line, station: station)
+            if openAtStation[key] == id { openAtStation[key] = nil }
+        }
+        if lineStops[incident.line] == id { lineStops[incident.line] = nil }
+        stopsByLine[incident.line]?.remove(id)
+        if stopsByLine[incident.line]?.isEmpty == true { stopsByLine[incident.line] = nil }
+        if silentLines[incident.line] == id {
+            silentLines[incident.line] = nil
+            if var heartbeat = heartbeats[incident.line] {
+                heartbeat.quietSince = max(heartbeat.quietSince, at)
+                heartbeats[incident.line] = heartbeat
+                if heartbeat.armedAt == nil { arm(incident.line, at: at + heartbeat.within) }
+            }
+        }
+    }
+
+    private mutating func makeIncident(
+        kind: IncidentKind, line: LineID, station: StationID?, category: Category?, at: Instant, origin: SignalOrigin
+    ) -> Incident {
+        let id = IncidentID(nextNumber)
+        nextNumber += 1
+        return Incident(
+            id: id, kind: kind, line: line, station: station, category: category, text: nil, reason: nil,
+            raisedAt: at, origin: origin, policy: plant.lines[line]?.stopPolicy ?? PolicyID(rawValue: "stop"),
+            tierIndex: 0, tierName: "", rota: .kpo, tierEnteredAt: at, notifiedAt: at, responders: [], notified: [],
+            acknowledgedBy: nil, acknowledgedAt: nil, unansweredCount: 0, signalCount: 1, lastRepeatLoggedAt: nil,
+            stoppedAt: nil, deadline: nil, generation: 0
+        )
+    }
+
+    /// The incident's chain. A chain that is gone (it cannot be, with a validated plant) falls back to KPO alone,
+    /// so that no call is ever dropped.
+    func policy(of incident: Incident) -> Policy {
+        plant.policies[incident.policy]
+            ?? Policy(id: incident.policy, tiers: [Tier(name: RotaID.kpo.rawValue, ackWithin: .seconds(300))])
+    }
+
+    func position(of incident: Incident) -> TierPosition {
+        TierPosition(
+            number: incident.tierIndex + 1, of: policy(of: incident).tiers.count, name: incident.tierName,
+            rota: incident.rota, policy: incident.policy
+        )
+    }
+
+    /// A call that reaches KPO is an alert; otherwise `base`.
+    func callSeverity(_ incident: Incident, base: Severity) -> Severity {
+        incident.isAtKPO ? .alert : base
+    }
+}

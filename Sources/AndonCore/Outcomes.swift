@@ -1,0 +1,64 @@
+/// What a signal did, for the reply to its sender.
+public enum SignalDisposition: Sendable, Hashable {
+    /// A new incident.
+    case opened(IncidentID)
+    /// Coalesced into an open incident; `count` signals so far.
+    case repeated(IncidentID, count: Int)
+    /// A station's andon became a line stop.
+    case promoted(IncidentID)
+    /// These incidents ended (`clear`, `resume`); empty when nothing was open, which is fine.
+    case closed([IncidentID])
+    /// Nothing changed; `note` says why, for the sender (a heartbeat, or a clear on a stopped station).
+    case unchanged(note: String?)
+
+    /// The incidents the reply names.
+    public var incidents: [IncidentID] {
+        switch self {
+        case .opened(let id), .repeated(let id, _), .promoted(let id): [id]
+        case .closed(let ids): ids
+        case .unchanged: []
+        }
+    }
+}
+
+/// A signal the engine refused. It changed nothing.
+public struct SignalRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        case unknownLine = "unknown-line"
+        case unknownStation = "unknown-station"
+        case categoryNotAccepted = "category-not-accepted"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public var description: String { message }
+}
+
+/// The result of a signal: the reply and the events to log, in order.
+public struct SignalOutcome: Sendable {
+    public var result: Result<SignalDisposition, SignalRejection>
+    public var events: [Event]
+}
+
+/// A responder action the engine refused. It changed nothing (time still advanced).
+public struct ActionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        case unknownIncident = "unknown-incident"
+        case notAuthorized = "not-authorized"
+        case alreadyAcknowledged = "already-acknowledged"
+        case finalTier = "final-tier"
+        case missingNote = "missing-note"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public var description: String { message }
+}
+
+/// The result of a responder action: the incident after it (nil once closed) and the events to log.
+public struct ActionOutcome: Sendable {
+    public var result: Result<Incident?, ActionError>
+    public var events: [Event]
+}

@@ -1,0 +1,135 @@
+/// A person who answers calls. `user` is the Unix user name the daemon authorises them by.
+public struct Responder: Sendable, Hashable {
+    public var id: ResponderID
+    public var name: String
+    public var user: String
+
+    public init(id: ResponderID, name: String? = nil, user: String? = nil) {
+        self.id = id
+        self.name = name ?? id.rawValue
+        self.user = user ?? id.rawValue
+    }
+}
+
+/// One step of an escalation chain.
+public struct Tier: Sendable, Hashable {
+    /// The tier's name, as the policy writes it (`team-leader`, `quality`, `kpo`): a rota, or a role a line binds
+    /// to one of its rotas. It is what the journal calls the tier (`ANDON_TIER`).
+    public var name: String
+    /// Escalate when nobody acknowledged within this time. For the KPO tier: the first `unanswered` repeat.
+    public var ackWithin: Duration
+    /// Once acknowledged, escalate on when not resolved within this time.
+    public var resolveWithin: Duration?
+    /// For the KPO tier: repeat `unanswered` this often until acknowledged.
+    public var repeatEvery: Duration?
+
+    public init(name: String, ackWithin: Duration, resolveWithin: Duration? = nil, repeatEvery: Duration? = nil) {
+        self.name = name
+        self.ackWithin = ackWithin
+        self.resolveWithin = resolveWithin
+        self.repeatEvery = repeatEvery
+    }
+
+    public var isKPO: Bool { name == RotaID.kpo.rawValue }
+}
+
+/// An ordered escalation chain, ending at the KPO tier.
+public struct Policy: Sendable, Hashable {
+    public var id: PolicyID
+    public var tiers: [Tier]
+
+    public init(id: PolicyID, tiers: [Tier]) {
+        precondition(tiers.last?.isKPO == true, "every chain ends at the KPO tier")
+        self.id = id
+        self.tiers = tiers
+    }
+}
+
+/// A production line and how its calls are routed.
+public struct Line: Sendable, Hashable {
+    public var id: LineID
+    public var description: String?
+    /// The categories this line accepts, each with the policy it follows.
+    public var policies: [Category: PolicyID]
+    /// The chain a line stop follows.
+    public var stopPolicy: PolicyID
+    /// Tier names this line binds to its own rotas (`team-leader` -> `tl-l1`); other tiers use the rota of that name.
+    public var rotas: [String: RotaID]
+    /// When set, the controller must be heard at least this often, or a `silent` incident opens.
+    public var heartbeatWithin: Duration?
+    /// When set, the only stations the line accepts.
+    public var stations: Set<StationID>?
+
+    public init(
+        id: LineID,
+        description: String? = nil,
+        policies: [Category: PolicyID],
+        stopPolicy: PolicyID,
+        rotas: [String: RotaID] = [:],
+        heartbeatWithin: Duration? = nil,
+        stations: Set<StationID>? = nil
+    ) {
+        self.id = id
+        self.description = description
+        self.policies = policies
+        self.stopPolicy = stopPolicy
+        self.rotas = rotas
+        self.heartbeatWithin = heartbeatWithin
+        self.stations = stations
+    }
+
+    /// The rota a tier resolves to on this line.
+    public func rota(for tier: Tier) -> RotaID {
+        if tier.isKPO { return .kpo }
+        return rotas[tier.name] ?? RotaID(rawValue: tier.name)
+    }
+
+    /// A silent controller is routed like a maintenance andon, or the line's first category when it takes none.
+    public var silentPolicy: PolicyID {
+        policies[.maintenance] ?? policies.sorted { $0.key < $1.key }.first?.value ?? stopPolicy
+    }
+}
+
+/// Everything the engine needs to know about the plant: the validated configuration.
+public struct Plant: Sendable, Hashable {
+    public var name: String
+    public var calendar: ShiftCalendar
+    public var responders: [ResponderID: Responder]
+    public var rotas: [RotaID: Rota]
+    public var policies: [PolicyID: Policy]
+    public var lines: [LineID: Line]
+    /// Repeated andons for an open station log at most one `repeated` event per this interval.
+    public var coalesceWithin: Duration
+
+    public init(
+        name: String,
+        calendar: ShiftCalendar,
+        responders: [ResponderID: Responder],
+        rotas: [RotaID: Rota],
+        policies: [PolicyID: Policy],
+        lines: [LineID: Line],
+        coalesceWithin: Duration = .seconds(60)
+    ) {
+        self.name = name
+        self.calendar = calendar
+        self.responders = responders
+        self.rotas = rotas
+        self.policies = policies
+        self.lines = lines
+        self.coalesceWithin = coalesceWithin
+    }
+
+    public var timeZone: SiteTimeZone { calendar.timeZone }
+
+    public func responder(forUser user: String) -> Responder? {
+        responders.values.filter { $0.user == user }.min { $0.id < $1.id }
+    }
+
+    /// Who is on duty on a rota at an instant; an unknown rota has nobody.
+    public func duty(of rota: RotaID, at instant: Instant, shift: ShiftID?) -> Duty {
+        guard let rota = rotas[rota] else {
+            return Duty(rota: rota, responders: [], shift: shift, emptyReason: "rota \(rota) is not defined")
+        }
+        return rota.duty(at: instant, shift: shift, timeZone: timeZone)
+    }
+}

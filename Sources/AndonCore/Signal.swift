@@ -1,0 +1,65 @@
+/// What an operator calls for help with: the seven andon categories.
+public enum Category: String, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
+    case safety
+    case quality
+    case maintenance
+    case material
+    case delivery
+    case cost
+    case help
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: Category, rhs: Category) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!  // both are cases of allCases
+    }
+
+    /// The category names, for messages and hints.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// A signal from a line controller (a PLC or a line-side PC), already parsed and typed.
+public enum Signal: Sendable, Hashable {
+    /// The cord was pulled at a station.
+    case andon(line: LineID, station: StationID, category: Category, text: String?)
+    /// The line stopped; with a station, that station's andon becomes a line stop.
+    case stop(line: LineID, station: StationID?, reason: String?)
+    /// The station reset its cord: its andon is over.
+    case clear(line: LineID, station: StationID)
+    /// The line runs again: its stops end.
+    case resume(line: LineID)
+    /// The controller is alive.
+    case heartbeat(line: LineID)
+
+    public var line: LineID {
+        switch self {
+        case .andon(let line, _, _, _), .stop(let line, _, _), .clear(let line, _), .resume(let line),
+            .heartbeat(let line):
+            return line
+        }
+    }
+
+    /// The verb, as on the wire.
+    public var verb: String {
+        switch self {
+        case .andon: "andon"
+        case .stop: "stop"
+        case .clear: "clear"
+        case .resume: "resume"
+        case .heartbeat: "heartbeat"
+        }
+    }
+}
+
+/// Where a signal came from, carried through to its events for the journal. Opaque to the core.
+public struct SignalOrigin: Sendable, Hashable {
+    /// The sender: a UDP address, or `uid=N` on the UNIX socket.
+    public var source: String?
+    /// The sender's own sequence number, when it gave one.
+    public var sequence: UInt64?
+
+    public init(source: String? = nil, sequence: UInt64? = nil) {
+        self.source = source
+        self.sequence = sequence
+    }
+}
