@@ -51,14 +51,18 @@ public struct SiteTimeZone: Sendable, Hashable, CustomStringConvertible {
         )
     }
 
-    /// The zone's abbreviation at an instant, such as `CET` or `CEST`.
-    public func abbreviation(at instant: Instant) -> String {
-        calendar.timeZone.abbreviation(for: instant.date) ?? identifier
+    /// The zone's offset from UTC at an instant, such as `+01:00` (CET) or `+02:00` (CEST).
+    public func offset(at instant: Instant) -> String {
+        let seconds = calendar.timeZone.secondsFromGMT(for: instant.date)
+        let minutes = abs(seconds) / 60
+        let hours = minutes / 60
+        let rest = minutes % 60
+        return (seconds < 0 ? "-" : "+") + (hours < 10 ? "0" : "") + "\(hours):" + (rest < 10 ? "0" : "") + "\(rest)"
     }
 
-    /// `2026-11-29 03:00 CET`.
+    /// `2026-11-29 03:00 +01:00`.
     public func format(_ instant: Instant) -> String {
-        "\(local(instant)) \(abbreviation(at: instant))"
+        "\(local(instant)) \(offset(at: instant))"
     }
 }
 
@@ -69,4 +73,21 @@ extension Instant {
     }
 
     public var date: Date { Date(timeIntervalSince1970: Double(millisecondsSinceEpoch) / 1000) }
+}
+
+extension SiteTimeZone {
+    /// Parses a time given by a person: a local `YYYY-MM-DD HH:MM` in this zone, or an ISO 8601 instant with an
+    /// offset (`2026-11-29T02:00:00Z`, `2026-11-29T03:00+01:00`). Nil when it is neither.
+    public func parseInstant(_ text: String) -> Instant? {
+        if let local = LocalDateTime(parsing: text) { return instant(of: local) }
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds],
+            [.withFullDate, .withTime, .withColonSeparatorInTime, .withTimeZone, .withDashSeparatorInDate],
+        ] {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return Instant(date) }
+        }
+        return nil
+    }
 }

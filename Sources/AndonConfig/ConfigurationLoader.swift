@@ -1,0 +1,120 @@
+import AndonCore
+import Foundation
+import Yams
+
+/// A loaded, validated configuration.
+public struct Configuration: Sendable {
+    /// Where it was read from, as given.
+    public var file: String
+    public var plant: Plant
+    /// Warnings found while loading (a configuration with errors does not load).
+    public var warnings: [Diagnostic]
+}
+
+/// Reads the YAML configuration into a validated `Plant`, reporting every problem at once as
+/// `file:line:column: severity: message` with a hint.
+public enum ConfigurationLoader {
+    /// How far ahead rota coverage is checked: KPO gaps in this window are errors, other gaps warnings.
+    public static let coverageWindow: Duration = .seconds(14 * 86_400)
+
+    /// Reads and validates the file at `path`. `now` anchors the coverage check.
+    public static func load(path: String, now: Instant) throws(ConfigurationError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedDescription
+            throw ConfigurationError(diagnostics: [
+                Diagnostic(
+                    severity: .error, file: path, line: 1, column: 1, message: "cannot read the configuration: \(reason)",
+                    hint: "check the path and that the file is readable by this user (UTF-8 text)"
+                )
+            ])
+        }
+        return try parse(text, file: path, now: now)
+    }
+
+    /// Validates configuration text; `file` names it in diagnostics.
+    public static func parse(_ text: String, file: String, now: Instant) throws(ConfigurationError) -> Configuration {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigurationError(diagnostics: [
+                    Diagnostic(
+                        severity: .error, file: file, line: 1, column: 1, message: "the configuration is empty",
+                        hint: "start from the example in etc/andond/andond.yaml"
+                    )
+                ])
+            }
+            root = node
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(diagnostics: [yamlDiagnostic(error, file: file)])
+        }
+
+        let sink = DiagnosticSink()
+        let map = SourceMap(root: root)
+        var plant: Plant?
+        do {
+            let raw = try YAMLDecoder().decode(RawConfiguration.self, from: root, userInfo: [DiagnosticSink.userInfoKey: sink])
+            var builder = PlantBuilder(raw: raw, sink: sink, now: now)
+            plant = builder.build()
+        } catch let error as DecodingError {
+            let path: ConfigPath
+            let message: String
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+                path = context.codingPath.map(ConfigPathComponent.init)
+                message = "the configuration must be a mapping of keys such as site, shifts, rotas, policies and lines"
+            case .keyNotFound(_, let context):
+                path = context.codingPath.map(ConfigPathComponent.init)
+                message = "\(error)"
+            @unknown default:
+                path = []
+                message = "\(error)"
+            }
+            sink.error(path, message)
+        } catch {
+            sink.error([], "\(error)")
+        }
+
+        let diagnostics = sink.entries.map { entry in
+            let (line, column) = map.position(of: entry.path, key: entry.pointsAtKey)
+            return Diagnostic(
+                severity: entry.severity, file: file, line: line, column: column, message: entry.message, hint: entry.hint
+            )
+        }
+        .sorted { ($0.line, $0.column, $0.message) < ($1.line, $1.column, $1.message) }
+
+        guard let plant, !diagnostics.contains(where: { $0.severity == .error }) else {
+            throw ConfigurationError(diagnostics: diagnostics)
+        }
+        return Configuration(file: file, plant: plant, warnings: diagnostics)
+    }
+
+    private static func yamlDiagnostic(_ error: any Error, file: String) -> Diagnostic {
+        var line = 1
+        var column = 1
+        var message = "not valid YAML: \(error)"
+        if let error = error as? YamlError {
+            switch error {
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+                .composer(let context, let problem, let mark, _):
+                (line, column) = (mark.line, mark.column)
+                message = "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? "")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                (line, column) = (context.mark.line, context.mark.column)
+                message = "duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping"
+            case .reader(let problem, _, _, _):
+                message = "not valid YAML: \(problem)"
+            default:
+                break
+            }
+        }
+        return Diagnostic(
+            severity: .error, file: file, line: line, column: column, message: message,
+            hint: "quote values that contain ':' or '#', and indent with spaces"
+        )
+    }
+}

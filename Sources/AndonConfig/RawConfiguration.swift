@@ -1,0 +1,200 @@
+/// The configuration file as written, before validation. Every field is optional here so that one pass can report
+/// every missing or malformed value with its position; `ConfigurationLoader` turns it into a core `Plant`.
+struct RawConfiguration: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case site, shifts, responders, rotas, policies, routes, lines
+        case coalesceWithin = "coalesce_within"
+    }
+
+    var site: RawSite?
+    var coalesceWithin: String?
+    var shifts: [String: RawShift]?
+    var responders: [String: RawResponder]?
+    var rotas: [String: RawRota]?
+    var policies: [String: [RawTier]]?
+    var routes: [String: String]?
+    var lines: [String: RawLine]?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "the configuration")
+        site = fields.required(.site, what: "the configuration", hint: "add a 'site:' with 'time_zone:'")
+        coalesceWithin = fields.optional(.coalesceWithin)
+        shifts = fields.required(.shifts, what: "the configuration")
+        responders = fields.required(.responders, what: "the configuration")
+        rotas = fields.required(.rotas, what: "the configuration")
+        policies = fields.required(.policies, what: "the configuration")
+        routes = fields.optional(.routes)
+        lines = fields.required(.lines, what: "the configuration")
+        path = fields.path
+    }
+}
+
+struct RawSite: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case name
+        case timeZone = "time_zone"
+    }
+
+    var name: String?
+    var timeZone: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "site")
+        name = fields.optional(.name)
+        timeZone = fields.required(.timeZone, what: "site", hint: "an IANA name such as Europe/Berlin")
+        path = fields.path
+    }
+}
+
+struct RawShift: Decodable {
+    enum Key: String, CodingKey, CaseIterable { case start, end }
+
+    var start: String?
+    var end: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "a shift")
+        start = fields.required(.start, what: "a shift", hint: "local time as \"HH:MM\"")
+        end = fields.required(.end, what: "a shift", hint: "local time as \"HH:MM\"")
+        path = fields.path
+    }
+}
+
+struct RawResponder: Decodable {
+    enum Key: String, CodingKey, CaseIterable { case name, user }
+
+    var name: String?
+    var user: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "a responder")
+        name = fields.optional(.name)
+        user = fields.optional(.user)
+        path = fields.path
+    }
+}
+
+struct RawRota: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case rotation, overrides
+        case byShift = "by_shift"
+    }
+
+    var byShift: [String: [String]]?
+    var rotation: RawRotation?
+    var overrides: [RawOverride]?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "a rota")
+        byShift = fields.optional(.byShift)
+        rotation = fields.optional(.rotation)
+        overrides = fields.optional(.overrides)
+        path = fields.path
+        if byShift == nil && rotation == nil && !fields.has(.byShift) && !fields.has(.rotation) {
+            fields.sink.error(path, key: true, "a rota needs 'by_shift', 'rotation' or both", hint: "see etc/andond/andond.yaml")
+        }
+    }
+}
+
+struct RawRotation: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case members, every, from, during
+        case onDuty = "on_duty"
+    }
+
+    var members: [String]?
+    var every: String?
+    var from: String?
+    var onDuty: Int?
+    var during: [String]?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "a rotation")
+        members = fields.required(.members, what: "a rotation")
+        every = fields.required(.every, what: "a rotation", hint: "whole days, such as 7d")
+        from = fields.required(.from, what: "a rotation", hint: "the first handover, local time: \"2026-01-05 06:00\"")
+        onDuty = fields.optional(.onDuty)
+        during = fields.optional(.during)
+        path = fields.path
+    }
+}
+
+struct RawOverride: Decodable {
+    enum Key: String, CodingKey, CaseIterable { case from, until, responder, replaces, note }
+
+    var from: String?
+    var until: String?
+    var responder: String?
+    var replaces: String?
+    var note: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "an override")
+        from = fields.required(.from, what: "an override", hint: "local time: \"2026-12-24 06:00\"")
+        until = fields.required(.until, what: "an override", hint: "local time: \"2026-12-24 14:00\"")
+        responder = fields.optional(.responder)
+        replaces = fields.optional(.replaces)
+        note = fields.optional(.note)
+        path = fields.path
+    }
+}
+
+struct RawTier: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case tier
+        case ackWithin = "ack_within"
+        case resolveWithin = "resolve_within"
+        case repeatEvery = "repeat_every"
+    }
+
+    var tier: String?
+    var ackWithin: String?
+    var resolveWithin: String?
+    var repeatEvery: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "a tier")
+        tier = fields.required(.tier, what: "a tier", hint: "the rota (or line role) this tier calls, such as team-leader or kpo")
+        ackWithin = fields.optional(.ackWithin)
+        resolveWithin = fields.optional(.resolveWithin)
+        repeatEvery = fields.optional(.repeatEvery)
+        path = fields.path
+    }
+}
+
+struct RawLine: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case description, rotas, categories, routes, stations
+        case stopPolicy = "stop_policy"
+        case heartbeatWithin = "heartbeat_within"
+    }
+
+    var description: String?
+    var rotas: [String: String]?
+    var categories: [String]?
+    var routes: [String: String]?
+    var stations: [String]?
+    var stopPolicy: String?
+    var heartbeatWithin: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "a line")
+        description = fields.optional(.description)
+        rotas = fields.optional(.rotas)
+        categories = fields.optional(.categories)
+        routes = fields.optional(.routes)
+        stations = fields.optional(.stations)
+        stopPolicy = fields.optional(.stopPolicy)
+        heartbeatWithin = fields.optional(.heartbeatWithin)
+        path = fields.path
+    }
+}

@@ -1,0 +1,45 @@
+import AndonConfig
+import AndonCore
+import ArgumentParser
+import Foundation
+
+@main
+struct Andonctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "andonctl",
+        abstract: "Check andond's configuration and ask who gets called.",
+        discussion: """
+            Exit codes: 0 success; 1 the configuration or the request is invalid; 64 a usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [CheckConfig.self, Who.self]
+    )
+}
+
+/// The configuration file option shared by subcommands that read one.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .long], help: "The configuration file.")
+    var config: String = "/etc/andond/andond.yaml"
+}
+
+/// The wall clock: the only place andonctl reads the time.
+struct SystemClock: AndonClock {
+    var now: Instant { Instant(Date()) }
+}
+
+/// Prints to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Parses `--at`: a local date-time at the site, an ISO 8601 instant, or the current time when absent.
+func instant(from text: String?, in zone: SiteTimeZone, clock: some AndonClock) throws -> Instant {
+    guard let text else { return clock.now }
+    guard let instant = zone.parseInstant(text) else {
+        throw ValidationError(
+            "'--at \(text)' is not a time: write a local time at the site (\"2026-11-29 03:00\", \(zone)) "
+                + "or an ISO 8601 instant (\"2026-11-29T02:00:00Z\")"
+        )
+    }
+    return instant
+}

@@ -1,0 +1,73 @@
+import AndonConfig
+import AndonCore
+import ArgumentParser
+
+extension Andonctl {
+    struct Who: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show who gets called for a signal, tier by tier, and why.",
+            discussion: """
+                Prints the chain a call would follow from --at (default: now) if nobody acknowledged: each tier, \
+                the rota it calls, who is on duty when the call reaches it, its timeout, and why a tier would be \
+                skipped. Give --category for an andon, or --stop for a line stop.
+                """
+        )
+
+        @OptionGroup var options: ConfigOptions
+
+        @Option(help: "The line, such as L2.")
+        var line: String
+
+        @Option(help: "The station, such as S3.")
+        var station: String?
+
+        @Option(help: "The andon category: \(Category.names).")
+        var category: String?
+
+        @Flag(help: "A line stop instead of an andon.")
+        var stop = false
+
+        @Option(help: "The time to ask about: local \"YYYY-MM-DD HH:MM\" at the site, or ISO 8601 (default: now).")
+        var at: String?
+
+        func validate() throws {
+            if stop == (category != nil) {
+                throw ValidationError("give either --category (an andon) or --stop (a line stop)")
+            }
+            if let category, Category(rawValue: category) == nil {
+                throw ValidationError("unknown category '\(category)': use one of \(Category.names)")
+            }
+            if let problem = SafeName.problem(with: line) { throw ValidationError("line name '\(line)' \(problem)") }
+            if let station, let problem = SafeName.problem(with: station) {
+                throw ValidationError("station name '\(station)' \(problem)")
+            }
+        }
+
+        func run() throws {
+            let clock = SystemClock()
+            let plant: Plant
+            do {
+                plant = try ConfigurationLoader.load(path: options.config, now: clock.now).plant
+            } catch {
+                for diagnostic in error.diagnostics { printError(diagnostic.description) }
+                printError("\(options.config): invalid; fix it first (andonctl check-config \(options.config))")
+                throw ExitCode.failure
+            }
+            let when = try instant(from: at, in: plant.timeZone, clock: clock)
+            let result = plant.chain(
+                line: LineID(rawValue: line),
+                station: station.map(StationID.init(rawValue:)),
+                category: category.flatMap(Category.init(rawValue:)),
+                stop: stop,
+                at: when
+            )
+            switch result {
+            case .success(let chain):
+                print(chain.render(in: plant))
+            case .failure(let rejection):
+                printError("andonctl: \(rejection.message)")
+                throw ExitCode.failure
+            }
+        }
+    }
+}
