@@ -40,12 +40,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore"]),
-        .testTarget(
-            name: "AndonConfigTests",
-            dependencies: ["AndonConfig", "AndonCore"],
-            resources: [.copy("Fixtures")]
-        ),
-        .testTarget(name: "AndonCtlTests", dependencies: ["AndonCore"]),
+        .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
+        // Runs the built andonctl binary, as a plant admin would.
+        .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),
     ]
 )
 

@@ -13,6 +13,8 @@ final class DiagnosticSink: @unchecked Sendable {
 
     private(set) var entries: [Entry] = []
 
+    var errorCount: Int { entries.count { $0.severity == .error } }
+
     func error(_ path: ConfigPath, key: Bool = false, _ message: String, hint: String? = nil) {
         entries.append(Entry(severity: .error, path: path, pointsAtKey: key, message: message, hint: hint))
     }

@@ -189,9 +189,10 @@ extension PlantBuilder {
     /// KPO must have someone on duty every minute of the coverage window (an error); other rotas that tiers call
     /// get a warning per gap, since their calls would skip that tier.
     func checkCoverage(calendar: ShiftCalendar) {
+        guard timeZoneIsValid, raw.shifts?.count == shifts.count else { return }
         let end = now + ConfigurationLoader.coverageWindow
         let window = "in the next 14 days"
-        if let kpo = rotas[.kpo] {
+        if let kpo = rotas[.kpo], !brokenRotas.contains(.kpo) {
             let gaps = kpo.gaps(from: now, to: end, calendar: calendar)
             if let first = gaps.first {
                 sink.error(
@@ -210,7 +211,8 @@ extension PlantBuilder {
             }
         }
         for rotaID in used.sorted() {
-            guard let rota = rotas[rotaID], let rawRota = raw.rotas?[rotaID.rawValue] else { continue }
+            guard let rota = rotas[rotaID], !brokenRotas.contains(rotaID), let rawRota = raw.rotas?[rotaID.rawValue]
+            else { continue }
             let gaps = rota.gaps(from: now, to: end, calendar: calendar)
             guard let first = gaps.first else { continue }
             sink.warning(

@@ -14,6 +14,9 @@ struct PlantBuilder {
     /// Tier paths per policy, for positioning per-line problems at the tier that has them.
     var tierPaths: [PolicyID: [ConfigPath]] = [:]
     var lines: [LineID: Line] = [:]
+    /// Rotas whose definition has errors: their coverage is not checked (it would only repeat those errors).
+    var brokenRotas: Set<RotaID> = []
+    var timeZoneIsValid = true
 
     init(raw: RawConfiguration, sink: DiagnosticSink, now: Instant) {
         self.raw = raw
@@ -23,6 +26,7 @@ struct PlantBuilder {
 
     mutating func build() -> Plant? {
         buildSite()
+        let coalesceWithin = duration(raw.coalesceWithin, at: raw.path + ["coalesce_within"]) ?? .seconds(60)
         buildShifts()
         buildResponders()
         buildRotas()
@@ -39,7 +43,7 @@ struct PlantBuilder {
             rotas: rotas,
             policies: policies,
             lines: lines,
-            coalesceWithin: duration(raw.coalesceWithin, at: raw.path + ["coalesce_within"]) ?? .seconds(60)
+            coalesceWithin: coalesceWithin
         )
     }
 
@@ -50,6 +54,7 @@ struct PlantBuilder {
         if let zone = SiteTimeZone(identifier: identifier) {
             timeZone = zone
         } else {
+            timeZoneIsValid = false
             sink.error(
                 site.path + ["time_zone"], "unknown time zone '\(identifier)'",
                 hint: "an IANA name such as Europe/Berlin or America/Detroit (timedatectl list-timezones)"
@@ -129,6 +134,8 @@ struct PlantBuilder {
         guard let rawRotas = raw.rotas else { return }
         for (key, rawRota) in rawRotas.sorted(by: { $0.key < $1.key }) {
             guard let id = name(key, RotaID.self, at: rawRota.path, what: "rota") else { continue }
+            let errorsBefore = sink.errorCount
+            defer { if sink.errorCount > errorsBefore { brokenRotas.insert(id) } }
             var rota = Rota(id: id)
             for (shiftName, members) in (rawRota.byShift ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let path = rawRota.path + ["by_shift", .key(shiftName)]
