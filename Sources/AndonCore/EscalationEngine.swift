@@ -56,6 +56,9 @@ public struct EscalationEngine: Sendable {
 
     public var openIncidentCount: Int { incidents.count }
 
+    /// Entries in the deadline queue, stale ones included (for tests of its upkeep).
+    var queuedTimerCount: Int { queue.count }
+
     public func incident(_ id: IncidentID) -> Incident? { incidents[id] }
 
     /// Whether `actor` may acknowledge, resolve or escalate `incident`: anyone notified for it, anyone on the KPO

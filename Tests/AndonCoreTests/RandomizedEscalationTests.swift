@@ -1,0 +1,105 @@
+import AndonCore
+import Testing
+
+/// SplitMix64: a small seeded generator, so that a failing seed can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Random sequences of signals, acknowledgements and time steps, checked against three properties:
+/// - stepping from deadline to deadline, everything that fires at a step fires exactly at that deadline;
+/// - one late call gives exactly the events of stepping deadline by deadline, then the call (no timeout fires
+///   before its deadline or after it, whatever the shell's timing);
+/// - every incident never acknowledged ends at the KPO tier, being repeated.
+@Suite struct RandomizedEscalationTests {
+    enum Step {
+        case signal(Signal)
+        case acknowledge(IncidentID)
+        case resolve(IncidentID)
+        case escalate(IncidentID)
+        case wait
+    }
+
+    static func apply(_ step: Step, to engine: inout EscalationEngine, at now: Instant) -> [Event] {
+        let root = Actor.administrator(user: "root")
+        switch step {
+        case .signal(let signal): return engine.receive(signal, at: now).events
+        case .acknowledge(let id): return engine.acknowledge(id, by: root, at: now).events
+        case .resolve(let id): return engine.resolve(id, by: root, note: "fixed", at: now).events
+        case .escalate(let id): return engine.escalate(id, by: root, at: now).events
+        case .wait: return engine.advance(to: now)
+        }
+    }
+
+    /// Advances deadline by deadline up to `now`, checking that each step's events happen at that deadline.
+    static func stepThrough(_ engine: inout EscalationEngine, to now: Instant, seed: UInt64) -> [Event] {
+        var events: [Event] = []
+        while let next = engine.nextDeadline, next <= now {
+            #expect(next >= engine.now, "seed \(seed): a deadline in the past")
+            let fired = engine.advance(to: next)
+            // (A step may fire nothing: a heartbeat watch re-arms itself from the last signal, lazily.)
+            for event in fired {
+                #expect(event.at == next, "seed \(seed): \(event.kind) of \(event.incident) at \(event.at), due \(next)")
+            }
+            events += fired
+        }
+        return events
+    }
+
+    @Test(arguments: 0..<24)
+    func timeoutsFireExactlyAndUnansweredCallsEndRepeatingAtKPO(seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        let plant = TestPlant.make(coalesceWithin: .seconds(Int64.random(in: 1...120, using: &random)), heartbeat: .seconds(45))
+        // Anywhere in 2026, DST changes included.
+        let start = TestPlant.local("2026-01-01 00:00") + .seconds(Int64.random(in: 0..<(365 * 86_400), using: &random))
+        var engine = EscalationEngine(plant: plant, startingAt: start)
+        var acknowledged: Set<IncidentID> = []
+        var now = start
+        let lines: [LineID] = ["L1", "L2", "L3"]
+
+        for _ in 0..<400 {
+            now += .milliseconds(Int64.random(in: 0...240_000, using: &random))
+            let line = lines.randomElement(using: &random)!  // non-empty
+            let station = StationID(rawValue: "S\(Int.random(in: 1...4, using: &random))")
+            let open = engine.openIncidents.map(\.id)
+            let step: Step
+            switch Int.random(in: 0..<100, using: &random) {
+            case 0..<30:
+                let category = Category.allCases.randomElement(using: &random)!  // non-empty
+                step = .signal(.andon(line: line, station: station, category: category, text: nil))
+            case 30..<38: step = .signal(.stop(line: line, station: Bool.random(using: &random) ? station : nil, reason: nil))
+            case 38..<44: step = .signal(.clear(line: line, station: station))
+            case 44..<48: step = .signal(.resume(line: line))
+            case 48..<55 where !open.isEmpty: step = .acknowledge(open.randomElement(using: &random)!)  // non-empty
+            case 55..<58 where !open.isEmpty: step = .resolve(open.randomElement(using: &random)!)  // non-empty
+            case 58..<60 where !open.isEmpty: step = .escalate(open.randomElement(using: &random)!)  // non-empty
+            case 60..<70: step = .signal(.heartbeat(line: "L2"))
+            default: step = .wait
+            }
+            var reference = engine
+            let expected = Self.stepThrough(&reference, to: now, seed: seed) + Self.apply(step, to: &reference, at: now)
+            let events = Self.apply(step, to: &engine, at: now)
+            #expect(events == expected, "seed \(seed): a late call differs from stepping through its deadlines")
+            #expect(engine.nextDeadline.map { $0 > now } ?? true, "seed \(seed): a due deadline was left pending")
+            for event in events where event.kind == .acknowledged { acknowledged.insert(event.incident) }
+        }
+
+        // Let a day pass: nobody answers any more.
+        now += .seconds(86_400)
+        _ = Self.stepThrough(&engine, to: now, seed: seed)
+        for incident in engine.openIncidents where !acknowledged.contains(incident.id) {
+            #expect(incident.isAtKPO, "seed \(seed): incident \(incident.id) never acknowledged but at \(incident.tierName)")
+            #expect(incident.unansweredCount > 0, "seed \(seed): incident \(incident.id) at KPO but not repeating")
+            #expect(incident.deadline?.purpose == .acknowledge)
+        }
+        #expect(engine.openIncidents.contains { !acknowledged.contains($0.id) }, "seed \(seed): the property was never exercised")
+    }
+}
