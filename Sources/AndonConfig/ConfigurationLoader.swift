@@ -19,6 +19,12 @@ public enum ConfigurationLoader {
 
     /// Reads and validates the file at `path`. `now` anchors the coverage check.
     public static func load(path: String, now: Instant) throws(ConfigurationError) -> Configuration {
+        try load(path: path, now: { _ in now })
+    }
+
+    /// As `load(path:now:)`, with the coverage check's start resolved in the site's time zone once it is known
+    /// (for a local time given by a person).
+    public static func load(path: String, now: (SiteTimeZone) -> Instant) throws(ConfigurationError) -> Configuration {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -36,6 +42,13 @@ public enum ConfigurationLoader {
 
     /// Validates configuration text; `file` names it in diagnostics.
     public static func parse(_ text: String, file: String, now: Instant) throws(ConfigurationError) -> Configuration {
+        try parse(text, file: file, now: { _ in now })
+    }
+
+    /// As `parse(_:file:now:)`, with the coverage check's start resolved in the site's time zone.
+    public static func parse(_ text: String, file: String, now: (SiteTimeZone) -> Instant) throws(ConfigurationError)
+        -> Configuration
+    {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -50,7 +63,7 @@ public enum ConfigurationLoader {
         } catch let error as ConfigurationError {
             throw error
         } catch {
-            throw ConfigurationError(diagnostics: [yamlDiagnostic(error, file: file)])
+            throw ConfigurationError(diagnostics: [yamlDiagnostic(error, text: text, file: file)])
         }
 
         let sink = DiagnosticSink()
@@ -58,8 +71,8 @@ public enum ConfigurationLoader {
         var plant: Plant?
         do {
             let raw = try YAMLDecoder().decode(RawConfiguration.self, from: root, userInfo: [DiagnosticSink.userInfoKey: sink])
-            var builder = PlantBuilder(raw: raw, sink: sink, now: now)
-            plant = builder.build()
+            var builder = PlantBuilder(raw: raw, sink: sink)
+            plant = builder.build(resolveNow: now)
         } catch let error as DecodingError {
             let path: ConfigPath
             let message: String
@@ -93,7 +106,7 @@ public enum ConfigurationLoader {
         return Configuration(file: file, plant: plant, warnings: diagnostics)
     }
 
-    private static func yamlDiagnostic(_ error: any Error, file: String) -> Diagnostic {
+    private static func yamlDiagnostic(_ error: any Error, text: String, file: String) -> Diagnostic {
         var line = 1
         var column = 1
         var message = "not valid YAML: \(error)"
@@ -104,7 +117,7 @@ public enum ConfigurationLoader {
                 (line, column) = (mark.line, mark.column)
                 message = "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? "")
             case .duplicatedKeysInMapping(let duplicates, let context):
-                (line, column) = (context.mark.line, context.mark.column)
+                (line, column) = secondOccurrence(of: duplicates.first ?? "", after: context.mark, in: text)
                 message = "duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping"
             case .reader(let problem, _, _, _):
                 message = "not valid YAML: \(problem)"
@@ -114,7 +127,22 @@ public enum ConfigurationLoader {
         }
         return Diagnostic(
             severity: .error, file: file, line: line, column: column, message: message,
-            hint: "quote values that contain ':' or '#', and indent with spaces"
+            hint: "quote values that contain ':' or '#', indent with spaces, and write each key once per mapping"
         )
+    }
+
+    /// Yams marks the first of two duplicate keys; the second is the one to point at. Found by the key at the same
+    /// column on a later line (the usual block style); the first one's position otherwise.
+    private static func secondOccurrence(of key: String, after mark: Mark, in text: String) -> (Int, Int) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for index in mark.line..<lines.count {
+            let line = lines[index].unicodeScalars
+            guard line.count >= mark.column else { continue }
+            let rest = String(String.UnicodeScalarView(line.dropFirst(mark.column - 1)))
+            if rest.hasPrefix(key + ":") || rest.hasPrefix("\"\(key)\":") || rest.hasPrefix("'\(key)':") {
+                return (index + 1, mark.column)
+            }
+        }
+        return (mark.line, mark.column)
     }
 }

@@ -92,14 +92,14 @@ struct Fields<Key: CodingKey & CaseIterable & RawRepresentable> where Key.RawVal
         switch error {
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             let where_ = context.codingPath.isEmpty ? fallback : context.codingPath.map(ConfigPathComponent.init)
-            sink.error(where_, "expected \(describe(type)) here")
+            sink.error(where_, "expected \(describe(type)) here", hint: "see etc/andond/andond.yaml for the layout of each section")
         case .keyNotFound(let key, let context):
-            sink.error(context.codingPath.map(ConfigPathComponent.init), key: true, "missing key '\(key.stringValue)'")
+            sink.error(context.codingPath.map(ConfigPathComponent.init), key: true, "missing key '\(key.stringValue)'", hint: "see etc/andond/andond.yaml")
         case .dataCorrupted(let context):
             let where_ = context.codingPath.isEmpty ? fallback : context.codingPath.map(ConfigPathComponent.init)
-            sink.error(where_, context.debugDescription)
+            sink.error(where_, context.debugDescription, hint: "see etc/andond/andond.yaml")
         @unknown default:
-            sink.error(fallback, "\(error)")
+            sink.error(fallback, "\(error)", hint: "see etc/andond/andond.yaml")
         }
     }
 }

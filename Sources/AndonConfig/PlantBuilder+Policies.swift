@@ -87,7 +87,7 @@ extension PlantBuilder {
     }
 
     private func checkPolicyExists(_ policy: String, at path: ConfigPath) {
-        if raw.policies?[policy] == nil {
+        if let known = raw.policies, known[policy] == nil {
             sink.error(path, "unknown policy '\(policy)'", hint: hint(policy, among: (raw.policies ?? [:]).keys.sorted(), kind: "policies"))
         }
     }
@@ -123,7 +123,7 @@ extension PlantBuilder {
                     sink.error(path, key: true, "line \(key) cannot bind its own kpo rota", hint: "the KPO tier always calls rotas.kpo")
                     continue
                 }
-                if raw.rotas?[rota] == nil {
+                if let known = raw.rotas, known[rota] == nil {
                     sink.error(path, "unknown rota '\(rota)'", hint: hint(rota, among: (raw.rotas ?? [:]).keys.sorted(), kind: "rotas"))
                     continue
                 }
@@ -133,7 +133,7 @@ extension PlantBuilder {
             for category in accepted {
                 let text = rawLine.routes?[category.rawValue] ?? raw.routes?[category.rawValue]
                 let policy = text.map(PolicyID.init(rawValue:)) ?? Self.defaultAndonPolicy
-                if text == nil && raw.policies?[policy.rawValue] == nil {
+                if text == nil, let known = raw.policies, known[policy.rawValue] == nil {
                     sink.error(rawLine.path, key: true, "\(category) calls on line \(key) follow chain 'andon', which is not defined", hint: "define policies.andon, or route \(category) under routes")
                 }
                 policyFor[category] = policy
@@ -144,7 +144,7 @@ extension PlantBuilder {
             let stopPolicy = rawLine.stopPolicy.map(PolicyID.init(rawValue:)) ?? Self.defaultStopPolicy
             if let text = rawLine.stopPolicy {
                 checkPolicyExists(text, at: rawLine.path + ["stop_policy"])
-            } else if raw.policies?[stopPolicy.rawValue] == nil {
+            } else if let known = raw.policies, known[stopPolicy.rawValue] == nil {
                 sink.error(rawLine.path, key: true, "line \(key) has no stop_policy and there is no policy named 'stop'", hint: "define policies.stop (a faster chain for line stops), or set stop_policy")
             }
             var stations: Set<StationID>?
@@ -174,7 +174,7 @@ extension PlantBuilder {
             guard let policy = policies[policyID] else { continue }
             for (index, tier) in policy.tiers.enumerated() where !tier.isKPO {
                 let rota = line.rota(for: tier)
-                guard raw.rotas?[rota.rawValue] == nil else { continue }
+                guard let known = raw.rotas, known[rota.rawValue] == nil else { continue }
                 let path = tierPaths[policyID]?[index].appending("tier") ?? rawLine.path
                 sink.error(
                     path, "tier '\(tier.name)' of chain '\(policyID)' has no rota on line \(line.id)",
@@ -189,7 +189,7 @@ extension PlantBuilder {
     /// KPO must have someone on duty every minute of the coverage window (an error); other rotas that tiers call
     /// get a warning per gap, since their calls would skip that tier.
     func checkCoverage(calendar: ShiftCalendar) {
-        guard timeZoneIsValid, raw.shifts?.count == shifts.count else { return }
+        guard timeZoneIsValid, raw.responders != nil, raw.shifts?.count == shifts.count else { return }
         let end = now + ConfigurationLoader.coverageWindow
         let window = "in the next 14 days"
         if let kpo = rotas[.kpo], !brokenRotas.contains(.kpo) {

@@ -4,7 +4,8 @@ import AndonCore
 struct PlantBuilder {
     let raw: RawConfiguration
     let sink: DiagnosticSink
-    let now: Instant
+    /// The start of the coverage check, resolved once the site's time zone is known.
+    var now = Instant(millisecondsSinceEpoch: 0)
 
     var timeZone = SiteTimeZone.utc
     var shifts: [ShiftID: Shift] = [:]
@@ -18,14 +19,15 @@ struct PlantBuilder {
     var brokenRotas: Set<RotaID> = []
     var timeZoneIsValid = true
 
-    init(raw: RawConfiguration, sink: DiagnosticSink, now: Instant) {
+    init(raw: RawConfiguration, sink: DiagnosticSink) {
         self.raw = raw
         self.sink = sink
-        self.now = now
     }
 
-    mutating func build() -> Plant? {
+    /// - Parameter resolveNow: the start of the coverage check, given the site's time zone.
+    mutating func build(resolveNow: (SiteTimeZone) -> Instant) -> Plant? {
         buildSite()
+        now = resolveNow(timeZone)
         let coalesceWithin = duration(raw.coalesceWithin, at: raw.path + ["coalesce_within"]) ?? .seconds(60)
         buildShifts()
         buildResponders()
@@ -140,7 +142,7 @@ struct PlantBuilder {
             for (shiftName, members) in (rawRota.byShift ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let path = rawRota.path + ["by_shift", .key(shiftName)]
                 guard shifts[ShiftID(rawValue: shiftName)] != nil else {
-                    if raw.shifts?[shiftName] == nil {
+                    if let known = raw.shifts, known[shiftName] == nil {
                         sink.error(path, key: true, "rota '\(key)' assigns unknown shift '\(shiftName)'", hint: hint(shiftName, among: shiftNames, kind: "shifts"))
                     }
                     continue
@@ -251,7 +253,7 @@ struct PlantBuilder {
     func responderID(_ text: String, at path: ConfigPath) -> ResponderID? {
         let id = ResponderID(rawValue: text)
         guard responders[id] != nil else {
-            if raw.responders?[text] == nil {
+            if let known = raw.responders, known[text] == nil {
                 sink.error(path, "unknown responder '\(text)'", hint: hint(text, among: (raw.responders ?? [:]).keys.sorted(), kind: "responders"))
             }
             return nil

@@ -32,14 +32,28 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// Parses `--at`: a local date-time at the site, an ISO 8601 instant, or the current time when absent.
-func instant(from text: String?, in zone: SiteTimeZone, clock: some AndonClock) throws -> Instant {
-    guard let text else { return clock.now }
-    guard let instant = zone.parseInstant(text) else {
-        throw ValidationError(
-            "'--at \(text)' is not a time: write a local time at the site (\"2026-11-29 03:00\", \(zone)) "
-                + "or an ISO 8601 instant (\"2026-11-29T02:00:00Z\")"
-        )
+/// A time given with `--at`: a local time at the site, or an instant with an explicit offset.
+enum TimeArgument {
+    case local(LocalDateTime)
+    case instant(Instant)
+
+    init(parsing text: String) throws {
+        if let local = LocalDateTime(parsing: text) {
+            self = .local(local)
+        } else if let instant = SiteTimeZone.utc.parseInstant(text) {
+            self = .instant(instant)
+        } else {
+            throw ValidationError(
+                "'--at \(text)' is not a time: write a local time at the site (\"2026-11-29 03:00\") "
+                    + "or an ISO 8601 instant with its offset (\"2026-11-29T02:00:00Z\")"
+            )
+        }
     }
-    return instant
+
+    func instant(in zone: SiteTimeZone) -> Instant {
+        switch self {
+        case .local(let local): zone.instant(of: local)
+        case .instant(let instant): instant
+        }
+    }
 }

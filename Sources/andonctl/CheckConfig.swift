@@ -22,15 +22,10 @@ extension Andonctl {
         var at: String?
 
         func run() throws {
-            let clock = SystemClock()
-            // Parse --at in UTC for an ISO instant; a local time needs the site's zone, so load once to learn it.
-            var start = clock.now
-            if let at {
-                let zone = (try? ConfigurationLoader.load(path: file, now: clock.now).plant.timeZone) ?? .utc
-                start = try instant(from: at, in: zone, clock: clock)
-            }
+            let now = SystemClock().now
+            let start = try at.map(TimeArgument.init(parsing:))
             do {
-                let configuration = try ConfigurationLoader.load(path: file, now: start)
+                let configuration = try ConfigurationLoader.load(path: file) { zone in start?.instant(in: zone) ?? now }
                 for warning in configuration.warnings { printError(warning.description) }
                 let plant = configuration.plant
                 let warnings = configuration.warnings.count

@@ -44,16 +44,17 @@ extension Andonctl {
         }
 
         func run() throws {
-            let clock = SystemClock()
+            let now = SystemClock().now
+            let start = try at.map(TimeArgument.init(parsing:))
             let plant: Plant
             do {
-                plant = try ConfigurationLoader.load(path: options.config, now: clock.now).plant
+                plant = try ConfigurationLoader.load(path: options.config, now: now).plant
             } catch {
                 for diagnostic in error.diagnostics { printError(diagnostic.description) }
                 printError("\(options.config): invalid; fix it first (andonctl check-config \(options.config))")
                 throw ExitCode.failure
             }
-            let when = try instant(from: at, in: plant.timeZone, clock: clock)
+            let when = start?.instant(in: plant.timeZone) ?? now
             let result = plant.chain(
                 line: LineID(rawValue: line),
                 station: station.map(StationID.init(rawValue:)),
