@@ -32,7 +32,11 @@ public enum ConfigurationLoader {
             let reason = (error as NSError).localizedDescription
             throw ConfigurationError(diagnostics: [
                 Diagnostic(
-                    severity: .error, file: path, line: 1, column: 1, message: "cannot read the configuration: \(reason)",
+                    severity: .error,
+                    file: path,
+                    line: 1,
+                    column: 1,
+                    message: "cannot read the configuration: \(reason)",
                     hint: "check the path and that the file is readable by this user (UTF-8 text)"
                 )
             ])
@@ -46,7 +50,11 @@ public enum ConfigurationLoader {
     }
 
     /// As `parse(_:file:now:)`, with the coverage check's start resolved in the site's time zone.
-    public static func parse(_ text: String, file: String, now: (SiteTimeZone) -> Instant) throws(ConfigurationError)
+    public static func parse(
+        _ text: String,
+        file: String,
+        now: (SiteTimeZone) -> Instant
+    ) throws(ConfigurationError)
         -> Configuration
     {
         let root: Node
@@ -54,7 +62,11 @@ public enum ConfigurationLoader {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigurationError(diagnostics: [
                     Diagnostic(
-                        severity: .error, file: file, line: 1, column: 1, message: "the configuration is empty",
+                        severity: .error,
+                        file: file,
+                        line: 1,
+                        column: 1,
+                        message: "the configuration is empty",
                         hint: "start from the example in etc/andond/andond.yaml"
                     )
                 ])
@@ -70,7 +82,11 @@ public enum ConfigurationLoader {
         let map = SourceMap(root: root)
         var plant: Plant?
         do {
-            let raw = try YAMLDecoder().decode(RawConfiguration.self, from: root, userInfo: [DiagnosticSink.userInfoKey: sink])
+            let raw = try YAMLDecoder().decode(
+                RawConfiguration.self,
+                from: root,
+                userInfo: [DiagnosticSink.userInfoKey: sink]
+            )
             var builder = PlantBuilder(raw: raw, sink: sink)
             plant = builder.build(resolveNow: now)
         } catch let error as DecodingError {
@@ -95,7 +111,12 @@ public enum ConfigurationLoader {
         let diagnostics = sink.entries.map { entry in
             let (line, column) = map.position(of: entry.path, key: entry.pointsAtKey)
             return Diagnostic(
-                severity: entry.severity, file: file, line: line, column: column, message: entry.message, hint: entry.hint
+                severity: entry.severity,
+                file: file,
+                line: line,
+                column: column,
+                message: entry.message,
+                hint: entry.hint
             )
         }
         .sorted { ($0.line, $0.column, $0.message) < ($1.line, $1.column, $1.message) }
@@ -118,7 +139,8 @@ public enum ConfigurationLoader {
                 message = "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? "")
             case .duplicatedKeysInMapping(let duplicates, let context):
                 (line, column) = secondOccurrence(of: duplicates.first ?? "", after: context.mark, in: text)
-                message = "duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping"
+                message =
+                    "duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping"
             case .reader(let problem, _, _, _):
                 message = "not valid YAML: \(problem)"
             default:
@@ -126,7 +148,11 @@ public enum ConfigurationLoader {
             }
         }
         return Diagnostic(
-            severity: .error, file: file, line: line, column: column, message: message,
+            severity: .error,
+            file: file,
+            line: line,
+            column: column,
+            message: message,
             hint: "quote values that contain ':' or '#', indent with spaces, and write each key once per mapping"
         )
     }

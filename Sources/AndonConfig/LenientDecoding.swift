@@ -55,7 +55,12 @@ struct Fields<Key: CodingKey & CaseIterable & RawRepresentable> where Key.RawVal
         for key in container.allKeys where !known.contains(key.stringValue) {
             var hint = "\(what) takes: \(known.joined(separator: ", "))"
             if let guess = closest(to: key.stringValue, in: known) { hint = "did you mean '\(guess)'? " + hint }
-            sink.error(path + [.key(key.stringValue)], key: true, "unknown key '\(key.stringValue)' in \(what)", hint: hint)
+            sink.error(
+                path + [.key(key.stringValue)],
+                key: true,
+                "unknown key '\(key.stringValue)' in \(what)",
+                hint: hint
+            )
         }
     }
 
@@ -92,9 +97,18 @@ struct Fields<Key: CodingKey & CaseIterable & RawRepresentable> where Key.RawVal
         switch error {
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             let where_ = context.codingPath.isEmpty ? fallback : context.codingPath.map(ConfigPathComponent.init)
-            sink.error(where_, "expected \(describe(type)) here", hint: "see etc/andond/andond.yaml for the layout of each section")
+            sink.error(
+                where_,
+                "expected \(describe(type)) here",
+                hint: "see etc/andond/andond.yaml for the layout of each section"
+            )
         case .keyNotFound(let key, let context):
-            sink.error(context.codingPath.map(ConfigPathComponent.init), key: true, "missing key '\(key.stringValue)'", hint: "see etc/andond/andond.yaml")
+            sink.error(
+                context.codingPath.map(ConfigPathComponent.init),
+                key: true,
+                "missing key '\(key.stringValue)'",
+                hint: "see etc/andond/andond.yaml"
+            )
         case .dataCorrupted(let context):
             let where_ = context.codingPath.isEmpty ? fallback : context.codingPath.map(ConfigPathComponent.init)
             sink.error(where_, context.debugDescription, hint: "see etc/andond/andond.yaml")

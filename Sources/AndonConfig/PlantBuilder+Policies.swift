@@ -12,7 +12,11 @@ extension PlantBuilder {
             let path = raw.path + ["policies", .key(key)]
             guard let id = name(key, PolicyID.self, at: path, what: "policy") else { continue }
             guard !rawTiers.isEmpty else {
-                sink.error(path, "chain '\(key)' has no tiers", hint: "list its tiers in order, ending with '- { tier: kpo, repeat_every: 10m }'")
+                sink.error(
+                    path,
+                    "chain '\(key)' has no tiers",
+                    hint: "list its tiers in order, ending with '- { tier: kpo, repeat_every: 10m }'"
+                )
                 continue
             }
             var tiers: [Tier] = []
@@ -30,12 +34,20 @@ extension PlantBuilder {
                     continue
                 }
                 if !seen.insert(tierName).inserted {
-                    sink.error(rawTier.path + ["tier"], "tier '\(tierName)' appears twice in chain '\(key)'", hint: "a chain calls each tier once")
+                    sink.error(
+                        rawTier.path + ["tier"],
+                        "tier '\(tierName)' appears twice in chain '\(key)'",
+                        hint: "a chain calls each tier once"
+                    )
                     ok = false
                 }
                 let isKPO = tierName == RotaID.kpo.rawValue
                 if isKPO && !isLast {
-                    sink.error(rawTier.path + ["tier"], "the kpo tier must be the last of chain '\(key)'", hint: "KPO is the last line of defense; move it to the end")
+                    sink.error(
+                        rawTier.path + ["tier"],
+                        "the kpo tier must be the last of chain '\(key)'",
+                        hint: "KPO is the last line of defense; move it to the end"
+                    )
                     ok = false
                 }
                 let ackWithin = duration(rawTier.ackWithin, at: rawTier.path + ["ack_within"])
@@ -43,19 +55,39 @@ extension PlantBuilder {
                 let repeatEvery = duration(rawTier.repeatEvery, at: rawTier.path + ["repeat_every"])
                 if isKPO {
                     guard let first = ackWithin ?? repeatEvery else {
-                        sink.error(rawTier.path, key: false, "the kpo tier needs 'repeat_every' (and optionally 'ack_within' for the first wait)", hint: "such as repeat_every: 10m")
+                        sink.error(
+                            rawTier.path,
+                            key: false,
+                            "the kpo tier needs 'repeat_every' (and optionally 'ack_within' for the first wait)",
+                            hint: "such as repeat_every: 10m"
+                        )
                         ok = false
                         continue
                     }
-                    tiers.append(Tier(name: tierName, ackWithin: first, resolveWithin: resolveWithin, repeatEvery: repeatEvery ?? first))
+                    tiers.append(
+                        Tier(
+                            name: tierName,
+                            ackWithin: first,
+                            resolveWithin: resolveWithin,
+                            repeatEvery: repeatEvery ?? first
+                        )
+                    )
                 } else {
                     if rawTier.repeatEvery != nil {
-                        sink.error(rawTier.path + ["repeat_every"], "only the kpo tier repeats; tier '\(tierName)' escalates after ack_within", hint: "remove repeat_every here")
+                        sink.error(
+                            rawTier.path + ["repeat_every"],
+                            "only the kpo tier repeats; tier '\(tierName)' escalates after ack_within",
+                            hint: "remove repeat_every here"
+                        )
                         ok = false
                     }
                     guard let ackWithin else {
                         if rawTier.ackWithin == nil {
-                            sink.error(rawTier.path, "tier '\(tierName)' of chain '\(key)' needs 'ack_within'", hint: "how long it has to acknowledge before the call escalates, such as 3m")
+                            sink.error(
+                                rawTier.path,
+                                "tier '\(tierName)' of chain '\(key)' needs 'ack_within'",
+                                hint: "how long it has to acknowledge before the call escalates, such as 3m"
+                            )
                         }
                         ok = false
                         continue
@@ -65,7 +97,9 @@ extension PlantBuilder {
             }
             if rawTiers.last?.tier != RotaID.kpo.rawValue {
                 sink.error(
-                    path, key: true, "chain '\(key)' does not end at the KPO tier",
+                    path,
+                    key: true,
+                    "chain '\(key)' does not end at the KPO tier",
                     hint: "every chain ends with '- { tier: kpo, repeat_every: 10m }': KPO is the last line of defense"
                 )
                 ok = false
@@ -81,14 +115,23 @@ extension PlantBuilder {
 
     private func checkRoute(category: String, policy: String, at path: ConfigPath) {
         if Category(rawValue: category) == nil {
-            sink.error(path + [.key(category)], key: true, "unknown category '\(category)'", hint: hint(category, among: Category.allCases.map(\.rawValue), kind: "categories"))
+            sink.error(
+                path + [.key(category)],
+                key: true,
+                "unknown category '\(category)'",
+                hint: hint(category, among: Category.allCases.map(\.rawValue), kind: "categories")
+            )
         }
         checkPolicyExists(policy, at: path + [.key(category)])
     }
 
     private func checkPolicyExists(_ policy: String, at path: ConfigPath) {
         if let known = raw.policies, known[policy] == nil {
-            sink.error(path, "unknown policy '\(policy)'", hint: hint(policy, among: (raw.policies ?? [:]).keys.sorted(), kind: "policies"))
+            sink.error(
+                path,
+                "unknown policy '\(policy)'",
+                hint: hint(policy, among: (raw.policies ?? [:]).keys.sorted(), kind: "policies")
+            )
         }
     }
 
@@ -104,7 +147,11 @@ extension PlantBuilder {
                 accepted = []
                 for (index, text) in names.enumerated() {
                     guard let category = Category(rawValue: text) else {
-                        sink.error(rawLine.path + ["categories", .index(index)], "unknown category '\(text)'", hint: hint(text, among: Category.allCases.map(\.rawValue), kind: "categories"))
+                        sink.error(
+                            rawLine.path + ["categories", .index(index)],
+                            "unknown category '\(text)'",
+                            hint: hint(text, among: Category.allCases.map(\.rawValue), kind: "categories")
+                        )
                         continue
                     }
                     accepted.append(category)
@@ -113,18 +160,32 @@ extension PlantBuilder {
             for (category, policy) in (rawLine.routes ?? [:]).sorted(by: { $0.key < $1.key }) {
                 checkRoute(category: category, policy: policy, at: rawLine.path + ["routes"])
                 if let category = Category(rawValue: category), !accepted.contains(category) {
-                    sink.warning(rawLine.path + ["routes", .key(category.rawValue)], key: true, "line \(key) routes \(category) calls but does not take them", hint: "add \(category) to its categories, or drop the route")
+                    sink.warning(
+                        rawLine.path + ["routes", .key(category.rawValue)],
+                        key: true,
+                        "line \(key) routes \(category) calls but does not take them",
+                        hint: "add \(category) to its categories, or drop the route"
+                    )
                 }
             }
             var bindings: [String: RotaID] = [:]
             for (tier, rota) in (rawLine.rotas ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let path = rawLine.path + ["rotas", .key(tier)]
                 if tier == RotaID.kpo.rawValue {
-                    sink.error(path, key: true, "line \(key) cannot bind its own kpo rota", hint: "the KPO tier always calls rotas.kpo")
+                    sink.error(
+                        path,
+                        key: true,
+                        "line \(key) cannot bind its own kpo rota",
+                        hint: "the KPO tier always calls rotas.kpo"
+                    )
                     continue
                 }
                 if let known = raw.rotas, known[rota] == nil {
-                    sink.error(path, "unknown rota '\(rota)'", hint: hint(rota, among: (raw.rotas ?? [:]).keys.sorted(), kind: "rotas"))
+                    sink.error(
+                        path,
+                        "unknown rota '\(rota)'",
+                        hint: hint(rota, among: (raw.rotas ?? [:]).keys.sorted(), kind: "rotas")
+                    )
                     continue
                 }
                 bindings[tier] = RotaID(rawValue: rota)
@@ -134,18 +195,32 @@ extension PlantBuilder {
                 let text = rawLine.routes?[category.rawValue] ?? raw.routes?[category.rawValue]
                 let policy = text.map(PolicyID.init(rawValue:)) ?? Self.defaultAndonPolicy
                 if text == nil, let known = raw.policies, known[policy.rawValue] == nil {
-                    sink.error(rawLine.path, key: true, "\(category) calls on line \(key) follow chain 'andon', which is not defined", hint: "define policies.andon, or route \(category) under routes")
+                    sink.error(
+                        rawLine.path,
+                        key: true,
+                        "\(category) calls on line \(key) follow chain 'andon', which is not defined",
+                        hint: "define policies.andon, or route \(category) under routes"
+                    )
                 }
                 policyFor[category] = policy
             }
             if accepted.isEmpty {
-                sink.error(rawLine.path + ["categories"], "line \(key) takes no categories", hint: "list at least one of: \(Category.names)")
+                sink.error(
+                    rawLine.path + ["categories"],
+                    "line \(key) takes no categories",
+                    hint: "list at least one of: \(Category.names)"
+                )
             }
             let stopPolicy = rawLine.stopPolicy.map(PolicyID.init(rawValue:)) ?? Self.defaultStopPolicy
             if let text = rawLine.stopPolicy {
                 checkPolicyExists(text, at: rawLine.path + ["stop_policy"])
             } else if let known = raw.policies, known[stopPolicy.rawValue] == nil {
-                sink.error(rawLine.path, key: true, "line \(key) has no stop_policy and there is no policy named 'stop'", hint: "define policies.stop (a faster chain for line stops), or set stop_policy")
+                sink.error(
+                    rawLine.path,
+                    key: true,
+                    "line \(key) has no stop_policy and there is no policy named 'stop'",
+                    hint: "define policies.stop (a faster chain for line stops), or set stop_policy"
+                )
             }
             var stations: Set<StationID>?
             if let names = rawLine.stations {
@@ -158,7 +233,11 @@ extension PlantBuilder {
                 }
             }
             let line = Line(
-                id: id, description: rawLine.description, policies: policyFor, stopPolicy: stopPolicy, rotas: bindings,
+                id: id,
+                description: rawLine.description,
+                policies: policyFor,
+                stopPolicy: stopPolicy,
+                rotas: bindings,
                 heartbeatWithin: duration(rawLine.heartbeatWithin, at: rawLine.path + ["heartbeat_within"]),
                 stations: stations
             )
@@ -177,8 +256,10 @@ extension PlantBuilder {
                 guard let known = raw.rotas, known[rota.rawValue] == nil else { continue }
                 let path = tierPaths[policyID]?[index].appending("tier") ?? rawLine.path
                 sink.error(
-                    path, "tier '\(tier.name)' of chain '\(policyID)' has no rota on line \(line.id)",
-                    hint: "define rotas.\(tier.name), or bind it for this line: lines.\(line.id).rotas: { \(tier.name): <rota> }"
+                    path,
+                    "tier '\(tier.name)' of chain '\(policyID)' has no rota on line \(line.id)",
+                    hint:
+                        "define rotas.\(tier.name), or bind it for this line: lines.\(line.id).rotas: { \(tier.name): <rota> }"
                 )
             }
         }
@@ -196,11 +277,14 @@ extension PlantBuilder {
             let gaps = kpo.gaps(from: now, to: end, calendar: calendar)
             if let first = gaps.first {
                 sink.error(
-                    raw.path + ["rotas", "kpo"], key: true,
+                    raw.path + ["rotas", "kpo"],
+                    key: true,
                     "KPO has nobody on duty from \(calendar.timeZone.format(first.start)) to \(calendar.timeZone.format(first.end))"
-                        + (gaps.count > 1 ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s") \(window)" : "")
+                        + (gaps.count > 1
+                            ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s") \(window)" : "")
                         + " (\(first.reason))",
-                    hint: "KPO is the last line of defense and must be on duty every minute: add a rotation, members or an override"
+                    hint:
+                        "KPO is the last line of defense and must be on duty every minute: add a rotation, members or an override"
                 )
             }
         }
@@ -216,9 +300,11 @@ extension PlantBuilder {
             let gaps = rota.gaps(from: now, to: end, calendar: calendar)
             guard let first = gaps.first else { continue }
             sink.warning(
-                rawRota.path, key: true,
+                rawRota.path,
+                key: true,
                 "rota \(rotaID) has nobody on duty from \(calendar.timeZone.format(first.start)) to \(calendar.timeZone.format(first.end))"
-                    + (gaps.count > 1 ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s") \(window)" : "")
+                    + (gaps.count > 1
+                        ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s") \(window)" : "")
                     + "; calls skip its tier then",
                 hint: "fine if intended (a shift without that role); otherwise assign someone"
             )
@@ -228,7 +314,12 @@ extension PlantBuilder {
     func checkUnusedResponders() {
         let onRotas = rotas.values.reduce(into: Set<ResponderID>()) { $0.formUnion($1.members) }
         for id in responders.keys.sorted() where !onRotas.contains(id) {
-            sink.warning(raw.path + ["responders", .key(id.rawValue)], key: true, "responder '\(id)' is on no rota", hint: "add them to a rota, or remove them")
+            sink.warning(
+                raw.path + ["responders", .key(id.rawValue)],
+                key: true,
+                "responder '\(id)' is on no rota",
+                hint: "add them to a rota, or remove them"
+            )
         }
     }
 }

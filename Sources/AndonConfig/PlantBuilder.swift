@@ -58,7 +58,8 @@ struct PlantBuilder {
         } else {
             timeZoneIsValid = false
             sink.error(
-                site.path + ["time_zone"], "unknown time zone '\(identifier)'",
+                site.path + ["time_zone"],
+                "unknown time zone '\(identifier)'",
                 hint: "an IANA name such as Europe/Berlin or America/Detroit (timedatectl list-timezones)"
             )
         }
@@ -67,7 +68,11 @@ struct PlantBuilder {
     private mutating func buildShifts() {
         guard let rawShifts = raw.shifts else { return }
         if rawShifts.isEmpty {
-            sink.error(raw.path + ["shifts"], "no shifts are defined", hint: "define at least one, such as early: { start: \"06:00\", end: \"14:00\" }")
+            sink.error(
+                raw.path + ["shifts"],
+                "no shifts are defined",
+                hint: "define at least one, such as early: { start: \"06:00\", end: \"14:00\" }"
+            )
         }
         for (key, rawShift) in rawShifts.sorted(by: { $0.key < $1.key }) {
             guard let id = name(key, ShiftID.self, at: rawShift.path, what: "shift") else { continue }
@@ -75,7 +80,12 @@ struct PlantBuilder {
             let end = localTime(rawShift.end, at: rawShift.path + ["end"])
             guard let start, let end else { continue }
             if start == end {
-                sink.error(rawShift.path + ["end"], "shift '\(key)' starts and ends at \(start)", hint: "a shift ends after it starts; one that crosses midnight ends at or before its start, such as 22:00 to 06:00")
+                sink.error(
+                    rawShift.path + ["end"],
+                    "shift '\(key)' starts and ends at \(start)",
+                    hint:
+                        "a shift ends after it starts; one that crosses midnight ends at or before its start, such as 22:00 to 06:00"
+                )
                 continue
             }
             shifts[id] = Shift(id: id, start: start, end: end)
@@ -110,12 +120,17 @@ struct PlantBuilder {
                 sink.error(
                     rawResponder.path + [rawResponder.user == nil ? .key(key) : "user"],
                     "'\(user)' is not a valid Unix user name",
-                    hint: "lower-case letters, digits, '_' and '-', starting with a letter or '_'; set 'user:' when the key is not the login"
+                    hint:
+                        "lower-case letters, digits, '_' and '-', starting with a letter or '_'; set 'user:' when the key is not the login"
                 )
                 continue
             }
             if let other = users[user] {
-                sink.error(rawResponder.path + ["user"], "user '\(user)' is already responder '\(other)'", hint: "each responder maps to their own Unix user")
+                sink.error(
+                    rawResponder.path + ["user"],
+                    "user '\(user)' is already responder '\(other)'",
+                    hint: "each responder maps to their own Unix user"
+                )
                 continue
             }
             users[user] = id
@@ -127,7 +142,9 @@ struct PlantBuilder {
         guard let first = text.unicodeScalars.first, text.count <= 32 else { return false }
         let lower = "abcdefghijklmnopqrstuvwxyz"
         guard lower.unicodeScalars.contains(first) || first == "_" else { return false }
-        return text.unicodeScalars.allSatisfy { lower.unicodeScalars.contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+        return text.unicodeScalars.allSatisfy {
+            lower.unicodeScalars.contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+        }
     }
 
     // MARK: Rotas
@@ -143,7 +160,12 @@ struct PlantBuilder {
                 let path = rawRota.path + ["by_shift", .key(shiftName)]
                 guard shifts[ShiftID(rawValue: shiftName)] != nil else {
                     if let known = raw.shifts, known[shiftName] == nil {
-                        sink.error(path, key: true, "rota '\(key)' assigns unknown shift '\(shiftName)'", hint: hint(shiftName, among: shiftNames, kind: "shifts"))
+                        sink.error(
+                            path,
+                            key: true,
+                            "rota '\(key)' assigns unknown shift '\(shiftName)'",
+                            hint: hint(shiftName, among: shiftNames, kind: "shifts")
+                        )
                     }
                     continue
                 }
@@ -159,7 +181,9 @@ struct PlantBuilder {
         }
         if rotas[.kpo] == nil && rawRotas[RotaID.kpo.rawValue] == nil {
             sink.error(
-                raw.path + ["rotas"], key: true, "no 'kpo' rota: the Kaizen Promotion Office is the last tier of every chain",
+                raw.path + ["rotas"],
+                key: true,
+                "no 'kpo' rota: the Kaizen Promotion Office is the last tier of every chain",
                 hint: "add rotas.kpo, for example a rotation of the KPO core group"
             )
         }
@@ -175,14 +199,23 @@ struct PlantBuilder {
             if let period = Duration(compact: every), period.milliseconds > 0, period.milliseconds % 86_400_000 == 0 {
                 periodDays = Int(period.milliseconds / 86_400_000)
             } else {
-                sink.error(raw.path + ["every"], "rotation period '\(every)' is not a whole number of days", hint: "such as 1d or 7d; handovers happen at the time of day in 'from'")
+                sink.error(
+                    raw.path + ["every"],
+                    "rotation period '\(every)' is not a whole number of days",
+                    hint: "such as 1d or 7d; handovers happen at the time of day in 'from'"
+                )
             }
         }
         let anchor = raw.from.flatMap { text in
-            LocalDateTime(parsing: text) ?? {
-                sink.error(raw.path + ["from"], "'\(text)' is not a local date and time", hint: "write \"YYYY-MM-DD HH:MM\", such as \"2026-01-05 06:00\"")
-                return nil
-            }()
+            LocalDateTime(parsing: text)
+                ?? {
+                    sink.error(
+                        raw.path + ["from"],
+                        "'\(text)' is not a local date and time",
+                        hint: "write \"YYYY-MM-DD HH:MM\", such as \"2026-01-05 06:00\""
+                    )
+                    return nil
+                }()
         }
         let onDuty = raw.onDuty ?? 1
         if onDuty < 1 || (!members.isEmpty && onDuty > members.count) {
@@ -193,7 +226,11 @@ struct PlantBuilder {
             during = []
             for (index, shiftName) in names.enumerated() {
                 if shifts[ShiftID(rawValue: shiftName)] == nil {
-                    sink.error(raw.path + ["during", .index(index)], "unknown shift '\(shiftName)'", hint: hint(shiftName, among: shiftNames, kind: "shifts"))
+                    sink.error(
+                        raw.path + ["during", .index(index)],
+                        "unknown shift '\(shiftName)'",
+                        hint: hint(shiftName, among: shiftNames, kind: "shifts")
+                    )
                 }
                 during?.insert(ShiftID(rawValue: shiftName))
             }
@@ -208,7 +245,11 @@ struct PlantBuilder {
         func instant(_ text: String?, _ key: String) -> Instant? {
             guard let text else { return nil }
             guard let local = LocalDateTime(parsing: text) else {
-                sink.error(raw.path + [.key(key)], "'\(text)' is not a local date and time", hint: "write \"YYYY-MM-DD HH:MM\"")
+                sink.error(
+                    raw.path + [.key(key)],
+                    "'\(text)' is not a local date and time",
+                    hint: "write \"YYYY-MM-DD HH:MM\""
+                )
                 return nil
             }
             return timeZone.instant(of: local)
@@ -254,7 +295,11 @@ struct PlantBuilder {
         let id = ResponderID(rawValue: text)
         guard responders[id] != nil else {
             if let known = raw.responders, known[text] == nil {
-                sink.error(path, "unknown responder '\(text)'", hint: hint(text, among: (raw.responders ?? [:]).keys.sorted(), kind: "responders"))
+                sink.error(
+                    path,
+                    "unknown responder '\(text)'",
+                    hint: hint(text, among: (raw.responders ?? [:]).keys.sorted(), kind: "responders")
+                )
             }
             return nil
         }
@@ -268,7 +313,11 @@ struct PlantBuilder {
     func localTime(_ text: String?, at path: ConfigPath) -> LocalTime? {
         guard let text else { return nil }
         guard let time = LocalTime(parsing: text) else {
-            sink.error(path, "'\(text)' is not a time of day", hint: "24-hour local time as \"HH:MM\", such as \"06:00\"")
+            sink.error(
+                path,
+                "'\(text)' is not a time of day",
+                hint: "24-hour local time as \"HH:MM\", such as \"06:00\""
+            )
             return nil
         }
         return time

@@ -96,7 +96,12 @@ struct RawRota: Decodable {
         overrides = fields.optional(.overrides)
         path = fields.path
         if byShift == nil && rotation == nil && !fields.has(.byShift) && !fields.has(.rotation) {
-            fields.sink.error(path, key: true, "a rota needs 'by_shift', 'rotation' or both", hint: "see etc/andond/andond.yaml")
+            fields.sink.error(
+                path,
+                key: true,
+                "a rota needs 'by_shift', 'rotation' or both",
+                hint: "see etc/andond/andond.yaml"
+            )
         }
     }
 }
@@ -162,7 +167,11 @@ struct RawTier: Decodable {
 
     init(from decoder: any Decoder) throws {
         let fields = try Fields(decoder, Key.self, what: "a tier")
-        tier = fields.required(.tier, what: "a tier", hint: "the rota (or line role) this tier calls, such as team-leader or kpo")
+        tier = fields.required(
+            .tier,
+            what: "a tier",
+            hint: "the rota (or line role) this tier calls, such as team-leader or kpo"
+        )
         ackWithin = fields.optional(.ackWithin)
         resolveWithin = fields.optional(.resolveWithin)
         repeatEvery = fields.optional(.repeatEvery)

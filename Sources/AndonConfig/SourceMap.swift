@@ -11,7 +11,9 @@ public enum ConfigPathComponent: Sendable, Hashable, CustomStringConvertible, Ex
     public init(integerLiteral value: Int) { self = .index(value) }
 
     init(_ codingKey: any CodingKey) {
-        if let index = codingKey.intValue, codingKey.stringValue.hasPrefix("Index ") || codingKey.stringValue == "\(index)" {
+        if let index = codingKey.intValue,
+            codingKey.stringValue.hasPrefix("Index ") || codingKey.stringValue == "\(index)"
+        {
             self = .index(index)
         } else {
             self = .key(codingKey.stringValue)

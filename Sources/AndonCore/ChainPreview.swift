@@ -32,7 +32,9 @@ extension Plant {
     ) -> Result<ChainPreview, SignalRejection> {
         guard let line = lines[lineID] else {
             let known = lines.keys.sorted().map(\.rawValue).joined(separator: ", ")
-            return .failure(SignalRejection(code: .unknownLine, message: "line \(lineID) is not configured (lines: \(known))"))
+            return .failure(
+                SignalRejection(code: .unknownLine, message: "line \(lineID) is not configured (lines: \(known))")
+            )
         }
         let policyID: PolicyID
         if stop {
@@ -41,7 +43,10 @@ extension Plant {
             guard let routed = line.policies[category] else {
                 let accepted = line.policies.keys.sorted().map(\.rawValue).joined(separator: ", ")
                 return .failure(
-                    SignalRejection(code: .categoryNotAccepted, message: "line \(lineID) does not take \(category) calls (it takes: \(accepted))")
+                    SignalRejection(
+                        code: .categoryNotAccepted,
+                        message: "line \(lineID) does not take \(category) calls (it takes: \(accepted))"
+                    )
                 )
             }
             policyID = routed
@@ -57,7 +62,13 @@ extension Plant {
             let isLast = index == policy.tiers.count - 1
             steps.append(
                 ChainPreview.Step(
-                    position: TierPosition(number: index + 1, of: policy.tiers.count, name: tier.name, rota: rota, policy: policyID),
+                    position: TierPosition(
+                        number: index + 1,
+                        of: policy.tiers.count,
+                        name: tier.name,
+                        rota: rota,
+                        policy: policyID
+                    ),
                     tier: tier,
                     reachedAt: reachedAt,
                     duty: duty,
@@ -68,8 +79,14 @@ extension Plant {
         }
         return .success(
             ChainPreview(
-                line: lineID, station: station, category: category, kind: stop ? .stop : (category == nil ? .silent : .andon),
-                at: instant, shift: calendar.occurrence(at: instant), policy: policyID, steps: steps
+                line: lineID,
+                station: station,
+                category: category,
+                kind: stop ? .stop : (category == nil ? .silent : .andon),
+                at: instant,
+                shift: calendar.occurrence(at: instant),
+                policy: policyID,
+                steps: steps
             )
         )
     }
@@ -89,7 +106,9 @@ extension ChainPreview {
         if let station { what += ", station \(station)" }
         var output = ["\(what), at \(zone.format(at)) (\(zone.local(at).date.weekdayName), \(zone))"]
         if let shift, let definition = plant.calendar.shift(shift.shift) {
-            output.append("Shift: \(shift.shift) (\(definition.start)-\(definition.end)), started \(zone.format(shift.start))")
+            output.append(
+                "Shift: \(shift.shift) (\(definition.start)-\(definition.end)), started \(zone.format(shift.start))"
+            )
         } else {
             output.append("Shift: none running at this time")
         }

@@ -16,7 +16,8 @@ extension Duration {
             guard let value = Int64(digits) else { return nil }
             let rest = text[index...]
             let (unit, length): (Int64, Int) =
-                if rest.hasPrefix("ms") { (1, 2) } else if rest.hasPrefix("s") { (1000, 1) } else if rest.hasPrefix("m") {
+                if rest.hasPrefix("ms") { (1, 2) } else if rest.hasPrefix("s") { (1000, 1) } else if rest.hasPrefix("m")
+                {
                     (60_000, 1)
                 } else if rest.hasPrefix("h") { (3_600_000, 1) } else if rest.hasPrefix("d") { (86_400_000, 1) } else {
                     (0, 0)

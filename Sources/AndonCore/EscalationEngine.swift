@@ -67,7 +67,8 @@ public struct EscalationEngine: Sendable {
         guard case .responder(let responder) = actor else { return nil }
         if incident.notified.contains(responder) { return nil }
         if plant.rotas[.kpo]?.members.contains(responder) == true { return nil }
-        let notified = incident.notified.isEmpty ? "nobody yet" : incident.notified.map(\.rawValue).joined(separator: ", ")
+        let notified =
+            incident.notified.isEmpty ? "nobody yet" : incident.notified.map(\.rawValue).joined(separator: ", ")
         return ActionError(
             code: .notAuthorized,
             message: "\(responder) was not notified for incident \(incident.id) and is not on the KPO rota "
@@ -117,9 +118,14 @@ public struct EscalationEngine: Sendable {
             let count = incident.unansweredCount
             events.append(
                 Event(
-                    kind: .unanswered, at: at, incident: incident, tier: position(of: incident),
-                    responders: duty.responders, waited: waited,
-                    reason: duty.isEmpty ? duty.emptyReason : nil, count: count,
+                    kind: .unanswered,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    responders: duty.responders,
+                    waited: waited,
+                    reason: duty.isEmpty ? duty.emptyReason : nil,
+                    count: count,
                     severity: count == 1 ? .critical : .alert
                 )
             )
@@ -129,8 +135,12 @@ public struct EscalationEngine: Sendable {
             let skipped = enterTier(&incident, from: incident.tierIndex + 1, at: at)
             events.append(
                 Event(
-                    kind: .escalated, at: at, incident: incident, tier: position(of: incident),
-                    responders: incident.responders, waited: waited,
+                    kind: .escalated,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    responders: incident.responders,
+                    waited: waited,
                     reason: "\(from) did not acknowledge within \(waited.compactDescription)",
                     severity: callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
                 )
@@ -145,8 +155,13 @@ public struct EscalationEngine: Sendable {
             let skipped = enterTier(&incident, from: min(incident.tierIndex + 1, policy.tiers.count - 1), at: at)
             events.append(
                 Event(
-                    kind: .overdue, at: at, incident: incident, tier: position(of: incident),
-                    responders: incident.responders, waited: waited, by: acknowledgedBy,
+                    kind: .overdue,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    responders: incident.responders,
+                    waited: waited,
+                    by: acknowledgedBy,
                     reason: "acknowledged at \(from) but not resolved within \(waited.compactDescription)",
                     severity: callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
                 )
@@ -163,16 +178,29 @@ public struct EscalationEngine: Sendable {
             arm(line, at: due)
             return
         }
-        var incident = makeIncident(kind: .silent, line: line, station: nil, category: nil, at: at, origin: SignalOrigin())
+        var incident = makeIncident(
+            kind: .silent,
+            line: line,
+            station: nil,
+            category: nil,
+            at: at,
+            origin: SignalOrigin()
+        )
         incident.policy = self.plant.lines[line]?.silentPolicy ?? incident.policy
-        incident.reason = "no signal from the line controller for \(at.duration(since: heartbeat.quietSince).compactDescription)"
+        incident.reason =
+            "no signal from the line controller for \(at.duration(since: heartbeat.quietSince).compactDescription)"
         let skipped = enterTier(&incident, from: 0, at: at)
         silentLines[line] = incident.id
         incidents[incident.id] = incident
         events.append(
             Event(
-                kind: .silent, at: at, incident: incident, tier: position(of: incident), responders: incident.responders,
-                waited: at.duration(since: heartbeat.quietSince), reason: incident.reason,
+                kind: .silent,
+                at: at,
+                incident: incident,
+                tier: position(of: incident),
+                responders: incident.responders,
+                waited: at.duration(since: heartbeat.quietSince),
+                reason: incident.reason,
                 severity: callSeverity(incident, base: .error)
             )
         )
@@ -182,7 +210,11 @@ public struct EscalationEngine: Sendable {
     // MARK: Signals
 
     /// Applies a signal from a line controller at `instant`.
-    public mutating func receive(_ signal: Signal, at instant: Instant, origin: SignalOrigin = SignalOrigin())
+    public mutating func receive(
+        _ signal: Signal,
+        at instant: Instant,
+        origin: SignalOrigin = SignalOrigin()
+    )
         -> SignalOutcome
     {
         var events = advance(to: instant)
@@ -194,7 +226,15 @@ public struct EscalationEngine: Sendable {
         let disposition: SignalDisposition
         switch signal {
         case .andon(let line, let station, let category, let text):
-            disposition = andon(line: line, station: station, category: category, text: text, at: at, origin: origin, events: &events)
+            disposition = andon(
+                line: line,
+                station: station,
+                category: category,
+                text: text,
+                at: at,
+                origin: origin,
+                events: &events
+            )
         case .stop(let line, let station, let reason):
             disposition = stop(line: line, station: station, reason: reason, at: at, origin: origin, events: &events)
         case .clear(let line, let station):
@@ -211,7 +251,10 @@ public struct EscalationEngine: Sendable {
     private func check(_ signal: Signal) -> SignalRejection? {
         guard let line = plant.lines[signal.line] else {
             let known = plant.lines.keys.sorted().map(\.rawValue).joined(separator: ", ")
-            return SignalRejection(code: .unknownLine, message: "line \(signal.line) is not configured (lines: \(known))")
+            return SignalRejection(
+                code: .unknownLine,
+                message: "line \(signal.line) is not configured (lines: \(known))"
+            )
         }
         let station: StationID? =
             switch signal {
@@ -220,7 +263,10 @@ public struct EscalationEngine: Sendable {
             case .resume, .heartbeat: nil
             }
         if let station, let stations = line.stations, !stations.contains(station) {
-            return SignalRejection(code: .unknownStation, message: "station \(station) is not configured on line \(line.id)")
+            return SignalRejection(
+                code: .unknownStation,
+                message: "station \(station) is not configured on line \(line.id)"
+            )
         }
         if case .andon(_, _, let category, _) = signal, line.policies[category] == nil {
             let accepted = line.policies.keys.sorted().map(\.rawValue).joined(separator: ", ")
@@ -233,14 +279,26 @@ public struct EscalationEngine: Sendable {
     }
 
     private mutating func andon(
-        line: LineID, station: StationID, category: Category, text: String?, at: Instant, origin: SignalOrigin,
+        line: LineID,
+        station: StationID,
+        category: Category,
+        text: String?,
+        at: Instant,
+        origin: SignalOrigin,
         events: inout [Event]
     ) -> SignalDisposition {
         let key = StationKey(line: line, station: station)
         if let id = openAtStation[key] {
             return repeated(id, at: at, origin: origin, events: &events)
         }
-        var incident = makeIncident(kind: .andon, line: line, station: station, category: category, at: at, origin: origin)
+        var incident = makeIncident(
+            kind: .andon,
+            line: line,
+            station: station,
+            category: category,
+            at: at,
+            origin: origin
+        )
         incident.text = text
         incident.policy = plant.lines[line]?.policies[category] ?? incident.policy
         let skipped = enterTier(&incident, from: 0, at: at)
@@ -248,8 +306,14 @@ public struct EscalationEngine: Sendable {
         incidents[incident.id] = incident
         events.append(
             Event(
-                kind: .raised, at: at, incident: incident, tier: position(of: incident), responders: incident.responders,
-                reason: text, origin: origin, severity: callSeverity(incident, base: category == .safety ? .error : .warning)
+                kind: .raised,
+                at: at,
+                incident: incident,
+                tier: position(of: incident),
+                responders: incident.responders,
+                reason: text,
+                origin: origin,
+                severity: callSeverity(incident, base: category == .safety ? .error : .warning)
             )
         )
         events += skipped
@@ -257,7 +321,12 @@ public struct EscalationEngine: Sendable {
     }
 
     private mutating func stop(
-        line: LineID, station: StationID?, reason: String?, at: Instant, origin: SignalOrigin, events: inout [Event]
+        line: LineID,
+        station: StationID?,
+        reason: String?,
+        at: Instant,
+        origin: SignalOrigin,
+        events: inout [Event]
     ) -> SignalDisposition {
         let stopPolicy = plant.lines[line]?.stopPolicy
         if let station {
@@ -276,8 +345,13 @@ public struct EscalationEngine: Sendable {
                 incidents[id] = incident
                 events.append(
                     Event(
-                        kind: .promoted, at: at, incident: incident, tier: position(of: incident),
-                        responders: incident.responders, reason: reason, origin: origin,
+                        kind: .promoted,
+                        at: at,
+                        incident: incident,
+                        tier: position(of: incident),
+                        responders: incident.responders,
+                        reason: reason,
+                        origin: origin,
                         severity: callSeverity(incident, base: .error)
                     )
                 )
@@ -301,15 +375,26 @@ public struct EscalationEngine: Sendable {
         incidents[incident.id] = incident
         events.append(
             Event(
-                kind: .raised, at: at, incident: incident, tier: position(of: incident), responders: incident.responders,
-                reason: reason, origin: origin, severity: callSeverity(incident, base: .error)
+                kind: .raised,
+                at: at,
+                incident: incident,
+                tier: position(of: incident),
+                responders: incident.responders,
+                reason: reason,
+                origin: origin,
+                severity: callSeverity(incident, base: .error)
             )
         )
         events += skipped
         return .opened(incident.id)
     }
 
-    private mutating func repeated(_ id: IncidentID, at: Instant, origin: SignalOrigin, events: inout [Event])
+    private mutating func repeated(
+        _ id: IncidentID,
+        at: Instant,
+        origin: SignalOrigin,
+        events: inout [Event]
+    )
         -> SignalDisposition
     {
         guard var incident = incidents[id] else { return .unchanged(note: nil) }
@@ -318,8 +403,13 @@ public struct EscalationEngine: Sendable {
             incident.lastRepeatLoggedAt = at
             events.append(
                 Event(
-                    kind: .repeated, at: at, incident: incident, tier: position(of: incident),
-                    count: incident.signalCount, origin: origin, severity: .notice
+                    kind: .repeated,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    count: incident.signalCount,
+                    origin: origin,
+                    severity: .notice
                 )
             )
         }
@@ -327,7 +417,13 @@ public struct EscalationEngine: Sendable {
         return .repeated(id, count: incident.signalCount)
     }
 
-    private mutating func clear(line: LineID, station: StationID, at: Instant, origin: SignalOrigin, events: inout [Event])
+    private mutating func clear(
+        line: LineID,
+        station: StationID,
+        at: Instant,
+        origin: SignalOrigin,
+        events: inout [Event]
+    )
         -> SignalDisposition
     {
         guard let id = openAtStation[StationKey(line: line, station: station)], let incident = incidents[id] else {
@@ -337,13 +433,25 @@ public struct EscalationEngine: Sendable {
             return .unchanged(note: "incident \(id) is a line stop; it ends when the line resumes")
         }
         events.append(
-            Event(kind: .cleared, at: at, incident: incident, tier: position(of: incident), origin: origin, severity: .info)
+            Event(
+                kind: .cleared,
+                at: at,
+                incident: incident,
+                tier: position(of: incident),
+                origin: origin,
+                severity: .info
+            )
         )
         close(id, at: at)
         return .closed([id])
     }
 
-    private mutating func resume(line: LineID, at: Instant, origin: SignalOrigin, events: inout [Event])
+    private mutating func resume(
+        line: LineID,
+        at: Instant,
+        origin: SignalOrigin,
+        events: inout [Event]
+    )
         -> SignalDisposition
     {
         let ids = (stopsByLine[line] ?? []).sorted()
@@ -351,8 +459,13 @@ public struct EscalationEngine: Sendable {
             guard let incident = incidents[id] else { continue }
             events.append(
                 Event(
-                    kind: .resumed, at: at, incident: incident, tier: position(of: incident),
-                    waited: at.duration(since: incident.stoppedAt ?? incident.raisedAt), origin: origin, severity: .info
+                    kind: .resumed,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    waited: at.duration(since: incident.stoppedAt ?? incident.raisedAt),
+                    origin: origin,
+                    severity: .info
                 )
             )
             close(id, at: at)
@@ -367,8 +480,12 @@ public struct EscalationEngine: Sendable {
         if let id = silentLines[line], let incident = incidents[id] {
             events.append(
                 Event(
-                    kind: .heard, at: at, incident: incident, tier: position(of: incident),
-                    waited: at.duration(since: incident.raisedAt), severity: .info
+                    kind: .heard,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    waited: at.duration(since: incident.raisedAt),
+                    severity: .info
                 )
             )
             close(id, at: at)
@@ -380,7 +497,12 @@ public struct EscalationEngine: Sendable {
     // MARK: Responder actions
 
     /// A responder takes the call: escalation stops (until `resolve_within`, if the tier has one).
-    public mutating func acknowledge(_ id: IncidentID, by actor: Actor, note: String? = nil, at instant: Instant)
+    public mutating func acknowledge(
+        _ id: IncidentID,
+        by actor: Actor,
+        note: String? = nil,
+        at instant: Instant
+    )
         -> ActionOutcome
     {
         act(on: id, by: actor, at: instant) { engine, incident, at, events in
@@ -401,8 +523,14 @@ public struct EscalationEngine: Sendable {
             }
             events.append(
                 Event(
-                    kind: .acknowledged, at: at, incident: incident, tier: engine.position(of: incident),
-                    waited: at.duration(since: incident.raisedAt), by: actor, note: note, severity: .notice
+                    kind: .acknowledged,
+                    at: at,
+                    incident: incident,
+                    tier: engine.position(of: incident),
+                    waited: at.duration(since: incident.raisedAt),
+                    by: actor,
+                    note: note,
+                    severity: .notice
                 )
             )
             return nil
@@ -410,15 +538,24 @@ public struct EscalationEngine: Sendable {
     }
 
     /// A responder closes the call, saying what the countermeasure was.
-    public mutating func resolve(_ id: IncidentID, by actor: Actor, note: String, at instant: Instant) -> ActionOutcome {
+    public mutating func resolve(_ id: IncidentID, by actor: Actor, note: String, at instant: Instant) -> ActionOutcome
+    {
         act(on: id, by: actor, at: instant) { engine, incident, at, events in
             guard !note.allSatisfy(\.isWhitespace) else {
-                return ActionError(code: .missingNote, message: "resolving needs a note that says what the countermeasure was")
+                return ActionError(
+                    code: .missingNote,
+                    message: "resolving needs a note that says what the countermeasure was"
+                )
             }
             events.append(
                 Event(
-                    kind: .resolved, at: at, incident: incident, tier: engine.position(of: incident), by: actor,
-                    note: note, severity: .info
+                    kind: .resolved,
+                    at: at,
+                    incident: incident,
+                    tier: engine.position(of: incident),
+                    by: actor,
+                    note: note,
+                    severity: .info
                 )
             )
             engine.close(incident.id, at: at)
@@ -427,7 +564,12 @@ public struct EscalationEngine: Sendable {
     }
 
     /// A responder moves the call to the next tier now.
-    public mutating func escalate(_ id: IncidentID, by actor: Actor, reason: String? = nil, at instant: Instant)
+    public mutating func escalate(
+        _ id: IncidentID,
+        by actor: Actor,
+        reason: String? = nil,
+        at instant: Instant
+    )
         -> ActionOutcome
     {
         act(on: id, by: actor, at: instant) { engine, incident, at, events in
@@ -444,8 +586,14 @@ public struct EscalationEngine: Sendable {
             let skipped = engine.enterTier(&incident, from: incident.tierIndex + 1, at: at)
             events.append(
                 Event(
-                    kind: .escalated, at: at, incident: incident, tier: engine.position(of: incident),
-                    responders: incident.responders, waited: waited, by: actor, note: reason,
+                    kind: .escalated,
+                    at: at,
+                    incident: incident,
+                    tier: engine.position(of: incident),
+                    responders: incident.responders,
+                    waited: waited,
+                    by: actor,
+                    note: reason,
                     reason: "escalated by hand by \(actor)",
                     severity: engine.callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
                 )
@@ -465,7 +613,8 @@ public struct EscalationEngine: Sendable {
         guard var incident = incidents[id] else {
             let error = ActionError(
                 code: .unknownIncident,
-                message: "no open incident \(id): it may be resolved, cleared or resumed already (andonctl status lists open ones)"
+                message:
+                    "no open incident \(id): it may be resolved, cleared or resumed already (andonctl status lists open ones)"
             )
             return ActionOutcome(result: .failure(error), events: events)
         }
@@ -496,11 +645,21 @@ public struct EscalationEngine: Sendable {
             let tier = policy.tiers[index]
             let rota = line?.rota(for: tier) ?? (tier.isKPO ? .kpo : RotaID(rawValue: tier.name))
             let duty = plant.duty(of: rota, at: at, shift: shift)
-            let position = TierPosition(number: index + 1, of: policy.tiers.count, name: tier.name, rota: rota, policy: policy.id)
+            let position = TierPosition(
+                number: index + 1,
+                of: policy.tiers.count,
+                name: tier.name,
+                rota: rota,
+                policy: policy.id
+            )
             if duty.isEmpty && index < policy.tiers.count - 1 {
                 skipped.append(
                     Event(
-                        kind: .skipped, at: at, incident: incident, tier: position, reason: duty.emptyReason,
+                        kind: .skipped,
+                        at: at,
+                        incident: incident,
+                        tier: position,
+                        reason: duty.emptyReason,
                         severity: incident.kind == .stop ? .warning : .notice
                     )
                 )
@@ -574,16 +733,41 @@ public struct EscalationEngine: Sendable {
     }
 
     private mutating func makeIncident(
-        kind: IncidentKind, line: LineID, station: StationID?, category: Category?, at: Instant, origin: SignalOrigin
+        kind: IncidentKind,
+        line: LineID,
+        station: StationID?,
+        category: Category?,
+        at: Instant,
+        origin: SignalOrigin
     ) -> Incident {
         let id = IncidentID(nextNumber)
         nextNumber += 1
         return Incident(
-            id: id, kind: kind, line: line, station: station, category: category, text: nil, reason: nil,
-            raisedAt: at, origin: origin, policy: plant.lines[line]?.stopPolicy ?? PolicyID(rawValue: "stop"),
-            tierIndex: 0, tierName: "", rota: .kpo, tierEnteredAt: at, notifiedAt: at, responders: [], notified: [],
-            acknowledgedBy: nil, acknowledgedAt: nil, unansweredCount: 0, signalCount: 1, lastRepeatLoggedAt: nil,
-            stoppedAt: nil, deadline: nil, generation: 0
+            id: id,
+            kind: kind,
+            line: line,
+            station: station,
+            category: category,
+            text: nil,
+            reason: nil,
+            raisedAt: at,
+            origin: origin,
+            policy: plant.lines[line]?.stopPolicy ?? PolicyID(rawValue: "stop"),
+            tierIndex: 0,
+            tierName: "",
+            rota: .kpo,
+            tierEnteredAt: at,
+            notifiedAt: at,
+            responders: [],
+            notified: [],
+            acknowledgedBy: nil,
+            acknowledgedAt: nil,
+            unansweredCount: 0,
+            signalCount: 1,
+            lastRepeatLoggedAt: nil,
+            stoppedAt: nil,
+            deadline: nil,
+            generation: 0
         )
     }
 
@@ -596,8 +780,11 @@ public struct EscalationEngine: Sendable {
 
     func position(of incident: Incident) -> TierPosition {
         TierPosition(
-            number: incident.tierIndex + 1, of: policy(of: incident).tiers.count, name: incident.tierName,
-            rota: incident.rota, policy: incident.policy
+            number: incident.tierIndex + 1,
+            of: policy(of: incident).tiers.count,
+            name: incident.tierName,
+            rota: incident.rota,
+            policy: incident.policy
         )
     }
 

@@ -9,7 +9,9 @@ public enum SafeName {
     public static func isValid(_ text: some StringProtocol) -> Bool {
         let bytes = text.utf8
         guard let first = bytes.first, bytes.count <= maximumLength, isAlphanumeric(first) else { return false }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return bytes.allSatisfy {
+            isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     /// Why `text` is not a valid name, or nil when it is.

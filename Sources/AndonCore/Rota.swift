@@ -8,7 +8,12 @@ public struct Rota: Sendable, Hashable {
     /// Dated changes: a swap, a sick day, an extra hand. Applied in order.
     public var overrides: [Override]
 
-    public init(id: RotaID, byShift: [ShiftID: [ResponderID]] = [:], rotation: Rotation? = nil, overrides: [Override] = []) {
+    public init(
+        id: RotaID,
+        byShift: [ShiftID: [ResponderID]] = [:],
+        rotation: Rotation? = nil,
+        overrides: [Override] = []
+    ) {
         self.id = id
         self.byShift = byShift
         self.rotation = rotation

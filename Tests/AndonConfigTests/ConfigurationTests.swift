@@ -68,18 +68,35 @@ import Testing
             replacing: [(#"end: "18:00" }"#, #"end: "18:00", colour: red }"#)],
             expected: [(3, "colour", "unknown key 'colour' in a shift")]
         ),
-        Broken(name: "unknown top-level key", replacing: [("lines:\n", "sites: x\nlines:\n")], expected: [(18, "sites", "unknown key 'sites'")]),
+        Broken(
+            name: "unknown top-level key",
+            replacing: [("lines:\n", "sites: x\nlines:\n")],
+            expected: [(18, "sites", "unknown key 'sites'")]
+        ),
         Broken(
             name: "misspelt tier key",
             replacing: [("{ tier: tl, ack_within: 3m }", "{ tier: tl, ack_withn: 3m }")],
-            expected: [(13, "{", "tier 'tl' of chain 'andon' needs 'ack_within'"), (13, "ack_withn", "unknown key 'ack_withn' in a tier")]
+            expected: [
+                (13, "{", "tier 'tl' of chain 'andon' needs 'ack_within'"),
+                (13, "ack_withn", "unknown key 'ack_withn' in a tier"),
+            ]
         ),
-        Broken(name: "dangling responder", replacing: [("day: [a], night", "day: [a, zed], night")], expected: [(9, "zed", "unknown responder 'zed'")]),
-        Broken(name: "dangling shift", replacing: [("night: [a] }", "nite: [a] }")], expected: [(9, "nite", "unknown shift 'nite'")]),
+        Broken(
+            name: "dangling responder",
+            replacing: [("day: [a], night", "day: [a, zed], night")],
+            expected: [(9, "zed", "unknown responder 'zed'")]
+        ),
+        Broken(
+            name: "dangling shift",
+            replacing: [("night: [a] }", "nite: [a] }")],
+            expected: [(9, "nite", "unknown shift 'nite'")]
+        ),
         Broken(
             name: "overlapping shifts",
             replacing: [(#"night: { start: "18:00""#, #"night: { start: "17:00""#)],
-            expected: [(4, "\"17:00\"", "shift 'night' (17:00-06:00) overlaps shift 'day' (06:00-18:00) for 60 minutes a day")]
+            expected: [
+                (4, "\"17:00\"", "shift 'night' (17:00-06:00) overlaps shift 'day' (06:00-18:00) for 60 minutes a day")
+            ]
         ),
         Broken(
             name: "a chain without KPO",
@@ -88,8 +105,16 @@ import Testing
         ),
         Broken(
             name: "KPO not last",
-            replacing: [("    - { tier: tl, ack_within: 1m }\n    - { tier: kpo, repeat_every: 2m }", "    - { tier: kpo, repeat_every: 2m }\n    - { tier: tl, ack_within: 1m }")],
-            expected: [(15, "stop", "chain 'stop' does not end at the KPO tier"), (16, "kpo", "the kpo tier must be the last of chain 'stop'")]
+            replacing: [
+                (
+                    "    - { tier: tl, ack_within: 1m }\n    - { tier: kpo, repeat_every: 2m }",
+                    "    - { tier: kpo, repeat_every: 2m }\n    - { tier: tl, ack_within: 1m }"
+                )
+            ],
+            expected: [
+                (15, "stop", "chain 'stop' does not end at the KPO tier"),
+                (16, "kpo", "the kpo tier must be the last of chain 'stop'"),
+            ]
         ),
         Broken(
             name: "no KPO rota",
@@ -98,38 +123,99 @@ import Testing
         ),
         Broken(
             name: "a KPO gap",
-            replacing: [(#"kpo: { rotation: { members: [k], every: 7d, from: "2026-01-05 06:00" } }"#, "kpo: { by_shift: { day: [k] } }")],
-            expected: [(10, "kpo", "KPO has nobody on duty from 2026-11-25 18:00 +01:00 to 2026-11-26 06:00 +01:00 and in 13 more gaps")]
+            replacing: [
+                (
+                    #"kpo: { rotation: { members: [k], every: 7d, from: "2026-01-05 06:00" } }"#,
+                    "kpo: { by_shift: { day: [k] } }"
+                )
+            ],
+            expected: [
+                (
+                    10, "kpo",
+                    "KPO has nobody on duty from 2026-11-25 18:00 +01:00 to 2026-11-26 06:00 +01:00 and in 13 more gaps"
+                )
+            ]
         ),
         Broken(
             name: "a KPO gap from an override",
-            replacing: [(
-                #"every: 7d, from: "2026-01-05 06:00" } }"#,
-                #"every: 7d, from: "2026-01-05 06:00" }, overrides: [{ from: "2026-12-01 03:00", until: "2026-12-01 03:30", replaces: k }] }"#
-            )],
-            expected: [(10, "kpo", "KPO has nobody on duty from 2026-12-01 03:00 +01:00 to 2026-12-01 03:30 +01:00 (rota kpo has nobody on duty: an override removes k)")]
+            replacing: [
+                (
+                    #"every: 7d, from: "2026-01-05 06:00" } }"#,
+                    #"every: 7d, from: "2026-01-05 06:00" }, overrides: [{ from: "2026-12-01 03:00", until: "2026-12-01 03:30", replaces: k }] }"#
+                )
+            ],
+            expected: [
+                (
+                    10, "kpo",
+                    "KPO has nobody on duty from 2026-12-01 03:00 +01:00 to 2026-12-01 03:30 +01:00 (rota kpo has nobody on duty: an override removes k)"
+                )
+            ]
         ),
-        Broken(name: "unknown time zone", replacing: [("Europe/Berlin", "Europe/Nowhere")], expected: [(1, "Europe/Nowhere", "unknown time zone 'Europe/Nowhere'")]),
-        Broken(name: "a malformed duration", replacing: [("ack_within: 3m", "ack_within: 3 minutes")], expected: [(13, "3 minutes", "'3 minutes' is not a duration")]),
-        Broken(name: "a malformed time", replacing: [(#"start: "06:00""#, #"start: "6am""#)], expected: [(3, "\"6am\"", "'6am' is not a time of day")]),
-        Broken(name: "an unknown stop policy", replacing: [("{ description: Line one }", "{ stop_policy: halt }")], expected: [(19, "halt", "unknown policy 'halt'")]),
-        Broken(name: "an unknown category", replacing: [("{ description: Line one }", "{ categories: [quality, qualiti] }")], expected: [(19, "qualiti", "unknown category 'qualiti'")]),
+        Broken(
+            name: "unknown time zone",
+            replacing: [("Europe/Berlin", "Europe/Nowhere")],
+            expected: [(1, "Europe/Nowhere", "unknown time zone 'Europe/Nowhere'")]
+        ),
+        Broken(
+            name: "a malformed duration",
+            replacing: [("ack_within: 3m", "ack_within: 3 minutes")],
+            expected: [(13, "3 minutes", "'3 minutes' is not a duration")]
+        ),
+        Broken(
+            name: "a malformed time",
+            replacing: [(#"start: "06:00""#, #"start: "6am""#)],
+            expected: [(3, "\"6am\"", "'6am' is not a time of day")]
+        ),
+        Broken(
+            name: "an unknown stop policy",
+            replacing: [("{ description: Line one }", "{ stop_policy: halt }")],
+            expected: [(19, "halt", "unknown policy 'halt'")]
+        ),
+        Broken(
+            name: "an unknown category",
+            replacing: [("{ description: Line one }", "{ categories: [quality, qualiti] }")],
+            expected: [(19, "qualiti", "unknown category 'qualiti'")]
+        ),
         Broken(
             name: "a tier without a rota on a line",
-            replacing: [("    - { tier: tl, ack_within: 3m }\n", "    - { tier: tl, ack_within: 3m }\n    - { tier: gl, ack_within: 2m }\n")],
+            replacing: [
+                (
+                    "    - { tier: tl, ack_within: 3m }\n",
+                    "    - { tier: tl, ack_within: 3m }\n    - { tier: gl, ack_within: 2m }\n"
+                )
+            ],
             expected: [(14, "gl", "tier 'gl' of chain 'andon' has no rota on line L1")]
         ),
-        Broken(name: "an invalid line name", replacing: [("  L1: {", "  L 1: {")], expected: [(19, "L 1", "line name 'L 1' may contain only")]),
-        Broken(name: "a list where a mapping belongs", replacing: [("  a: { name: A }\n  k: { name: K }\n", "  - a\n  - k\n")], expected: [(6, "-", "expected a mapping here")]),
-        Broken(name: "a duplicate key", replacing: [("  k: { name: K }\n", "  k: { name: K }\n  k: { name: K2 }\n")], expected: [(8, "k", "duplicate key 'k'")]),
-        Broken(name: "YAML that does not parse", replacing: [("L1: { description: Line one }", "L1: { description: [Line one }")], expected: [(19, "}", "not valid YAML")]),
+        Broken(
+            name: "an invalid line name",
+            replacing: [("  L1: {", "  L 1: {")],
+            expected: [(19, "L 1", "line name 'L 1' may contain only")]
+        ),
+        Broken(
+            name: "a list where a mapping belongs",
+            replacing: [("  a: { name: A }\n  k: { name: K }\n", "  - a\n  - k\n")],
+            expected: [(6, "-", "expected a mapping here")]
+        ),
+        Broken(
+            name: "a duplicate key",
+            replacing: [("  k: { name: K }\n", "  k: { name: K }\n  k: { name: K2 }\n")],
+            expected: [(8, "k", "duplicate key 'k'")]
+        ),
+        Broken(
+            name: "YAML that does not parse",
+            replacing: [("L1: { description: Line one }", "L1: { description: [Line one }")],
+            expected: [(19, "}", "not valid YAML")]
+        ),
         Broken(
             name: "three problems at once",
             replacing: [
                 (#"end: "18:00" }"#, #"end: "18:00", colour: red }"#), ("day: [a], night", "day: [a, zed], night"),
                 ("    - { tier: kpo, repeat_every: 2m }\n", ""),
             ],
-            expected: [(3, "colour", "unknown key 'colour'"), (9, "zed", "unknown responder 'zed'"), (15, "stop", "does not end at the KPO tier")]
+            expected: [
+                (3, "colour", "unknown key 'colour'"), (9, "zed", "unknown responder 'zed'"),
+                (15, "stop", "does not end at the KPO tier"),
+            ]
         ),
     ]
 
@@ -149,7 +235,10 @@ import Testing
             #expect(error.diagnostics.count == broken.expected.count, "\(reported)")
             for expected in broken.expected {
                 let line = lines[expected.line - 1]
-                let column = try #require(line.range(of: expected.marker), "marker \(expected.marker) on line \(expected.line)")
+                let column = try #require(
+                    line.range(of: expected.marker),
+                    "marker \(expected.marker) on line \(expected.line)"
+                )
                 let columnNumber = line.distance(from: line.startIndex, to: column.lowerBound) + 1
                 let match = error.diagnostics.first {
                     $0.line == expected.line && $0.column == columnNumber && $0.message.contains(expected.message)
@@ -168,7 +257,11 @@ import Testing
         let warning = try #require(configuration.warnings.first)
         #expect(warning.severity == .warning)
         #expect((warning.line, warning.column) == (9, 3))
-        #expect(warning.message.hasPrefix("rota tl has nobody on duty from 2026-11-25 18:00 +01:00 to 2026-11-26 06:00 +01:00"))
+        #expect(
+            warning.message.hasPrefix(
+                "rota tl has nobody on duty from 2026-11-25 18:00 +01:00 to 2026-11-26 06:00 +01:00"
+            )
+        )
         #expect(warning.description.hasPrefix("plant.yaml:9:3: warning: rota tl"))
     }
 

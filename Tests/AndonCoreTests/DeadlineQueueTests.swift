@@ -1,5 +1,6 @@
-@testable import AndonCore
 import Testing
+
+@testable import AndonCore
 
 /// One priority queue for every timer: it must stay proportional to the open incidents, however often their
 /// timers change.
@@ -32,7 +33,10 @@ import Testing
         // And all of them time out together, in ID order, at one instant.
         var again = EscalationEngine(plant: TestPlant.make(), startingAt: t0)
         for index in 0..<count {
-            _ = again.receive(.andon(line: "L1", station: StationID(rawValue: "S\(index)"), category: .help, text: nil), at: t0)
+            _ = again.receive(
+                .andon(line: "L1", station: StationID(rawValue: "S\(index)"), category: .help, text: nil),
+                at: t0
+            )
         }
         let events = again.advance(to: t0 + .minutes(3))
         #expect(events.count == count)

@@ -10,7 +10,8 @@ import Testing
     @Test func raisedNamesTheFirstTierAndItsResponders() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
         let outcome = engine.receive(
-            .andon(line: "L1", station: "S3", category: .help, text: "jam"), at: t0,
+            .andon(line: "L1", station: "S3", category: .help, text: "jam"),
+            at: t0,
             origin: SignalOrigin(source: "127.0.0.1:9", sequence: 7)
         )
         let id = try #require(outcome.incident)
@@ -32,7 +33,9 @@ import Testing
 
     @Test func escalatesExactlyAtAckWithin() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         let deadline = t0 + .minutes(3)
         #expect(engine.advance(to: deadline - .milliseconds(1)).kinds == [])
         let events = engine.advance(to: deadline)
@@ -90,7 +93,9 @@ import Testing
 
     @Test func kpoRepeatsUntilAcknowledgedWithRisingSeverity() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         let atKPO = t0 + .minutes(8)
         #expect(engine.advance(to: atKPO).last?.tier?.isKPO == true)
         var severities: [Severity] = []
@@ -112,7 +117,9 @@ import Testing
 
     @Test func acknowledgingStopsEscalation() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         let outcome = engine.acknowledge(id, by: .responder("a"), note: "on my way", at: t0 + .seconds(50))
         #expect(outcome.events.kinds == [.acknowledged])
         #expect(outcome.events[0].by == .responder("a"))
@@ -131,7 +138,9 @@ import Testing
 
     @Test func resolveWithinMakesAnAcknowledgedCallOverdue() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         _ = engine.advance(to: t0 + .minutes(3))  // now at gl, which has resolve_within 30m
         let ackAt = t0 + .minutes(4)
         _ = engine.acknowledge(id, by: .responder("g"), at: ackAt)
@@ -149,7 +158,9 @@ import Testing
 
     @Test func resolvingClosesTheCallWithItsCountermeasure() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         let empty = engine.resolve(id, by: .responder("a"), note: "  ", at: t0 + .minutes(1))
         guard case .failure(let error) = empty.result else {
             Issue.record("resolving without a note must be refused")
@@ -170,7 +181,9 @@ import Testing
 
     @Test func escalatingByHandMovesOnNow() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         let outcome = engine.escalate(id, by: .responder("a"), reason: "needs a crane", at: t0 + .seconds(30))
         #expect(outcome.events.kinds == [.escalated])
         #expect(outcome.events[0].by == .responder("a"))
@@ -188,7 +201,9 @@ import Testing
 
     @Test func onlyNotifiedRespondersKPOAndAdministratorsMayAct() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         let refused = engine.acknowledge(id, by: .responder("x"), at: t0 + .seconds(1))
         guard case .failure(let error) = refused.result else {
             Issue.record("x was not notified and is not KPO")

@@ -13,7 +13,9 @@ import Testing
     ]
 
     @Test func theCoreReadsNoClockAndDoesNoIO() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.sources.path).filter { $0.hasSuffix(".swift") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.sources.path).filter {
+            $0.hasSuffix(".swift")
+        }
         #expect(files.count > 10)
         for file in files {
             let text = try String(contentsOf: Self.sources.appendingPathComponent(file), encoding: .utf8)

@@ -47,7 +47,10 @@ struct SeededGenerator: RandomNumberGenerator {
             let fired = engine.advance(to: next)
             // (A step may fire nothing: a heartbeat watch re-arms itself from the last signal, lazily.)
             for event in fired {
-                #expect(event.at == next, "seed \(seed): \(event.kind) of \(event.incident) at \(event.at), due \(next)")
+                #expect(
+                    event.at == next,
+                    "seed \(seed): \(event.kind) of \(event.incident) at \(event.at), due \(next)"
+                )
             }
             events += fired
         }
@@ -57,7 +60,10 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test(arguments: 0..<24)
     func timeoutsFireExactlyAndUnansweredCallsEndRepeatingAtKPO(seed: UInt64) throws {
         var random = SeededGenerator(seed: seed)
-        let plant = TestPlant.make(coalesceWithin: .seconds(Int64.random(in: 1...120, using: &random)), heartbeat: .seconds(45))
+        let plant = TestPlant.make(
+            coalesceWithin: .seconds(Int64.random(in: 1...120, using: &random)),
+            heartbeat: .seconds(45)
+        )
         // Anywhere in 2026, DST changes included.
         let start = TestPlant.local("2026-01-01 00:00") + .seconds(Int64.random(in: 0..<(365 * 86_400), using: &random))
         var engine = EscalationEngine(plant: plant, startingAt: start)
@@ -75,7 +81,8 @@ struct SeededGenerator: RandomNumberGenerator {
             case 0..<30:
                 let category = Category.allCases.randomElement(using: &random)!  // non-empty
                 step = .signal(.andon(line: line, station: station, category: category, text: nil))
-            case 30..<38: step = .signal(.stop(line: line, station: Bool.random(using: &random) ? station : nil, reason: nil))
+            case 30..<38:
+                step = .signal(.stop(line: line, station: Bool.random(using: &random) ? station : nil, reason: nil))
             case 38..<44: step = .signal(.clear(line: line, station: station))
             case 44..<48: step = .signal(.resume(line: line))
             case 48..<55 where !open.isEmpty: step = .acknowledge(open.randomElement(using: &random)!)  // non-empty
@@ -96,10 +103,16 @@ struct SeededGenerator: RandomNumberGenerator {
         now += .seconds(86_400)
         _ = Self.stepThrough(&engine, to: now, seed: seed)
         for incident in engine.openIncidents where !acknowledged.contains(incident.id) {
-            #expect(incident.isAtKPO, "seed \(seed): incident \(incident.id) never acknowledged but at \(incident.tierName)")
+            #expect(
+                incident.isAtKPO,
+                "seed \(seed): incident \(incident.id) never acknowledged but at \(incident.tierName)"
+            )
             #expect(incident.unansweredCount > 0, "seed \(seed): incident \(incident.id) at KPO but not repeating")
             #expect(incident.deadline?.purpose == .acknowledge)
         }
-        #expect(engine.openIncidents.contains { !acknowledged.contains($0.id) }, "seed \(seed): the property was never exercised")
+        #expect(
+            engine.openIncidents.contains { !acknowledged.contains($0.id) },
+            "seed \(seed): the property was never exercised"
+        )
     }
 }

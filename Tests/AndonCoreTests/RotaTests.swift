@@ -67,7 +67,10 @@ import Testing
         for (from, to) in [("2026-03-27 00:00", "2026-03-31 00:00"), ("2026-10-23 00:00", "2026-10-27 00:00")] {
             let occurrences = calendar.occurrences(from: utc(from), to: utc(to))
             for (earlier, later) in zip(occurrences, occurrences.dropFirst()) {
-                #expect(earlier.end == later.start, "\(earlier.shift) on \(earlier.date) must hand over to \(later.shift)")
+                #expect(
+                    earlier.end == later.start,
+                    "\(earlier.shift) on \(earlier.date) must hand over to \(later.shift)"
+                )
             }
             var instant = utc(from)
             while instant < utc(to) {
@@ -95,7 +98,10 @@ import Testing
 
     @Test func aRotationCanPutSeveralOnDutyAndOnlyDuringSomeShifts() {
         let rotation = Rotation(
-            members: ["a", "b", "c"], periodDays: 1, anchor: LocalDateTime(parsing: "2026-11-23 22:00")!, onDuty: 2,
+            members: ["a", "b", "c"],
+            periodDays: 1,
+            anchor: LocalDateTime(parsing: "2026-11-23 22:00")!,
+            onDuty: 2,
             duringShifts: ["night"]
         )
         let rota = Rota(id: "night-call", rotation: rotation)
@@ -122,7 +128,11 @@ import Testing
         #expect(duty(until - .milliseconds(1)) == ["x", "g", "q"])
         #expect(duty(until) == ["a", "g"])
         // A sick day: only `replaces`.
-        let sick = Rota(id: "tl", byShift: ["early": ["a"]], overrides: [Override(from: from, until: until, responder: nil, replaces: "a")])
+        let sick = Rota(
+            id: "tl",
+            byShift: ["early": ["a"]],
+            overrides: [Override(from: from, until: until, responder: nil, replaces: "a")]
+        )
         let empty = sick.duty(at: from, calendar: calendar)
         #expect(empty.responders == [])
         #expect(empty.emptyReason == "rota tl has nobody on duty: an override removes a")
@@ -130,13 +140,27 @@ import Testing
 
     @Test func gapsAreFoundToTheMinuteAndMerged() {
         let start = TestPlant.local("2026-11-25 10:00")
-        let gaps = plant.rotas["quality"]!.gaps(from: start, to: start + .seconds(2 * 86_400), calendar: calendar)  // defined
-        // quality is early-only: gaps 14:00-06:00 each day (late and night merged when the reason is the same).
-        #expect(gaps.map { berlin.local($0.start).description } == ["2026-11-25 14:00", "2026-11-25 22:00", "2026-11-26 14:00", "2026-11-26 22:00"])
-        #expect(gaps.map { berlin.local($0.end).description } == ["2026-11-25 22:00", "2026-11-26 06:00", "2026-11-26 22:00", "2026-11-27 06:00"])
+        // The test plant defines quality (early only): gaps 14:00-22:00 and 22:00-06:00 each day, one per reason.
+        let quality = plant.rotas["quality"]!
+        let gaps = quality.gaps(from: start, to: start + .seconds(2 * 86_400), calendar: calendar)
+        #expect(
+            gaps.map { berlin.local($0.start).description } == [
+                "2026-11-25 14:00", "2026-11-25 22:00", "2026-11-26 14:00", "2026-11-26 22:00",
+            ]
+        )
+        #expect(
+            gaps.map { berlin.local($0.end).description } == [
+                "2026-11-25 22:00", "2026-11-26 06:00", "2026-11-26 22:00", "2026-11-27 06:00",
+            ]
+        )
         #expect(plant.rotas[.kpo]!.gaps(from: start, to: start + .seconds(14 * 86_400), calendar: calendar) == [])
         let away = TestPlant.make(kpoOverrides: [
-            Override(from: TestPlant.local("2026-11-27 08:00"), until: TestPlant.local("2026-11-27 08:01"), responder: nil, replaces: "k2")
+            Override(
+                from: TestPlant.local("2026-11-27 08:00"),
+                until: TestPlant.local("2026-11-27 08:01"),
+                responder: nil,
+                replaces: "k2"
+            )
         ])
         let kpoGaps = away.rotas[.kpo]!.gaps(from: start, to: start + .seconds(14 * 86_400), calendar: away.calendar)
         #expect(kpoGaps.count == 1)
@@ -146,11 +170,17 @@ import Testing
 
     @Test func localDatesAndTimesParseStrictly() {
         #expect(LocalTime(parsing: "06:00") == LocalTime(hour: 6, minute: 0))
-        for bad in ["6:00", "24:00", "06:60", "0600", "06:00:00", ""] { #expect(LocalTime(parsing: bad) == nil, "\(bad)") }
+        for bad in ["6:00", "24:00", "06:60", "0600", "06:00:00", ""] {
+            #expect(LocalTime(parsing: bad) == nil, "\(bad)")
+        }
         #expect(LocalDate(parsing: "2028-02-29") != nil)
-        for bad in ["2026-02-29", "2026-13-01", "26-01-01", "2026-1-1"] { #expect(LocalDate(parsing: bad) == nil, "\(bad)") }
+        for bad in ["2026-02-29", "2026-13-01", "26-01-01", "2026-1-1"] {
+            #expect(LocalDate(parsing: bad) == nil, "\(bad)")
+        }
         #expect(LocalDate(parsing: "2026-11-29")?.weekdayName == "Sunday")
-        #expect(LocalDate(dayNumber: LocalDate(parsing: "1999-12-31")!.dayNumber + 1) == LocalDate(parsing: "2000-01-01"))
+        #expect(
+            LocalDate(dayNumber: LocalDate(parsing: "1999-12-31")!.dayNumber + 1) == LocalDate(parsing: "2000-01-01")
+        )
         #expect(Duration(compact: "1h30m") == .seconds(5400))
         #expect(Duration(compact: "500ms") == .milliseconds(500))
         #expect(Duration(compact: "7d") == .seconds(7 * 86_400))

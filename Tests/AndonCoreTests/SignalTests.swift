@@ -19,7 +19,10 @@ import Testing
         #expect(third.result == .success(.repeated(id, count: 3)))
         #expect(third.events.kinds == [])
         // A different category at the same station is the same call.
-        let fourth = engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0 + .seconds(69))
+        let fourth = engine.receive(
+            .andon(line: "L1", station: "S3", category: .help, text: nil),
+            at: t0 + .seconds(69)
+        )
         #expect(fourth.events.kinds == [])
         let fifth = engine.receive(andon, at: t0 + .seconds(70))
         #expect(fifth.result == .success(.repeated(id, count: 5)))
@@ -31,7 +34,9 @@ import Testing
 
     @Test func aStopAtAStationPromotesItsAndon() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .quality, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .quality, text: nil), at: t0).incident
+        )
         _ = engine.acknowledge(id, by: .responder("a"), at: t0 + .seconds(30))
         let outcome = engine.receive(.stop(line: "L1", station: "S3", reason: "scrap"), at: t0 + .minutes(1))
         #expect(outcome.result == .success(.promoted(id)))
@@ -49,7 +54,10 @@ import Testing
         #expect(incident.isAcknowledged == false)  // the stop chain must be acknowledged afresh
         #expect(engine.nextDeadline == t0 + .minutes(2))  // stop chain: team-leader has 1m
         // Another stop for the same station is a repeat; clear does not end a stop.
-        #expect(engine.receive(.stop(line: "L1", station: "S3", reason: nil), at: t0 + .minutes(1)).result == .success(.repeated(id, count: 3)))
+        #expect(
+            engine.receive(.stop(line: "L1", station: "S3", reason: nil), at: t0 + .minutes(1)).result
+                == .success(.repeated(id, count: 3))
+        )
         let clear = engine.receive(.clear(line: "L1", station: "S3"), at: t0 + .minutes(1))
         guard case .success(.unchanged(let note)) = clear.result else {
             Issue.record("clear on a stopped station changes nothing")
@@ -68,7 +76,10 @@ import Testing
         #expect(outcome.events[0].station == nil)
         #expect(outcome.events[0].reason == "conveyor")
         #expect(outcome.events[0].severity == .error)
-        #expect(engine.receive(.stop(line: "L1", station: nil, reason: nil), at: t0 + .seconds(5)).result == .success(.repeated(id, count: 2)))
+        #expect(
+            engine.receive(.stop(line: "L1", station: nil, reason: nil), at: t0 + .seconds(5)).result
+                == .success(.repeated(id, count: 2))
+        )
         // A stop on another line is another incident.
         #expect(engine.receive(.stop(line: "L2", station: nil, reason: nil), at: t0 + .seconds(5)).incident != id)
     }
@@ -76,9 +87,13 @@ import Testing
     @Test func resumeEndsTheLinesStopsWithTheirDuration() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
         let lineStop = try #require(engine.receive(.stop(line: "L1", station: nil, reason: nil), at: t0).incident)
-        let andon = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let andon = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         _ = engine.receive(.stop(line: "L1", station: "S3", reason: nil), at: t0 + .minutes(2))
-        let other = try #require(engine.receive(.andon(line: "L1", station: "S4", category: .help, text: nil), at: t0).incident)
+        let other = try #require(
+            engine.receive(.andon(line: "L1", station: "S4", category: .help, text: nil), at: t0).incident
+        )
         let elsewhere = try #require(engine.receive(.stop(line: "L2", station: nil, reason: nil), at: t0).incident)
         let outcome = engine.receive(.resume(line: "L1"), at: t0 + .minutes(7))
         #expect(outcome.result == .success(.closed([lineStop, andon])))
@@ -93,13 +108,17 @@ import Testing
 
     @Test func clearEndsAStationsAndon() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0).incident
+        )
         let outcome = engine.receive(.clear(line: "L1", station: "S3"), at: t0 + .seconds(90))
         #expect(outcome.result == .success(.closed([id])))
         #expect(outcome.events.kinds == [.cleared])
         #expect(outcome.events[0].elapsed == .seconds(90))
         #expect(engine.nextDeadline == nil)
-        #expect(engine.receive(.clear(line: "L1", station: "S3"), at: t0 + .seconds(91)).result == .success(.closed([])))
+        #expect(
+            engine.receive(.clear(line: "L1", station: "S3"), at: t0 + .seconds(91)).result == .success(.closed([]))
+        )
     }
 
     @Test func aQuietControllerOpensASilentIncidentUntilHeardAgain() throws {
@@ -162,8 +181,20 @@ import Testing
             var events: [Event] = []
             for station in 1...20 {
                 let at = t0 + .seconds(Int64(station * 7))
-                events += engine.receive(.andon(line: "L1", station: StationID(rawValue: "S\(station)"), category: .help, text: nil), at: at).events
-                events += engine.receive(.stop(line: "L1", station: station % 3 == 0 ? StationID(rawValue: "S\(station)") : nil, reason: nil), at: at).events
+                events +=
+                    engine.receive(
+                        .andon(line: "L1", station: StationID(rawValue: "S\(station)"), category: .help, text: nil),
+                        at: at
+                    ).events
+                events +=
+                    engine.receive(
+                        .stop(
+                            line: "L1",
+                            station: station % 3 == 0 ? StationID(rawValue: "S\(station)") : nil,
+                            reason: nil
+                        ),
+                        at: at
+                    ).events
             }
             events += engine.receive(.resume(line: "L1"), at: t0 + .minutes(20)).events
             events += engine.advance(to: t0 + .minutes(90))

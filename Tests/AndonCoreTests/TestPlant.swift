@@ -35,10 +35,17 @@ enum TestPlant {
             Rota(id: "tl", byShift: tl),
             Rota(id: "gl", byShift: ["early": ["g"], "late": ["g"]]),
             Rota(id: "quality", byShift: ["early": ["q"]]),
-            Rota(id: "maintenance", rotation: Rotation(members: ["m"], periodDays: 1, anchor: LocalDateTime(parsing: "2026-01-01 00:00")!)),
+            Rota(
+                id: "maintenance",
+                rotation: Rotation(members: ["m"], periodDays: 1, anchor: LocalDateTime(parsing: "2026-01-01 00:00")!)
+            ),
             Rota(
                 id: .kpo,
-                rotation: Rotation(members: ["k1", "k2", "k3"], periodDays: 7, anchor: LocalDateTime(parsing: "2026-01-05 06:00")!),
+                rotation: Rotation(
+                    members: ["k1", "k2", "k3"],
+                    periodDays: 7,
+                    anchor: LocalDateTime(parsing: "2026-01-05 06:00")!
+                ),
                 overrides: kpoOverrides
             ),
         ]
@@ -81,8 +88,19 @@ enum TestPlant {
         routes[.maintenance] = "maintenance"
         let lines: [Line] = [
             Line(id: "L1", policies: routes, stopPolicy: "stop", rotas: ["team-leader": "tl"]),
-            Line(id: "L2", policies: routes, stopPolicy: "stop", rotas: ["team-leader": "tl"], heartbeatWithin: heartbeat),
-            Line(id: "L3", policies: [.safety: "andon", .help: "andon"], stopPolicy: "stop", rotas: ["team-leader": "tl"]),
+            Line(
+                id: "L2",
+                policies: routes,
+                stopPolicy: "stop",
+                rotas: ["team-leader": "tl"],
+                heartbeatWithin: heartbeat
+            ),
+            Line(
+                id: "L3",
+                policies: [.safety: "andon", .help: "andon"],
+                stopPolicy: "stop",
+                rotas: ["team-leader": "tl"]
+            ),
         ]
         return Plant(
             name: "test plant",

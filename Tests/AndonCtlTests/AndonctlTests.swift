@@ -32,14 +32,18 @@ import Testing
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self)
         )
     }
 
     /// The 1-based line of the example (or a variant) that is exactly `text`.
     static func line(of text: String, in path: String = example) throws -> Int {
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(
+            separator: "\n",
+            omittingEmptySubsequences: false
+        )
         return try #require(lines.firstIndex { $0 == text }) + 1
     }
 
@@ -50,7 +54,8 @@ import Testing
             #expect(text.contains(old), "the example must contain \(old)")
             text = text.replacingOccurrences(of: old, with: new)
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("andond-\(UUID().uuidString).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("andond-\(UUID().uuidString).yaml")
+            .path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -68,23 +73,30 @@ import Testing
         let result = try Self.run(["check-config", path])
         #expect(result.status == 1)
         let line = try Self.line(of: "  stop:", in: path)
-        #expect(result.stderr.contains("\(path):\(line):3: error: chain 'stop' does not end at the KPO tier"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("\(path):\(line):3: error: chain 'stop' does not end at the KPO tier"),
+            "\(result.stderr)"
+        )
         #expect(result.stderr.contains("hint: every chain ends with"))
         #expect(result.stderr.contains("invalid: 1 error"))
     }
 
     @Test func checkConfigRejectsAKPOGapWithItsPosition() throws {
         // KPO off at night: the first gap from Sunday 03:00 runs to the end of that night shift.
-        let path = try Self.variant([(
-            #"    rotation: { members: [kira, lars, mia], every: 7d, from: "2026-01-05 06:00" }"#,
-            #"    rotation: { members: [kira, lars, mia], every: 7d, from: "2026-01-05 06:00", during: [early, late] }"#
-        )])
+        let path = try Self.variant([
+            (
+                #"    rotation: { members: [kira, lars, mia], every: 7d, from: "2026-01-05 06:00" }"#,
+                #"    rotation: { members: [kira, lars, mia], every: 7d, from: "2026-01-05 06:00", during: [early, late] }"#
+            )
+        ])
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try Self.run(["check-config", path, "--at", "2026-11-29 03:00"])
         #expect(result.status == 1)
         let line = try Self.line(of: "  kpo:", in: path)
         #expect(
-            result.stderr.contains("\(path):\(line):3: error: KPO has nobody on duty from 2026-11-29 03:00 +01:00 to 2026-11-29 06:00 +01:00 and in 14 more gaps"),
+            result.stderr.contains(
+                "\(path):\(line):3: error: KPO has nobody on duty from 2026-11-29 03:00 +01:00 to 2026-11-29 06:00 +01:00 and in 14 more gaps"
+            ),
             "\(result.stderr)"
         )
     }
@@ -92,11 +104,14 @@ import Testing
     @Test func whoPrintsTheNightShiftChainEndingAtTheKPOOfTheWeek() throws {
         // Sunday 2026-11-29 03:00: night shift of Saturday; KPO week 47 of the rotation from 2026-01-05: lars.
         let result = try Self.run([
-            "who", "--config", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at", "2026-11-29 03:00",
+            "who", "--config", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at",
+            "2026-11-29 03:00",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "Quality andon on line L2, station S3, at 2026-11-29 03:00 +01:00 (Sunday, Europe/Berlin)")
+        #expect(
+            lines.first == "Quality andon on line L2, station S3, at 2026-11-29 03:00 +01:00 (Sunday, Europe/Berlin)"
+        )
         #expect(lines.contains { $0.hasPrefix("Shift: night (22:00-06:00), started 2026-11-28 22:00 +01:00") })
         let tiers = lines.filter { $0.hasPrefix("  ") }
         #expect(tiers.count == 4)
@@ -109,7 +124,8 @@ import Testing
 
     @Test func whoAtAShiftBoundaryPicksTheIncomingShift() throws {
         let result = try Self.run([
-            "who", "-c", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at", "2026-11-29 06:00",
+            "who", "-c", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at",
+            "2026-11-29 06:00",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Shift: early (06:00-14:00), started 2026-11-29 06:00 +01:00"))
@@ -118,19 +134,32 @@ import Testing
         #expect(tiers.dropFirst(2).first?.contains("Jonas Richter (jonas)") == true)
         // A minute earlier it is still the night shift.
         let before = try Self.run([
-            "who", "-c", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at", "2026-11-29 05:59",
+            "who", "-c", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at",
+            "2026-11-29 05:59",
         ])
-        #expect(before.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") }.first?.contains("Felix Maier") == true)
+        #expect(
+            before.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") }.first?.contains("Felix Maier") == true
+        )
     }
 
     @Test func whoExplainsASkippedTier() throws {
         // Without its night on-call rotation, the quality rota has nobody at night.
-        let path = try Self.variant([(#"    rotation: { members: [paula, nora, otto], every: 7d, from: "2026-01-05 06:00", during: [night] }"#, "")])
+        let path = try Self.variant([
+            (
+                #"    rotation: { members: [paula, nora, otto], every: 7d, from: "2026-01-05 06:00", during: [night] }"#,
+                ""
+            )
+        ])
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try Self.run(["who", "-c", path, "--line", "L2", "--station", "S3", "--category", "quality", "--at", "2026-11-29 03:00"])
+        let result = try Self.run([
+            "who", "-c", path, "--line", "L2", "--station", "S3", "--category", "quality", "--at", "2026-11-29 03:00",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let tiers = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") }
-        #expect(tiers[1].contains("skipped at once: rota quality has nobody on duty on shift night"), "\(result.stdout)")
+        #expect(
+            tiers[1].contains("skipped at once: rota quality has nobody on duty on shift night"),
+            "\(result.stdout)"
+        )
         // A skipped tier takes no time: group-leader is reached at 03:03, right after team-leader's 3 minutes.
         #expect(tiers[2].contains("at 03:03"))
     }
