@@ -133,19 +133,15 @@ public struct EscalationEngine: Sendable {
             let waited = at.duration(since: incident.notifiedAt)
             let from = incident.tierName
             let skipped = enterTier(&incident, from: incident.tierIndex + 1, at: at)
-            events.append(
-                Event(
-                    kind: .escalated,
-                    at: at,
-                    incident: incident,
-                    tier: position(of: incident),
-                    responders: incident.responders,
-                    waited: waited,
-                    reason: "\(from) did not acknowledge within \(waited.compactDescription)",
-                    severity: callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
-                )
+            events += arrival(
+                .escalated,
+                of: incident,
+                at: at,
+                skipped: skipped,
+                base: incident.kind == .stop ? .error : .warning,
+                waited: waited,
+                reason: "\(from) did not acknowledge within \(waited.compactDescription)"
             )
-            events += skipped
         case .resolve:
             let waited = at.duration(since: incident.acknowledgedAt ?? incident.notifiedAt)
             let from = incident.tierName
@@ -153,20 +149,16 @@ public struct EscalationEngine: Sendable {
             incident.acknowledgedBy = nil
             incident.acknowledgedAt = nil
             let skipped = enterTier(&incident, from: min(incident.tierIndex + 1, policy.tiers.count - 1), at: at)
-            events.append(
-                Event(
-                    kind: .overdue,
-                    at: at,
-                    incident: incident,
-                    tier: position(of: incident),
-                    responders: incident.responders,
-                    waited: waited,
-                    by: acknowledgedBy,
-                    reason: "acknowledged at \(from) but not resolved within \(waited.compactDescription)",
-                    severity: callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
-                )
+            events += arrival(
+                .overdue,
+                of: incident,
+                at: at,
+                skipped: skipped,
+                base: incident.kind == .stop ? .error : .warning,
+                waited: waited,
+                by: acknowledgedBy,
+                reason: "acknowledged at \(from) but not resolved within \(waited.compactDescription)"
             )
-            events += skipped
         }
         incidents[id] = incident
     }
@@ -192,19 +184,15 @@ public struct EscalationEngine: Sendable {
         let skipped = enterTier(&incident, from: 0, at: at)
         silentLines[line] = incident.id
         incidents[incident.id] = incident
-        events.append(
-            Event(
-                kind: .silent,
-                at: at,
-                incident: incident,
-                tier: position(of: incident),
-                responders: incident.responders,
-                waited: at.duration(since: heartbeat.quietSince),
-                reason: incident.reason,
-                severity: callSeverity(incident, base: .error)
-            )
+        events += arrival(
+            .silent,
+            of: incident,
+            at: at,
+            skipped: skipped,
+            base: .error,
+            waited: at.duration(since: heartbeat.quietSince),
+            reason: incident.reason
         )
-        events += skipped
     }
 
     // MARK: Signals
@@ -304,19 +292,15 @@ public struct EscalationEngine: Sendable {
         let skipped = enterTier(&incident, from: 0, at: at)
         openAtStation[key] = incident.id
         incidents[incident.id] = incident
-        events.append(
-            Event(
-                kind: .raised,
-                at: at,
-                incident: incident,
-                tier: position(of: incident),
-                responders: incident.responders,
-                reason: text,
-                origin: origin,
-                severity: callSeverity(incident, base: category == .safety ? .error : .warning)
-            )
+        events += arrival(
+            .raised,
+            of: incident,
+            at: at,
+            skipped: skipped,
+            base: category == .safety ? .error : .warning,
+            reason: text,
+            origin: origin
         )
-        events += skipped
         return .opened(incident.id)
     }
 
@@ -343,19 +327,15 @@ public struct EscalationEngine: Sendable {
                 let skipped = enterTier(&incident, from: 0, at: at)
                 stopsByLine[line, default: []].insert(id)
                 incidents[id] = incident
-                events.append(
-                    Event(
-                        kind: .promoted,
-                        at: at,
-                        incident: incident,
-                        tier: position(of: incident),
-                        responders: incident.responders,
-                        reason: reason,
-                        origin: origin,
-                        severity: callSeverity(incident, base: .error)
-                    )
+                events += arrival(
+                    .promoted,
+                    of: incident,
+                    at: at,
+                    skipped: skipped,
+                    base: .error,
+                    reason: reason,
+                    origin: origin
                 )
-                events += skipped
                 return .promoted(id)
             }
         } else if let id = lineStops[line] {
@@ -373,19 +353,7 @@ public struct EscalationEngine: Sendable {
         }
         stopsByLine[line, default: []].insert(incident.id)
         incidents[incident.id] = incident
-        events.append(
-            Event(
-                kind: .raised,
-                at: at,
-                incident: incident,
-                tier: position(of: incident),
-                responders: incident.responders,
-                reason: reason,
-                origin: origin,
-                severity: callSeverity(incident, base: .error)
-            )
-        )
-        events += skipped
+        events += arrival(.raised, of: incident, at: at, skipped: skipped, base: .error, reason: reason, origin: origin)
         return .opened(incident.id)
     }
 
@@ -584,21 +552,17 @@ public struct EscalationEngine: Sendable {
             incident.acknowledgedBy = nil
             incident.acknowledgedAt = nil
             let skipped = engine.enterTier(&incident, from: incident.tierIndex + 1, at: at)
-            events.append(
-                Event(
-                    kind: .escalated,
-                    at: at,
-                    incident: incident,
-                    tier: engine.position(of: incident),
-                    responders: incident.responders,
-                    waited: waited,
-                    by: actor,
-                    note: reason,
-                    reason: "escalated by hand by \(actor)",
-                    severity: engine.callSeverity(incident, base: incident.kind == .stop ? .error : .warning)
-                )
+            events += engine.arrival(
+                .escalated,
+                of: incident,
+                at: at,
+                skipped: skipped,
+                base: incident.kind == .stop ? .error : .warning,
+                waited: waited,
+                by: actor,
+                note: reason,
+                reason: "escalated by hand by \(actor)"
             )
-            events += skipped
             return nil
         }
     }
@@ -776,6 +740,35 @@ public struct EscalationEngine: Sendable {
     func policy(of incident: Incident) -> Policy {
         plant.policies[incident.policy]
             ?? Policy(id: incident.policy, tiers: [Tier(name: RotaID.kpo.rawValue, ackWithin: .seconds(300))])
+    }
+
+    /// The event of a call reaching a tier (raised, escalated, overdue, promoted, silent), then its `skipped` tiers.
+    func arrival(
+        _ kind: Event.Kind,
+        of incident: Incident,
+        at: Instant,
+        skipped: [Event],
+        base: Severity,
+        waited: Duration? = nil,
+        by: Actor? = nil,
+        note: String? = nil,
+        reason: String? = nil,
+        origin: SignalOrigin? = nil
+    ) -> [Event] {
+        let event = Event(
+            kind: kind,
+            at: at,
+            incident: incident,
+            tier: position(of: incident),
+            responders: incident.responders,
+            waited: waited,
+            by: by,
+            note: note,
+            reason: reason,
+            origin: origin,
+            severity: callSeverity(incident, base: base)
+        )
+        return [event] + skipped
     }
 
     func position(of incident: Incident) -> TierPosition {
