@@ -31,6 +31,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // libsystemd: the journal and sd-daemon (notify, listen fds).
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The only code that sees C: journal writer, notifier, listen-fd adoption.
+        .target(
+            name: "AndonSystemd",
+            dependencies: ["CSystemd", .product(name: "DequeModule", package: "swift-collections")]
+        ),
+        // The wire protocol: parse and render signals, control requests and replies.
+        .target(name: "AndonProtocol", dependencies: ["AndonCore"]),
         .executableTarget(
             name: "andonctl",
             dependencies: [
@@ -40,13 +49,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore"]),
+        .testTarget(name: "AndonProtocolTests", dependencies: ["AndonProtocol", "AndonConfig", "AndonCore"]),
         .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),
     ]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

@@ -7,6 +7,8 @@ public struct Configuration: Sendable {
     /// Where it was read from, as given.
     public var file: String
     public var plant: Plant
+    /// Where the daemon listens (command-line flags override it).
+    public var listen: ListenSettings
     /// Warnings found while loading (a configuration with errors does not load).
     public var warnings: [Diagnostic]
 }
@@ -81,6 +83,7 @@ public enum ConfigurationLoader {
         let sink = DiagnosticSink()
         let map = SourceMap(root: root)
         var plant: Plant?
+        var listen = ListenSettings()
         do {
             let raw = try YAMLDecoder().decode(
                 RawConfiguration.self,
@@ -89,6 +92,7 @@ public enum ConfigurationLoader {
             )
             var builder = PlantBuilder(raw: raw, sink: sink)
             plant = builder.build(resolveNow: now)
+            listen = ListenSettings(raw: raw.listen, sink: sink)
         } catch let error as DecodingError {
             let path: ConfigPath
             let message: String
@@ -124,7 +128,7 @@ public enum ConfigurationLoader {
         guard let plant, !diagnostics.contains(where: { $0.severity == .error }) else {
             throw ConfigurationError(diagnostics: diagnostics)
         }
-        return Configuration(file: file, plant: plant, warnings: diagnostics)
+        return Configuration(file: file, plant: plant, listen: listen, warnings: diagnostics)
     }
 
     private static func yamlDiagnostic(_ error: any Error, text: String, file: String) -> Diagnostic {
@@ -170,5 +174,60 @@ public enum ConfigurationLoader {
             }
         }
         return (mark.line, mark.column)
+    }
+}
+
+/// Where andond listens: UDP addresses for controllers and the UNIX stream socket for controllers and andonctl.
+public struct ListenSettings: Sendable, Hashable {
+    public static let defaultSocket = "/run/andond.sock"
+    public static let defaultPort = 4950
+
+    /// `HOST:PORT` (IPv6 as `[::1]:4950`).
+    public var udp: [String] = []
+    public var socket: String = defaultSocket
+    /// File mode of the socket when andond binds it itself (socket activation sets its own).
+    public var socketMode: UInt16 = 0o660
+    /// Group of the socket when andond binds it itself: responders and controllers in it may connect.
+    public var socketGroup: String?
+
+    public init() {}
+
+    init(raw: RawListen?, sink: DiagnosticSink) {
+        guard let raw else { return }
+        for (index, address) in (raw.udp ?? []).enumerated() where Self.splitHostPort(address) == nil {
+            sink.error(
+                raw.path + ["udp", .index(index)], "'\(address)' is not HOST:PORT",
+                hint: "such as 127.0.0.1:4950, 0.0.0.0:4950 or [::]:4950"
+            )
+        }
+        udp = raw.udp ?? []
+        if let socket = raw.socket {
+            if socket.hasPrefix("/") { self.socket = socket } else {
+                sink.error(raw.path + ["socket"], "the socket path must be absolute", hint: "such as /run/andond.sock")
+            }
+        }
+        if let mode = raw.socketMode {
+            if let value = UInt16(mode, radix: 8), value <= 0o777 { socketMode = value } else {
+                sink.error(raw.path + ["socket_mode"], "'\(mode)' is not an octal file mode", hint: "such as \"0660\"")
+            }
+        }
+        socketGroup = raw.socketGroup
+    }
+
+    /// Splits `HOST:PORT` / `[V6]:PORT`; nil when malformed.
+    public static func splitHostPort(_ text: String) -> (host: String, port: Int)? {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
+        return (String(host), port)
     }
 }

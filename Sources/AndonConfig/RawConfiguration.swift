@@ -2,7 +2,7 @@
 /// every missing or malformed value with its position; `ConfigurationLoader` turns it into a core `Plant`.
 struct RawConfiguration: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case site, shifts, responders, rotas, policies, routes, lines
+        case site, shifts, responders, rotas, policies, routes, lines, listen
         case coalesceWithin = "coalesce_within"
     }
 
@@ -14,10 +14,12 @@ struct RawConfiguration: Decodable {
     var policies: [String: [RawTier]]?
     var routes: [String: String]?
     var lines: [String: RawLine]?
+    var listen: RawListen?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
         let fields = try Fields(decoder, Key.self, what: "the configuration")
+        listen = fields.optional(.listen)
         site = fields.required(.site, what: "the configuration", hint: "add a 'site:' with 'time_zone:'")
         coalesceWithin = fields.optional(.coalesceWithin)
         shifts = fields.required(.shifts, what: "the configuration")
@@ -204,6 +206,29 @@ struct RawLine: Decodable {
         stations = fields.optional(.stations)
         stopPolicy = fields.optional(.stopPolicy)
         heartbeatWithin = fields.optional(.heartbeatWithin)
+        path = fields.path
+    }
+}
+
+struct RawListen: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case udp, socket
+        case socketMode = "socket_mode"
+        case socketGroup = "socket_group"
+    }
+
+    var udp: [String]?
+    var socket: String?
+    var socketMode: String?
+    var socketGroup: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "listen")
+        udp = fields.optional(.udp)
+        socket = fields.optional(.socket)
+        socketMode = fields.optional(.socketMode)
+        socketGroup = fields.optional(.socketGroup)
         path = fields.path
     }
 }

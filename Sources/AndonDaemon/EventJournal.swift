@@ -1,0 +1,85 @@
+import AndonCore
+import AndonSystemd
+
+/// The journal's view of andond: one MESSAGE_ID per event type (the catalog in systemd/andond.catalog explains each),
+/// and the fields every entry carries.
+public enum MessageID {
+    public static func of(_ kind: Event.Kind) -> String {
+        switch kind {
+        case .raised: "58476d10d29440bcaeb1cf5033ff779f"
+        case .escalated: "ac37a5b64e5348b79ef43c3463781c5a"
+        case .skipped: "9239b0cfe62c460ca80fb2e65562f1f1"
+        case .acknowledged: "46a2b6f0b3584c2b900bada52bfaaeac"
+        case .overdue: "567e6189345b4721b9b3ee9c384f0792"
+        case .unanswered: "d5d9ca641d444a24aa32c6906c71219f"
+        case .repeated: "1e1da32524b9422483f45f9adee3c5d6"
+        case .promoted: "3883817449224ba58077a49413faeb5a"
+        case .resolved: "d3627a091b4149d789385bf6a0ff403a"
+        case .cleared: "7f17cd3cc4694398aabb1eace7226180"
+        case .resumed: "2c330e1b8c3744fdacde212bcda0bf6c"
+        case .silent: "84b822dbe6114d13b48a4f187b50ab3a"
+        case .heard: "7413256ee3334f878ddb103a628a9c0c"
+        }
+    }
+
+    public static let started = "b10e75c33f344915952a3729bd4288b7"
+    public static let stopping = "3e8684b2af1e48c9ac1af65708518105"
+    public static let reloaded = "900fb62edb004a9ebdc8aa237df0f7c4"
+    public static let reloadRejected = "f53e0ea12fa5428da9f266dd3f68fcf1"
+    public static let rejectedInput = "f63ee7b1f2f14ddfb0b473b3b6130fa0"
+}
+
+extension JournalEntry {
+    /// The entry for a core event.
+    public init(event: Event, plant: Plant) {
+        self.init()
+        add("MESSAGE", event.message(in: plant))
+        add("PRIORITY", event.severity.rawValue)
+        add("MESSAGE_ID", MessageID.of(event.kind))
+        add("SYSLOG_IDENTIFIER", "andond")
+        add("ANDON_EVENT", event.kind.rawValue)
+        add("ANDON_INCIDENT", event.incident)
+        add("ANDON_KIND", event.incidentKind.rawValue)
+        add("ANDON_LINE", event.line)
+        add("ANDON_STATION", event.station)
+        add("ANDON_CATEGORY", event.category)
+        add("ANDON_TIER", event.tier?.name)
+        add("ANDON_TIER_NUMBER", event.tier.map { "\($0.number)/\($0.of)" })
+        add("ANDON_ROTA", event.tier?.rota)
+        add("ANDON_POLICY", event.tier?.policy)
+        // Unix user names, so that `journalctl -f ANDON_RESPONDER=$USER` finds a responder's own calls.
+        for responder in event.responders { add("ANDON_RESPONDER", plant.responders[responder]?.user ?? responder.rawValue) }
+        add("ANDON_ELAPSED_MS", event.elapsed.milliseconds)
+        add("ANDON_WAITED_MS", event.waited?.milliseconds)
+        add("ANDON_BY", event.by.map { plant.responderUser(of: $0) })
+        add("ANDON_NOTE", event.note)
+        add("ANDON_REASON", event.reason)
+        add("ANDON_COUNT", event.count)
+        add("ANDON_SOURCE", event.origin?.source)
+        add("ANDON_SEQ", event.origin?.sequence)
+        add("ANDON_AT_MS", event.at.millisecondsSinceEpoch)
+    }
+
+    /// A lifecycle or warning entry of the daemon itself.
+    public static func daemon(_ message: String, priority: Severity, id: String? = nil, fields: [(String, String)] = [])
+        -> JournalEntry
+    {
+        var entry = JournalEntry()
+        entry.add("MESSAGE", message)
+        entry.add("PRIORITY", priority.rawValue)
+        entry.add("MESSAGE_ID", id)
+        entry.add("SYSLOG_IDENTIFIER", "andond")
+        for (name, value) in fields { entry.add(name, value) }
+        return entry
+    }
+}
+
+extension Plant {
+    /// The Unix user of an actor, as `ANDON_BY` records it.
+    func responderUser(of actor: Actor) -> String {
+        switch actor {
+        case .responder(let id): responders[id]?.user ?? id.rawValue
+        case .administrator(let user): user
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import AndonCore
+
+/// `andonctl status`: the open incidents, as the daemon sees them.
+public struct StatusReport: Codable, Sendable, Hashable {
+    public var site: String
+    public var now: Int64
+    public var incidents: [IncidentReport]
+    public var counters: [String: Int]
+
+    public init(site: String, now: Int64, incidents: [IncidentReport], counters: [String: Int]) {
+        self.site = site
+        self.now = now
+        self.incidents = incidents
+        self.counters = counters
+    }
+}
+
+public struct IncidentReport: Codable, Sendable, Hashable {
+    public var id: UInt64
+    public var kind: String
+    public var line: String
+    public var station: String?
+    public var category: String?
+    public var tier: String
+    public var tierNumber: Int
+    public var tiers: Int
+    public var rota: String
+    /// Unix users notified at the current tier.
+    public var responders: [String]
+    public var raisedAt: Int64
+    public var ageMilliseconds: Int64
+    public var acknowledgedBy: String?
+    public var acknowledgedAt: Int64?
+    public var signals: Int
+    /// When the next escalation (or KPO repeat) is due, if one is.
+    public var nextDeadline: Int64?
+    public var text: String?
+
+    public init(incident: Incident, plant: Plant, now: Instant, tiers: Int) {
+        id = incident.id.number
+        kind = incident.kind.rawValue
+        line = incident.line.rawValue
+        station = incident.station?.rawValue
+        category = incident.category?.rawValue
+        tier = incident.tierName
+        tierNumber = incident.tierIndex + 1
+        self.tiers = tiers
+        rota = incident.rota.rawValue
+        responders = incident.responders.map { plant.responders[$0]?.user ?? $0.rawValue }
+        raisedAt = incident.raisedAt.millisecondsSinceEpoch
+        ageMilliseconds = incident.age(at: now).milliseconds
+        acknowledgedBy = incident.acknowledgedBy.map { actor in
+            switch actor {
+            case .responder(let id): plant.responders[id]?.user ?? id.rawValue
+            case .administrator(let user): user
+            }
+        }
+        acknowledgedAt = incident.acknowledgedAt?.millisecondsSinceEpoch
+        signals = incident.signalCount
+        nextDeadline = incident.deadline?.at.millisecondsSinceEpoch
+        text = incident.text ?? incident.reason
+    }
+}
+
+/// `andonctl who`: the chain, as text and as data.
+public struct WhoReport: Codable, Sendable, Hashable {
+    public struct Tier: Codable, Sendable, Hashable {
+        public var number: Int
+        public var name: String
+        public var rota: String
+        public var reachedAt: Int64
+        public var responders: [String]
+        public var skipped: Bool
+        public var emptyReason: String?
+        public var ackWithinMilliseconds: Int64
+        public var resolveWithinMilliseconds: Int64?
+        public var repeatEveryMilliseconds: Int64?
+    }
+
+    public var text: String
+    public var policy: String
+    public var shift: String?
+    public var tiers: [Tier]
+
+    public init(chain: ChainPreview, plant: Plant) {
+        text = chain.render(in: plant)
+        policy = chain.policy.rawValue
+        shift = chain.shift?.shift.rawValue
+        tiers = chain.steps.map { step in
+            Tier(
+                number: step.position.number, name: step.position.name, rota: step.position.rota.rawValue,
+                reachedAt: step.reachedAt.millisecondsSinceEpoch,
+                responders: step.duty.responders.map { plant.responders[$0]?.user ?? $0.rawValue }, skipped: step.isSkipped,
+                emptyReason: step.duty.emptyReason, ackWithinMilliseconds: step.tier.ackWithin.milliseconds,
+                resolveWithinMilliseconds: step.tier.resolveWithin?.milliseconds,
+                repeatEveryMilliseconds: step.tier.repeatEvery?.milliseconds
+            )
+        }
+    }
+}
+
+extension Reply {
+    /// The reply to a controller signal the engine took or refused.
+    public static func signal(_ outcome: SignalOutcome, sequence: UInt64?) -> Reply {
+        let seq = sequence.map(String.init)
+        switch outcome.result {
+        case .failure(let rejection):
+            return .error(WireError(WireError.Code(rawValue: rejection.code.rawValue), rejection.message))
+        case .success(let disposition):
+            let event = outcome.events.last { disposition.incidents.contains($0.incident) && $0.kind != .skipped }
+            switch disposition {
+            case .opened(let id), .promoted(let id):
+                return .ok([
+                    "incident": id.description, "event": event?.kind.rawValue, "tier": event?.tier?.name,
+                    "responders": event.map { $0.responders.map(\.rawValue).joined(separator: ",") }, "seq": seq,
+                ])
+            case .repeated(let id, let count):
+                return .ok(["incident": id.description, "event": "repeated", "count": String(count), "seq": seq])
+            case .closed(let ids):
+                if ids.count == 1 { return .ok(["incident": ids[0].description, "event": event?.kind.rawValue, "seq": seq]) }
+                return .ok(["incidents": ids.isEmpty ? nil : ids.map(\.description).joined(separator: ","), "seq": seq])
+            case .unchanged(let note):
+                return .ok(["note": note, "seq": seq])
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// A reply: `ok key=value...` or `err code=CODE reason="..."`, one line.
+public enum Reply: Sendable, Hashable {
+    case ok([(key: String, value: String)])
+    case error(WireError)
+
+    public static func ok(_ fields: KeyValuePairs<String, String?>) -> Reply {
+        .ok(fields.compactMap { key, value in value.map { (key: key, value: $0) } })
+    }
+
+    public static func == (lhs: Reply, rhs: Reply) -> Bool { lhs.rendered == rhs.rendered }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rendered) }
+
+    /// The reply line, without the newline.
+    public var rendered: String {
+        switch self {
+        case .ok(let fields): WireMessage(verb: "ok", fields: fields).rendered
+        case .error(let error):
+            WireMessage(verb: "err", fields: [("code", error.code.rawValue), ("reason", error.reason)]).rendered
+        }
+    }
+
+    /// Parses a reply line (for clients).
+    public static func parse(_ line: String) -> Result<Reply, WireError> {
+        WireMessage.parse(line).flatMap { message in
+            switch message.verb {
+            case "ok": .success(.ok(message.fields))
+            case "err":
+                .success(
+                    .error(WireError(WireError.Code(rawValue: message["code"] ?? "unknown"), message["reason"] ?? "(no reason given)"))
+                )
+            default: .failure(WireError(.syntax, "a reply starts with ok or err"))
+            }
+        }
+    }
+
+    public subscript(key: String) -> String? {
+        guard case .ok(let fields) = self else { return nil }
+        return fields.first { $0.key == key }?.value
+    }
+}

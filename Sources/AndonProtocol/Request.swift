@@ -1,0 +1,212 @@
+import AndonCore
+
+/// A typed request: a controller signal, or a control request from andonctl.
+public enum Request: Sendable, Hashable {
+    /// A line controller's signal, with its optional sequence number (echoed in the reply and logged as ANDON_SEQ).
+    case signal(Signal, sequence: UInt64?)
+    /// Open incidents.
+    case status
+    case acknowledge(IncidentID, note: String?)
+    case resolve(IncidentID, note: String)
+    case escalate(IncidentID, reason: String?)
+    /// The chain a call would follow now (or at `at`).
+    case who(line: LineID, station: StationID?, category: Category?, stop: Bool, at: String?)
+    /// Reload the configuration and report the verdict.
+    case reload
+    /// Liveness and version.
+    case ping
+
+    /// True for requests only the UNIX socket accepts.
+    public var isControl: Bool {
+        if case .signal = self { return false }
+        return true
+    }
+
+    /// The verbs and their fields: required, then optional.
+    static let schema: [String: (required: [String], optional: [String])] = [
+        "andon": (["line", "station", "category"], ["text", "seq"]),
+        "stop": (["line"], ["station", "reason", "seq"]),
+        "clear": (["line", "station"], ["seq"]),
+        "resume": (["line"], ["seq"]),
+        "heartbeat": (["line"], ["seq"]),
+        "status": ([], []),
+        "ack": (["id"], ["note"]),
+        "resolve": (["id", "note"], []),
+        "escalate": (["id"], ["reason"]),
+        "who": (["line"], ["station", "category", "stop", "at"]),
+        "reload": ([], []),
+        "ping": ([], []),
+    ]
+
+    public static let controllerVerbs = ["andon", "stop", "clear", "resume", "heartbeat"]
+
+    /// Parses bytes into a typed request, or the error to reply with.
+    public static func parse(_ bytes: some Collection<UInt8>) -> Result<Request, WireError> {
+        WireMessage.parse(bytes).flatMap { message in Result { () throws(WireError) in try Request(message: message) } }
+    }
+
+    /// Types a message: checks its verb, its fields and their values.
+    public init(message: WireMessage) throws(WireError) {
+        guard let schema = Self.schema[message.verb] else {
+            throw WireError(
+                .unknownVerb, "unknown verb '\(message.verb.prefix(32))'; controllers send \(Self.controllerVerbs.joined(separator: ", "))"
+            )
+        }
+        let allowed = schema.required + schema.optional
+        if let unknown = message.fields.first(where: { !allowed.contains($0.key) }) {
+            throw WireError(.unknownField, "\(message.verb) takes no field '\(unknown.key.prefix(32))'; it takes \(allowed.joined(separator: ", "))")
+        }
+        if let missing = schema.required.first(where: { message[$0] == nil }) {
+            throw WireError(.missingField, "\(message.verb) needs \(missing)=")
+        }
+        let fields = Fields(message: message)
+        switch message.verb {
+        case "andon":
+            self = .signal(
+                .andon(
+                    line: try fields.name("line"), station: try fields.name("station"), category: try fields.category("category")!,
+                    text: try fields.text("text")
+                ),
+                sequence: try fields.sequence()
+            )
+        case "stop":
+            self = .signal(
+                .stop(line: try fields.name("line"), station: try fields.optionalName("station"), reason: try fields.text("reason")),
+                sequence: try fields.sequence()
+            )
+        case "clear":
+            self = .signal(.clear(line: try fields.name("line"), station: try fields.name("station")), sequence: try fields.sequence())
+        case "resume":
+            self = .signal(.resume(line: try fields.name("line")), sequence: try fields.sequence())
+        case "heartbeat":
+            self = .signal(.heartbeat(line: try fields.name("line")), sequence: try fields.sequence())
+        case "status":
+            self = .status
+        case "ack":
+            self = .acknowledge(try fields.incident(), note: try fields.text("note"))
+        case "resolve":
+            self = .resolve(try fields.incident(), note: try fields.text("note") ?? "")
+        case "escalate":
+            self = .escalate(try fields.incident(), reason: try fields.text("reason"))
+        case "who":
+            self = .who(
+                line: try fields.name("line"), station: try fields.optionalName("station"), category: try fields.category("category"),
+                stop: try fields.flag("stop"), at: try fields.text("at")
+            )
+        case "reload":
+            self = .reload
+        default:
+            self = .ping
+        }
+    }
+
+    /// The request as a message, for clients.
+    public var message: WireMessage {
+        var fields: [(String, String)] = []
+        func add(_ key: String, _ value: (any CustomStringConvertible)?) { if let value { fields.append((key, value.description)) } }
+        let verb: String
+        switch self {
+        case .signal(let signal, let sequence):
+            verb = signal.verb
+            switch signal {
+            case .andon(let line, let station, let category, let text):
+                add("line", line)
+                add("station", station)
+                add("category", category)
+                add("text", text)
+            case .stop(let line, let station, let reason):
+                add("line", line)
+                add("station", station)
+                add("reason", reason)
+            case .clear(let line, let station):
+                add("line", line)
+                add("station", station)
+            case .resume(let line), .heartbeat(let line):
+                add("line", line)
+            }
+            add("seq", sequence)
+        case .status: verb = "status"
+        case .acknowledge(let id, let note):
+            verb = "ack"
+            add("id", id)
+            add("note", note)
+        case .resolve(let id, let note):
+            verb = "resolve"
+            add("id", id)
+            add("note", note)
+        case .escalate(let id, let reason):
+            verb = "escalate"
+            add("id", id)
+            add("reason", reason)
+        case .who(let line, let station, let category, let stop, let at):
+            verb = "who"
+            add("line", line)
+            add("station", station)
+            add("category", category)
+            if stop { add("stop", "yes") }
+            add("at", at)
+        case .reload: verb = "reload"
+        case .ping: verb = "ping"
+        }
+        return WireMessage(verb: verb, fields: fields.map { (key: $0.0, value: $0.1) })
+    }
+}
+
+/// Typed access to a message's fields, with the protocol's value rules.
+private struct Fields {
+    let message: WireMessage
+
+    func name<N: AndonName>(_ key: String) throws(WireError) -> N {
+        let value = message[key] ?? ""
+        if let problem = SafeName.problem(with: value) {
+            throw WireError(.badValue, "\(key) \(problem)")
+        }
+        return N(rawValue: value)
+    }
+
+    func optionalName<N: AndonName>(_ key: String) throws(WireError) -> N? {
+        guard message[key] != nil else { return nil }
+        return try name(key) as N
+    }
+
+    func category(_ key: String) throws(WireError) -> AndonCore.Category? {
+        guard let value = message[key] else { return nil }
+        guard let category = AndonCore.Category(rawValue: value) else {
+            throw WireError(.badValue, "unknown category '\(value.prefix(32))'; use one of \(AndonCore.Category.names)")
+        }
+        return category
+    }
+
+    /// Free text: any characters but control characters (which could forge terminal escapes or confuse logs).
+    func text(_ key: String) throws(WireError) -> String? {
+        guard let value = message[key] else { return nil }
+        if value.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+            throw WireError(.badValue, "\(key) contains a control character")
+        }
+        return value
+    }
+
+    func sequence() throws(WireError) -> UInt64? {
+        guard let value = message["seq"] else { return nil }
+        guard let number = UInt64(value) else {
+            throw WireError(.badValue, "seq must be a whole number from 0 to \(UInt64.max)")
+        }
+        return number
+    }
+
+    func incident() throws(WireError) -> IncidentID {
+        guard let value = message["id"], let id = IncidentID(value) else {
+            throw WireError(.badValue, "id must be an incident number, as andonctl status shows")
+        }
+        return id
+    }
+
+    func flag(_ key: String) throws(WireError) -> Bool {
+        guard let value = message[key] else { return false }
+        switch value {
+        case "yes", "true", "1": return true
+        case "no", "false", "0": return false
+        default: throw WireError(.badValue, "\(key) must be yes or no")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// One native journal entry: `FIELD=value` pairs. Field names must be `[A-Z0-9_]`, not starting with `_` or a digit,
+/// at most 64 characters (journald drops others silently); `init` enforces it. A field may repeat.
+public struct JournalEntry: Sendable, Hashable {
+    public private(set) var fields: [Field]
+
+    public struct Field: Sendable, Hashable {
+        public var name: String
+        public var value: String
+    }
+
+    public init() { fields = [] }
+
+    /// Adds a field; a nil value adds nothing. Invalid names are a programming error.
+    public mutating func add(_ name: String, _ value: (any CustomStringConvertible)?) {
+        guard let value else { return }
+        precondition(Self.isValidFieldName(name), "invalid journal field name \(name)")
+        fields.append(Field(name: name, value: value.description))
+    }
+
+    public subscript(name: String) -> String? { fields.first { $0.name == name }?.value }
+
+    public func values(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
+
+    /// The syslog priority (0-7) in `PRIORITY`, 6 (info) when absent.
+    public var priority: Int { self["PRIORITY"].flatMap(Int.init) ?? 6 }
+
+    public static func isValidFieldName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        guard let first = bytes.first, bytes.count <= 64, first != UInt8(ascii: "_"),
+            !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        else { return false }
+        return bytes.allSatisfy {
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_")
+        }
+    }
+
+    /// The entry as one readable line for standard error (daemon(7) `<N>` prefix), when there is no journal.
+    public var fallbackLine: String {
+        let message = self["MESSAGE"] ?? ""
+        let rest = fields.filter { $0.name != "MESSAGE" && $0.name != "PRIORITY" }
+            .map { "\($0.name)=\($0.value.contains(" ") ? "\"\($0.value)\"" : $0.value)" }
+        let flat = message.replacingOccurrences(of: "\n", with: " ")
+        return "<\(priority)>\(flat)" + (rest.isEmpty ? "" : " [" + rest.joined(separator: " ") + "]")
+    }
+}

@@ -1,0 +1,163 @@
+import CSystemd
+import DequeModule
+import Foundation
+
+/// Writes journal entries on its own thread, behind a bounded queue.
+///
+/// `sd_journal_sendv` blocks when journald stalls, so nobody else calls it: `submit` only enqueues and never blocks.
+/// When the queue is full the entry is dropped and counted, and the writer logs how many were dropped as soon as it
+/// can. When there is no journal socket (journald not running), entries go to standard error as `<N>MESSAGE [...]`
+/// lines, with one warning that the journal is missing. `shutdown()` writes everything queued, then stops.
+public final class JournalWriter: @unchecked Sendable {
+    // All mutable state is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue = Deque<JournalEntry>()
+    private var closed = false
+    private var finished = false
+    private var droppedTotal = 0
+    private var droppedReported = 0
+    private var writtenTotal = 0
+    private var failedTotal = 0
+    private var warnedMissing = false
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public let capacity: Int
+    private let socketPath: String
+    private let standardError: FileHandle
+
+    public struct Statistics: Sendable, Hashable {
+        public var written: Int
+        public var dropped: Int
+        public var failed: Int
+        public var queued: Int
+    }
+
+    /// - Parameters:
+    ///   - capacity: entries that may wait; more are dropped and counted.
+    ///   - socketPath: journald's native socket; when absent, entries go to standard error.
+    public init(
+        capacity: Int = 16_384,
+        socketPath: String = "/run/systemd/journal/socket",
+        standardError: FileHandle = .standardError
+    ) {
+        self.capacity = capacity
+        self.socketPath = socketPath
+        self.standardError = standardError
+    }
+
+    /// Starts the writer thread.
+    public func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "andond-journal"
+        thread.start()
+    }
+
+    /// Queues an entry. Never blocks; returns false when the queue was full (the entry is counted as dropped).
+    @discardableResult
+    public func submit(_ entry: JournalEntry) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed, queue.count < capacity else {
+            droppedTotal += 1
+            return false
+        }
+        queue.append(entry)
+        condition.signal()
+        return true
+    }
+
+    public var statistics: Statistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return Statistics(written: writtenTotal, dropped: droppedTotal, failed: failedTotal, queued: queue.count)
+    }
+
+    /// Whether entries reach journald (false: they go to standard error).
+    public var journalAvailable: Bool { access(socketPath, W_OK) == 0 }
+
+    /// Stops accepting entries, writes every queued one, and returns when the thread has finished.
+    public func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            closed = true
+            if finished {
+                condition.unlock()
+                continuation.resume()
+                return
+            }
+            exitWaiters.append(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closed && droppedReported == droppedTotal { condition.wait() }
+            var batch: [JournalEntry] = []
+            while let entry = queue.popFirst(), batch.count < 256 { batch.append(entry) }
+            let dropped = droppedTotal - droppedReported
+            droppedReported = droppedTotal
+            let done = closed && queue.isEmpty && batch.isEmpty
+            condition.unlock()
+
+            if dropped > 0 { batch.append(Self.droppedEntry(dropped)) }
+            for entry in batch { write(entry) }
+            if done { break }
+        }
+        condition.lock()
+        finished = true
+        let waiters = exitWaiters
+        exitWaiters = []
+        condition.unlock()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func write(_ entry: JournalEntry) {
+        if journalAvailable {
+            let result = Self.send(entry)
+            condition.lock()
+            if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
+            condition.unlock()
+            if result >= 0 { return }
+            writeFallback("<4>andond: journald refused an entry (\(String(cString: strerror(-result)))); writing it to standard error")
+        } else if !warnedMissing {
+            warnedMissing = true
+            writeFallback("<4>andond: no journal socket at \(socketPath); writing entries to standard error instead")
+        }
+        writeFallback(entry.fallbackLine)
+    }
+
+    private func writeFallback(_ line: String) {
+        standardError.write(Data((line + "\n").utf8))
+    }
+
+    private static func droppedEntry(_ count: Int) -> JournalEntry {
+        var entry = JournalEntry()
+        entry.add("MESSAGE", "andond dropped \(count) journal entr\(count == 1 ? "y" : "ies"): the journal queue was full")
+        entry.add("PRIORITY", 4)
+        entry.add("SYSLOG_IDENTIFIER", "andond")
+        entry.add("ANDON_DROPPED", count)
+        return entry
+    }
+
+    /// One `sd_journal_sendv` call: every iovec points into one buffer that lives for the call.
+    static func send(_ entry: JournalEntry) -> Int32 {
+        var bytes: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for field in entry.fields {
+            let start = bytes.count
+            bytes.append(contentsOf: field.name.utf8)
+            bytes.append(UInt8(ascii: "="))
+            bytes.append(contentsOf: field.value.utf8)
+            ranges.append(start..<bytes.count)
+        }
+        return bytes.withUnsafeMutableBytes { buffer -> Int32 in
+            var vectors = ranges.map { range in
+                iovec(iov_base: buffer.baseAddress.map { $0 + range.lowerBound }, iov_len: range.count)
+            }
+            return vectors.withUnsafeMutableBufferPointer { sd_journal_sendv($0.baseAddress, Int32($0.count)) }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import CSystemd
+import Glibc
+
+/// sd_notify(3): readiness, status and watchdog messages to the service manager. A no-op outside systemd.
+public struct Notifier: Sendable {
+    public init() {}
+
+    /// True when the service manager listens (`NOTIFY_SOCKET` is set).
+    public var isActive: Bool { getenvString("NOTIFY_SOCKET") != nil }
+
+    /// Sends newline-separated `KEY=value` assignments. Returns true when sent.
+    @discardableResult
+    public func notify(_ assignments: String) -> Bool {
+        sd_notify(0, assignments) > 0
+    }
+
+    public func ready(status: String) { notify("READY=1\nSTATUS=\(status.replacingNewlines)") }
+    public func status(_ status: String) { notify("STATUS=\(status.replacingNewlines)") }
+    public func stopping(status: String) { notify("STOPPING=1\nSTATUS=\(status.replacingNewlines)") }
+
+    /// The watchdog interval the service manager expects (`WatchdogSec=`), or nil when there is none.
+    public var watchdogInterval: Duration? {
+        var microseconds: UInt64 = 0
+        guard sd_watchdog_enabled(0, &microseconds) > 0, microseconds > 0 else { return nil }
+        return .microseconds(Int64(microseconds))
+    }
+}
+
+extension String {
+    fileprivate var replacingNewlines: String { split(whereSeparator: \.isNewline).joined(separator: " ") }
+}
+
+func getenvString(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

@@ -1,0 +1,107 @@
+import AndonConfig
+import AndonCore
+import AndonProtocol
+import Foundation
+import Testing
+
+/// The wire protocol: every shared vector, and the parser's rules one by one.
+@Suite struct ProtocolTests {
+    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("etc/andond/andond.yaml").path
+    static let now = SiteTimeZone(identifier: "Europe/Berlin")!.instant(of: LocalDateTime(parsing: "2026-11-25 10:00")!)
+    static let plant = try! ConfigurationLoader.load(path: example, now: now).plant  // the example is valid (tested)
+
+    /// What andond replies to one message on a fresh engine.
+    static func reply(to bytes: [UInt8]) -> Reply {
+        switch Request.parse(bytes) {
+        case .failure(let error): return .error(error)
+        case .success(.signal(let signal, let sequence)):
+            var engine = EscalationEngine(plant: plant, startingAt: now)
+            return .signal(engine.receive(signal, at: now, origin: SignalOrigin(source: "test", sequence: sequence)), sequence: sequence)
+        case .success(let request): return .error(WireError(.notAuthorized, "control request \(request) in a vector"))
+        }
+    }
+
+    @Test func theVectorFileIsComplete() {
+        #expect(ProtocolVector.all.count == 28)
+        #expect(ProtocolVector.all.filter(\.expectsOK).count == 11)
+    }
+
+    @Test(arguments: ProtocolVector.all)
+    func everyVectorGetsItsReply(_ vector: ProtocolVector) throws {
+        let reply = Self.reply(to: vector.bytes).rendered
+        if let code = vector.expectedCode {
+            #expect(reply.hasPrefix("err code=\(code) reason="), "\(reply)")
+        } else {
+            #expect(reply.hasPrefix("ok"), "\(reply)")
+        }
+        // Every reply is itself one valid line that a client can parse.
+        #expect(!reply.contains("\n"))
+        #expect((try? Reply.parse(reply).get()) != nil)
+    }
+
+    @Test func aRaisedAndonRepliesWithItsIncidentTierAndResponders() {
+        let reply = Self.reply(to: Array("andon line=L1 station=S3 category=quality seq=7".utf8))
+        #expect(reply.rendered == "ok incident=1 event=raised tier=team-leader responders=anna seq=7")
+    }
+
+    @Test func quotedValuesRoundTrip() throws {
+        let text = #"andon line=L2 station=S12 category=material text="say \"hi\" \\ bye""#
+        let message = try WireMessage.parse(text).get()
+        #expect(message["text"] == #"say "hi" \ bye"#)
+        #expect(message.rendered == text)
+        let request = try Request.parse(Array(text.utf8)).get()
+        #expect(request == .signal(.andon(line: "L2", station: "S12", category: .material, text: #"say "hi" \ bye"#), sequence: nil))
+        #expect(request.message.rendered == text)
+    }
+
+    @Test(arguments: [
+        ("andon line=L1 station=S3 category=quality", nil),
+        ("  andon\tline=L1 station=S3 category=quality  ", nil),
+        ("andon line=L1 station=S3 category=quality text=\"\"", nil),
+        ("andon line=L1 station=S3 category=quality text=a\"b", "syntax"),
+        ("andon line=L1 station=S3 category=quality text=\"a\\nb\"", "syntax"),
+        ("andon line=L1 station=S3 category=quality text=\"x\"y", "syntax"),
+        ("andon line=L1 station=S3 category=quality text=\"tab\tinside\"", "bad-value"),
+        ("andon line=L1 station=S3 category=quality text=\"\u{1B}[31mred\"", "bad-value"),
+        ("andon line=L1 station=S3 category=quality text=\"\u{85}\"", "bad-value"),
+        ("andon line=L1 station=S3 category=quality text=\"Presse 4: Ölleck\"", nil),
+        ("andon line=L1 station=S3 category=quality seq=18446744073709551615", nil),
+        ("andon line=L1 station=S3 category=quality seq=18446744073709551616", "bad-value"),
+        ("andon line=L1 station=S3 category=QUALITY", "bad-value"),
+        ("andon line=L1 station=-S3 category=quality", "bad-value"),
+        ("ANDON line=L1", "syntax"),
+        ("andon Line=L1", "syntax"),
+        ("andon line", "syntax"),
+        ("stop line=L1 station=", "bad-value"),
+        ("status extra=1", "unknown-field"),
+        ("ack", "missing-field"),
+        ("ack id=abc", "bad-value"),
+        ("resolve id=4", "missing-field"),
+        ("who line=L1 stop=maybe", "bad-value"),
+    ] as [(String, String?)])
+    func parserRules(_ text: String, code: String?) {
+        switch Request.parse(Array(text.utf8)) {
+        case .success(let request): #expect(code == nil, "\(text) parsed as \(request)")
+        case .failure(let error): #expect(error.code.rawValue == code, "\(text): \(error)")
+        }
+    }
+
+    @Test func lengthIsCountedInBytesWithoutTheNewline() {
+        let prefix = "andon line=L1 station=S3 category=quality text="
+        let fits = prefix + String(repeating: "x", count: WireMessage.maximumLength - prefix.utf8.count)
+        #expect((try? Request.parse(Array((fits + "\n").utf8)).get()) != nil)
+        let over = fits + "x"
+        guard case .failure(let error) = Request.parse(Array(over.utf8)) else {
+            Issue.record("1025 bytes must be refused")
+            return
+        }
+        #expect(error.code == .tooLong)
+    }
+
+    @Test func repliesQuoteWhatNeedsIt() {
+        #expect(Reply.error(WireError(.badValue, #"a "b" \ c"#)).rendered == #"err code=bad-value reason="a \"b\" \\ c""#)
+        #expect(Reply.ok(["incident": "4", "note": nil]).rendered == "ok incident=4")
+        #expect((try? Reply.parse(#"err code=x reason="y z""#).get()) == .error(WireError(WireError.Code(rawValue: "x"), "y z")))
+    }
+}
