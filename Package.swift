@@ -5,6 +5,7 @@ let package = Package(
     name: "andond",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "andond", targets: ["andond"]),
         .executable(name: "andonctl", targets: ["andonctl"]),
         .library(name: "AndonCore", targets: ["AndonCore"]),
         .library(name: "AndonConfig", targets: ["AndonConfig"]),
@@ -13,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The pure domain: signals, incidents, rota and shifts, escalation. No I/O, no wall clock.
@@ -38,18 +42,42 @@ let package = Package(
             name: "AndonSystemd",
             dependencies: ["CSystemd", .product(name: "DequeModule", package: "swift-collections")]
         ),
+        // The daemon's services: ingest (UDP, UNIX), control, the one timer, the journal; thin shells on the core.
+        .target(
+            name: "AndonDaemon",
+            dependencies: [
+                "AndonCore", "AndonConfig", "AndonProtocol", "AndonSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "andond",
+            dependencies: ["AndonDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // The wire protocol: parse and render signals, control requests and replies.
         .target(name: "AndonProtocol", dependencies: ["AndonCore"]),
+        // andonctl's client side: the socket client and the human output.
+        .target(name: "AndonControl", dependencies: ["AndonCore", "AndonProtocol"]),
         .executableTarget(
             name: "andonctl",
             dependencies: [
                 "AndonCore",
                 "AndonConfig",
+                "AndonControl",
+                "AndonProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore"]),
-        .testTarget(name: "AndonProtocolTests", dependencies: ["AndonProtocol", "AndonConfig", "AndonCore"]),
+        .testTarget(
+            name: "AndonProtocolTests",
+            dependencies: ["AndonProtocol", "AndonConfig", "AndonCore"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),

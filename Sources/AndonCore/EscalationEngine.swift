@@ -56,6 +56,9 @@ public struct EscalationEngine: Sendable {
 
     public var openIncidentCount: Int { incidents.count }
 
+    /// The number the next incident will get.
+    public var nextIncidentNumber: UInt64 { nextNumber }
+
     /// Entries in the deadline queue, stale ones included (for tests of its upkeep).
     var queuedTimerCount: Int { queue.count }
 

@@ -46,6 +46,13 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
+    /// For people reading a status: whole seconds (`4m10s`), or `<1s`.
+    public var roundedDescription: String {
+        let ms = milliseconds
+        if abs(ms) < 1000 { return "<1s" }
+        return Duration.milliseconds((ms / 1000) * 1000).compactDescription
+    }
+
     /// A compact human form: `90ms`, `45s`, `3m`, `1h30m`, `7d`.
     public var compactDescription: String {
         var ms = milliseconds

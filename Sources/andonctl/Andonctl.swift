@@ -7,14 +7,19 @@ import Foundation
 struct Andonctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "andonctl",
-        abstract: "Check andond's configuration and ask who gets called.",
+        abstract: "Answer andon calls, see who gets called, and check andond's configuration.",
         discussion: """
-            Exit codes: 0 success; 1 the configuration or the request is invalid; 64 a usage error.
+            Exit codes: 0 success; 1 refused (an invalid configuration, an unknown incident, a bad request);             64 a usage error; 69 andond is not reachable; 77 not authorized.
             """,
-        version: "0.1.0",
-        subcommands: [CheckConfig.self, Who.self]
+        version: andonctlVersion,
+        subcommands: [
+            Status.self, Ack.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self, Clear.self, Resume.self,
+            CheckConfig.self,
+        ]
     )
 }
+
+let andonctlVersion = "0.2.0"
 
 /// The configuration file option shared by subcommands that read one.
 struct ConfigOptions: ParsableArguments {

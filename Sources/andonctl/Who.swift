@@ -1,6 +1,9 @@
 import AndonConfig
+import AndonControl
 import AndonCore
+import AndonProtocol
 import ArgumentParser
+import Foundation
 
 extension Andonctl {
     struct Who: ParsableCommand {
@@ -9,11 +12,15 @@ extension Andonctl {
             discussion: """
                 Prints the chain a call would follow from --at (default: now) if nobody acknowledged: each tier, \
                 the rota it calls, who is on duty when the call reaches it, its timeout, and why a tier would be \
-                skipped. Give --category for an andon, or --stop for a line stop.
+                skipped. Give --category for an andon, or --stop for a line stop. Asks the running andond (its live \
+                configuration), or reads a configuration file with --config.
                 """
         )
 
-        @OptionGroup var options: ConfigOptions
+        @Option(name: [.customShort("c"), .long], help: "Read this configuration file instead of asking andond.")
+        var config: String?
+
+        @OptionGroup var client: ClientOptions
 
         @Option(help: "The line, such as L2.")
         var line: String
@@ -44,14 +51,27 @@ extension Andonctl {
         }
 
         func run() throws {
-            let now = SystemClock().now
             let start = try at.map(TimeArgument.init(parsing:))
+            guard let config else {
+                let request = Request.who(
+                    line: LineID(rawValue: line), station: station.map(StationID.init(rawValue:)),
+                    category: category.flatMap(Category.init(rawValue:)), stop: stop, at: at
+                )
+                let reply = try client.send(request)
+                if client.json {
+                    print(reply["json"] ?? "{}")
+                } else {
+                    print(try ControlClient.payload(WhoReport.self, of: reply).text)
+                }
+                return
+            }
+            let now = SystemClock().now
             let plant: Plant
             do {
-                plant = try ConfigurationLoader.load(path: options.config, now: now).plant
+                plant = try ConfigurationLoader.load(path: config, now: now).plant
             } catch {
                 for diagnostic in error.diagnostics { printError(diagnostic.description) }
-                printError("\(options.config): invalid; fix it first (andonctl check-config \(options.config))")
+                printError("\(config): invalid; fix it first (andonctl check-config \(config))")
                 throw ExitCode.failure
             }
             let when = start?.instant(in: plant.timeZone) ?? now
@@ -64,7 +84,13 @@ extension Andonctl {
             )
             switch result {
             case .success(let chain):
-                print(chain.render(in: plant))
+                if client.json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    print(String(decoding: try encoder.encode(WhoReport(chain: chain, plant: plant)), as: UTF8.self))
+                } else {
+                    print(chain.render(in: plant))
+                }
             case .failure(let rejection):
                 printError("andonctl: \(rejection.message)")
                 throw ExitCode.failure

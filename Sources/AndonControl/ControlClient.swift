@@ -1,0 +1,88 @@
+import AndonProtocol
+import Foundation
+import Glibc
+
+/// A blocking client for andond's UNIX socket: one request line, one reply line.
+public struct ControlClient: Sendable {
+    public static let defaultSocket = "/run/andond.sock"
+
+    /// The socket: `--socket`, else `$ANDOND_SOCKET`, else the default.
+    public let path: String
+    public var timeout: Duration = .seconds(10)
+
+    public init(path: String?) {
+        self.path = path ?? ProcessInfo.processInfo.environment["ANDOND_SOCKET"] ?? Self.defaultSocket
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        /// andond is not running there, or this user may not connect.
+        case unreachable(path: String, reason: String)
+        /// The daemon answered something that is not a reply.
+        case protocolError(String)
+
+        public var description: String {
+            switch self {
+            case .unreachable(let path, let reason):
+                "andond is not reachable at \(path): \(reason) (is it running? systemctl status andond; "
+                    + "another socket: --socket PATH or ANDOND_SOCKET)"
+            case .protocolError(let reason): "unexpected answer from andond: \(reason)"
+            }
+        }
+    }
+
+    /// Sends one request and returns the daemon's reply.
+    public func send(_ request: Request) throws(Failure) -> Reply {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw .unreachable(path: path, reason: "the path is too long for a UNIX socket")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+        var timeval = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeval, socklen_t(MemoryLayout<timeval>.size))
+
+        let line = Array((request.message.rendered + "\n").utf8)
+        var sent = 0
+        while sent < line.count {
+            let count = line[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+            sent += count
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !received.contains(UInt8(ascii: "\n")) {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { break }
+            guard count > 0 else {
+                throw .protocolError(errno == EAGAIN ? "no reply within \(timeout)" : String(cString: strerror(errno)))
+            }
+            received += buffer[..<count]
+        }
+        let text = String(decoding: received.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        switch Reply.parse(text) {
+        case .success(let reply): return reply
+        case .failure(let error): throw .protocolError("\(error.reason): \(text.prefix(200))")
+        }
+    }
+
+    /// Decodes the `json=` payload of an `ok` reply.
+    public static func payload<T: Decodable>(_ type: T.Type, of reply: Reply) throws(Failure) -> T {
+        guard let json = reply["json"] else { throw .protocolError("the reply carries no data") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+        } catch {
+            throw .protocolError("the reply's data does not decode: \(error)")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import AndonCore
+import AndonProtocol
+
+/// `andonctl status` for people: one row per open call.
+public enum StatusFormatter {
+    public static func render(_ report: StatusReport) -> String {
+        let now = Instant(millisecondsSinceEpoch: report.now)
+        let count = report.incidents.count
+        var lines = ["\(count) open call\(count == 1 ? "" : "s") at \(report.site)"]
+        guard count > 0 else { return lines[0] }
+        let header = ["ID", "LINE", "STATION", "KIND", "CATEGORY", "TIER", "RESPONDERS", "AGE", "ACKNOWLEDGED", "NEXT"]
+        let rows = report.incidents.map { incident -> [String] in
+            let age = Duration.milliseconds(incident.ageMilliseconds).roundedDescription
+            let ack = incident.acknowledgedBy.map { by in
+                by + (incident.acknowledgedAt.map { " \(now.duration(since: Instant(millisecondsSinceEpoch: $0)).roundedDescription) ago" } ?? "")
+            }
+            let next = incident.nextDeadline.map {
+                "in " + Instant(millisecondsSinceEpoch: $0).duration(since: now).roundedDescription
+            }
+            return [
+                String(incident.id), incident.line, incident.station ?? "-", incident.kind, incident.category ?? "-",
+                "\(incident.tierNumber)/\(incident.tiers) \(incident.tier)",
+                incident.responders.isEmpty ? "(nobody)" : incident.responders.joined(separator: ","), age, ack ?? "-",
+                next ?? "-",
+            ]
+        }
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            let cells = row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            }
+            lines.append(cells.joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

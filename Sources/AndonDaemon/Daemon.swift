@@ -1,0 +1,179 @@
+import AndonConfig
+import AndonCore
+import AndonProtocol
+import AndonSystemd
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// The wall clock: the daemon's only source of time.
+public struct SystemClock: AndonClock {
+    public init() {}
+    public var now: Instant { Instant(Date()) }
+}
+
+/// How andond was started.
+public struct DaemonOptions: Sendable {
+    public var configPath: String
+    /// Overrides the configuration's `listen.udp` when given.
+    public var udp: [String]?
+    /// Overrides the configuration's `listen.socket` when given.
+    public var socket: String?
+    /// Where andond keeps its small state (the incident counter).
+    public var stateDirectory: String?
+
+    public init(configPath: String, udp: [String]? = nil, socket: String? = nil, stateDirectory: String? = nil) {
+        self.configPath = configPath
+        self.udp = udp
+        self.socket = socket
+        self.stateDirectory = stateDirectory
+    }
+}
+
+/// andond: loads the configuration, binds its sockets, runs its services until SIGTERM or SIGINT, then flushes the
+/// journal and exits.
+public enum Daemon {
+    /// Runs andond; returns the process exit status.
+    public static func run(_ options: DaemonOptions) async -> Int32 {
+        let journal = JournalWriter()
+        journal.start()
+        var logger = Logger(label: "andond") { _ in JournalLogHandler(journal: journal) }
+        logger.logLevel = .info
+        let notifier = Notifier()
+        if !journal.journalAvailable {
+            FileHandle.standardError.write(Data("andond: no journal socket; entries go to standard error\n".utf8))
+        }
+
+        let clock = SystemClock()
+        let configuration: Configuration
+        do {
+            configuration = try ConfigurationLoader.load(path: options.configPath, now: clock.now)
+        } catch {
+            for diagnostic in error.diagnostics { FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8)) }
+            journal.submit(
+                .daemon(
+                    "andond cannot start: \(error.errors.count) error(s) in \(options.configPath); the first: "
+                        + (error.errors.first?.description ?? "?"),
+                    priority: .error
+                )
+            )
+            await journal.shutdown()
+            return 1
+        }
+        for warning in configuration.warnings {
+            journal.submit(.daemon("configuration warning: \(warning)", priority: .warning))
+        }
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        let stateDirectory = options.stateDirectory ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/andond"
+        let dispatcher = Dispatcher(
+            configuration: configuration, clock: clock, journal: journal, timerLoop: group.next(), stateDirectory: stateDirectory
+        )
+        let udpAddresses = options.udp ?? configuration.listen.udp
+        let socketPath = options.socket ?? configuration.listen.socket
+        var services: [any Service] = [JournalService(journal: journal), TimerService(dispatcher: dispatcher)]
+        var listening: [String] = []
+        do {
+            let unix = try await UnixListener.bind(path: socketPath, group: group, dispatcher: dispatcher, logger: logger)
+            secure(socket: socketPath, settings: configuration.listen, journal: journal)
+            services.append(unix)
+            listening.append("unix \(socketPath)")
+            for address in udpAddresses {
+                let udp = try await UDPListener.bind(address, group: group, dispatcher: dispatcher)
+                services.append(udp)
+                listening.append("udp \(udp.address)")
+            }
+        } catch {
+            FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
+            journal.submit(.daemon("andond cannot start: \(error)", priority: .error))
+            await journal.shutdown()
+            return 1
+        }
+
+        dispatcher.setUDPAddresses(services.compactMap { ($0 as? UDPListener)?.address })
+        dispatcher.start()
+        let plant = configuration.plant
+        let summary = "\(plant.lines.count) lines, \(plant.rotas.count) rotas; listening on \(listening.joined(separator: ", "))"
+        journal.submit(
+            .daemon(
+                "andond \(andondVersion) started for \(plant.name): \(summary)", priority: .notice, id: MessageID.started,
+                fields: [("ANDON_CONFIG", configuration.file)]
+            )
+        )
+        services.append(LifecycleService(journal: journal, notifier: notifier, readyStatus: "Listening; \(summary)"))
+
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await serviceGroup.run()
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
+            await journal.shutdown()
+            return 1
+        }
+    }
+
+    /// Sets the socket's mode and group as configured (when andond bound it itself).
+    private static func secure(socket path: String, settings: ListenSettings, journal: JournalWriter) {
+        if chmod(path, mode_t(settings.socketMode)) != 0 {
+            journal.submit(.daemon("cannot set mode of \(path): \(String(cString: strerror(errno)))", priority: .warning))
+        }
+        guard let name = settings.socketGroup else { return }
+        guard let group = getgrnam(name) else {
+            journal.submit(
+                .daemon(
+                    "socket group \(name) does not exist; \(path) keeps its default group, so only its owner may connect "
+                        + "(create the group, or set listen.socket_group)",
+                    priority: .warning
+                )
+            )
+            return
+        }
+        if chown(path, uid_t.max, group.pointee.gr_gid) != 0 {
+            journal.submit(.daemon("cannot set group of \(path): \(String(cString: strerror(errno)))", priority: .warning))
+        }
+    }
+}
+
+/// Sends READY=1 once every other service runs, and STOPPING=1 when shutdown begins. Shuts down first.
+struct LifecycleService: Service {
+    let journal: JournalWriter
+    let notifier: Notifier
+    let readyStatus: String
+
+    func run() async throws {
+        notifier.ready(status: readyStatus)
+        try? await gracefulShutdown()
+        notifier.stopping(status: "Stopping")
+        journal.submit(.daemon("andond stopping", priority: .notice, id: MessageID.stopping))
+    }
+}
+
+/// The one timer: armed by the dispatcher for the engine's next deadline; cancelled at shutdown.
+struct TimerService: Service {
+    let dispatcher: Dispatcher
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        dispatcher.stop()
+    }
+}
+
+/// The journal writer's thread; at shutdown (last of all) it writes everything queued, then ends.
+struct JournalService: Service {
+    let journal: JournalWriter
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await journal.shutdown()
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Keeps incident numbers unique across restarts with one small file in the state directory, written once per
+/// block of numbers rather than per incident: the file holds the first number not yet handed out by any run, and a
+/// run reserves a block ahead before using it. A crash skips at most the rest of a block; numbers never repeat.
+///
+/// Without a writable state directory the numbers start from the current time in seconds times 1000, which is also
+/// unique across restarts but long; a warning says so.
+struct IncidentNumbers {
+    static let block: UInt64 = 1000
+    let file: String?
+    private(set) var reservedUpTo: UInt64
+    let first: UInt64
+    let warning: String?
+
+    init(stateDirectory: String?, now: Date) {
+        let fallback = UInt64(max(0, now.timeIntervalSince1970)) * 1000
+        guard let directory = stateDirectory else {
+            (file, first, reservedUpTo, warning) = (nil, fallback, .max, nil)
+            return
+        }
+        let path = (directory as NSString).appendingPathComponent("next-incident")
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let stored = (try? String(contentsOfFile: path, encoding: .utf8))
+            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let start = stored ?? 1
+        if Self.write(start + Self.block, to: path) {
+            (file, first, reservedUpTo, warning) = (path, start, start + Self.block, nil)
+        } else {
+            (file, first, reservedUpTo) = (nil, fallback, .max)
+            warning = "cannot write \(path) (\(String(cString: strerror(errno)))): incident numbers start from the time "
+                + "instead (\(fallback)); give andond a writable state directory (StateDirectory=, --state-directory)"
+        }
+    }
+
+    /// Called after incidents were opened: reserves the next block when `next` reached the reservation.
+    /// Returns a warning when the reservation could not be written.
+    mutating func advance(next: UInt64) -> String? {
+        guard let file, next >= reservedUpTo else { return nil }
+        let reservation = next + Self.block
+        guard Self.write(reservation, to: file) else {
+            return "cannot write \(file) (\(String(cString: strerror(errno)))): incident numbers may repeat after a restart"
+        }
+        reservedUpTo = reservation
+        return nil
+    }
+
+    /// Writes atomically (a temporary file renamed over the old one) and durably.
+    private static func write(_ value: UInt64, to path: String) -> Bool {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        let bytes = Array("\(value)\n".utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced else { return false }
+        return rename(temporary, path) == 0
+    }
+}

@@ -1,0 +1,179 @@
+import AndonControl
+import AndonCore
+import AndonProtocol
+import ArgumentParser
+import Foundation
+
+/// Options of every command that talks to andond.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "andond's socket (default: $ANDOND_SOCKET, else /run/andond.sock).")
+    var socket: String?
+
+    @Flag(help: "Print the daemon's answer as JSON.")
+    var json = false
+
+    var client: ControlClient { ControlClient(path: socket) }
+
+    /// Sends a request; prints refusals and maps them to exit codes (69 unreachable, 77 not authorized, 1 refused).
+    func send(_ request: Request) throws -> Reply {
+        let reply: Reply
+        do {
+            reply = try client.send(request)
+        } catch {
+            printError("andonctl: \(error)")
+            if case .unreachable = error { throw ExitCode(ExitCodes.unreachable) }
+            throw ExitCode.failure
+        }
+        if case .error(let error) = reply {
+            if json {
+                print(#"{"error":{"code":"\#(error.code)","reason":\#(jsonString(error.reason))}}"#)
+            } else {
+                printError("andonctl: \(error.reason) [\(error.code)]")
+            }
+            throw ExitCode(error.code == .notAuthorized ? ExitCodes.notAuthorized : ExitCodes.refused)
+        }
+        return reply
+    }
+
+    /// Prints an `ok` reply: its fields as JSON, or as `key=value` text.
+    func printOK(_ reply: Reply, text: String? = nil) {
+        guard case .ok(let fields) = reply else { return }
+        if json {
+            let body = fields.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
+            print("{\(body)}")
+        } else {
+            print(text ?? reply.rendered)
+        }
+    }
+}
+
+enum ExitCodes {
+    static let refused: Int32 = 1
+    static let unreachable: Int32 = 69
+    static let notAuthorized: Int32 = 77
+}
+
+func jsonString(_ text: String) -> String {
+    // Encoding a String cannot fail.
+    String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+}
+
+extension Andonctl {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the open calls: where, what, which tier, who, how long.")
+
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply = try client.send(.status)
+            if client.json {
+                print(reply["json"] ?? "{}")
+                return
+            }
+            print(StatusFormatter.render(try ControlClient.payload(StatusReport.self, of: reply)))
+        }
+    }
+
+    struct Ack: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Acknowledge a call: you take it, and escalation stops.",
+            discussion: "Allowed to a responder notified for the call, anyone on the KPO rota, and root."
+        )
+
+        @Argument(help: "The incident number (andonctl status).") var id: UInt64
+        @Option(help: "A note for the journal, such as 'on my way'.") var note: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply = try client.send(.acknowledge(IncidentID(id), note: note))
+            client.printOK(reply, text: "acknowledged incident \(id)")
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a call with the countermeasure taken.",
+            discussion: "Allowed to a responder notified for the call, anyone on the KPO rota, and root."
+        )
+
+        @Argument(help: "The incident number.") var id: UInt64
+        @Option(help: "What was done: the countermeasure (required).") var note: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply = try client.send(.resolve(IncidentID(id), note: note))
+            client.printOK(reply, text: "resolved incident \(id)")
+        }
+    }
+
+    struct Escalate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a call to the next tier now.")
+
+        @Argument(help: "The incident number.") var id: UInt64
+        @Option(help: "Why, for the journal.") var reason: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply = try client.send(.escalate(IncidentID(id), reason: reason))
+            client.printOK(reply, text: "escalated incident \(id) to \(reply["tier"] ?? "the next tier")")
+        }
+    }
+
+    struct Raise: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pull the andon cord by hand (as a line controller would).")
+
+        @Option(help: "The line.") var line: String
+        @Option(help: "The station.") var station: String
+        @Option(help: "The category: \(AndonCore.Category.names).") var category: String
+        @Option(help: "What is wrong, for the responders.") var text: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            guard let category = AndonCore.Category(rawValue: category) else {
+                throw ValidationError("unknown category '\(category)': use one of \(AndonCore.Category.names)")
+            }
+            let signal = Signal.andon(
+                line: LineID(rawValue: line), station: StationID(rawValue: station), category: category, text: text
+            )
+            client.printOK(try client.send(.signal(signal, sequence: nil)))
+        }
+    }
+
+    struct Stop: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Report a line stop by hand (with --station: that station stopped it).")
+
+        @Option(help: "The line.") var line: String
+        @Option(help: "The station whose andon stopped the line.") var station: String?
+        @Option(help: "Why the line stopped.") var reason: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let signal = Signal.stop(line: LineID(rawValue: line), station: station.map(StationID.init(rawValue:)), reason: reason)
+            client.printOK(try client.send(.signal(signal, sequence: nil)))
+        }
+    }
+
+    struct Clear: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reset a station's andon by hand.")
+
+        @Option(help: "The line.") var line: String
+        @Option(help: "The station.") var station: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let signal = Signal.clear(line: LineID(rawValue: line), station: StationID(rawValue: station))
+            client.printOK(try client.send(.signal(signal, sequence: nil)))
+        }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Report that a line runs again by hand.")
+
+        @Option(help: "The line.") var line: String
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            client.printOK(try client.send(.signal(.resume(line: LineID(rawValue: line)), sequence: nil)))
+        }
+    }
+}

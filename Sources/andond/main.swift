@@ -1,0 +1,35 @@
+import AndonDaemon
+import ArgumentParser
+
+@main
+struct Andond: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "andond",
+        abstract: "The andon alert daemon: takes andon and line-stop signals, escalates them, writes the journal.",
+        discussion: """
+            Runs in the foreground until SIGTERM or SIGINT. Listens on the UNIX socket and the UDP addresses of the \
+            configuration's listen: section, or on those given here. Every step of every call is a journal entry \
+            (journalctl -f SYSLOG_IDENTIFIER=andond). Exit status: 0 after a clean stop, 1 when the configuration is \
+            invalid or a socket cannot be bound.
+            """,
+        version: andondVersion
+    )
+
+    @Option(name: [.customShort("c"), .long], help: "The configuration file.")
+    var config: String = "/etc/andond/andond.yaml"
+
+    @Option(help: "Listen for controllers on this UDP HOST:PORT instead of the configuration's (repeatable).")
+    var udp: [String] = []
+
+    @Option(help: "Listen on this UNIX socket path instead of the configuration's.")
+    var socket: String?
+
+    @Option(help: "Where to keep the incident counter (default: $STATE_DIRECTORY, else /var/lib/andond).")
+    var stateDirectory: String?
+
+    func run() async throws {
+        let options = DaemonOptions(configPath: config, udp: udp.isEmpty ? nil : udp, socket: socket, stateDirectory: stateDirectory)
+        let status = await Daemon.run(options)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
