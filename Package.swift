@@ -79,6 +79,8 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
+        // The built andond and andonctl with real sockets and the real journal.
+        .testTarget(name: "AndonDaemonTests", dependencies: ["andond", "andonctl"]),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),
     ]

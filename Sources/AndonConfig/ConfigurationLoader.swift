@@ -196,18 +196,23 @@ public struct ListenSettings: Sendable, Hashable {
         guard let raw else { return }
         for (index, address) in (raw.udp ?? []).enumerated() where Self.splitHostPort(address) == nil {
             sink.error(
-                raw.path + ["udp", .index(index)], "'\(address)' is not HOST:PORT",
+                raw.path + ["udp", .index(index)],
+                "'\(address)' is not HOST:PORT",
                 hint: "such as 127.0.0.1:4950, 0.0.0.0:4950 or [::]:4950"
             )
         }
         udp = raw.udp ?? []
         if let socket = raw.socket {
-            if socket.hasPrefix("/") { self.socket = socket } else {
+            if socket.hasPrefix("/") {
+                self.socket = socket
+            } else {
                 sink.error(raw.path + ["socket"], "the socket path must be absolute", hint: "such as /run/andond.sock")
             }
         }
         if let mode = raw.socketMode {
-            if let value = UInt16(mode, radix: 8), value <= 0o777 { socketMode = value } else {
+            if let value = UInt16(mode, radix: 8), value <= 0o777 {
+                socketMode = value
+            } else {
                 sink.error(raw.path + ["socket_mode"], "'\(mode)' is not an octal file mode", hint: "such as \"0660\"")
             }
         }
@@ -219,7 +224,9 @@ public struct ListenSettings: Sendable, Hashable {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return nil
+            }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {

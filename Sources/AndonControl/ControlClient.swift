@@ -46,7 +46,9 @@ public struct ControlClient: Sendable {
             raw[pathBytes.count] = 0
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard connected == 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
         var timeval = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)

@@ -12,7 +12,10 @@ public enum StatusFormatter {
         let rows = report.incidents.map { incident -> [String] in
             let age = Duration.milliseconds(incident.ageMilliseconds).roundedDescription
             let ack = incident.acknowledgedBy.map { by in
-                by + (incident.acknowledgedAt.map { " \(now.duration(since: Instant(millisecondsSinceEpoch: $0)).roundedDescription) ago" } ?? "")
+                by
+                    + (incident.acknowledgedAt.map {
+                        " \(now.duration(since: Instant(millisecondsSinceEpoch: $0)).roundedDescription) ago"
+                    } ?? "")
             }
             let next = incident.nextDeadline.map {
                 "in " + Instant(millisecondsSinceEpoch: $0).duration(since: now).roundedDescription

@@ -6,7 +6,8 @@ extension Event {
         let tierName = tier?.name ?? "?"
         switch kind {
         case .raised:
-            return "\(what): calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)" + (reason.map { ": \($0)" } ?? "")
+            return "\(what): calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)"
+                + (reason.map { ": \($0)" } ?? "")
         case .escalated:
             if let by {
                 return "\(what) escalated by \(by) to \(tierName): calling \(who.isEmpty ? "nobody on duty" : who)"
@@ -17,10 +18,12 @@ extension Event {
         case .skipped:
             return "\(what): tier \(tierName) skipped, \(reason ?? "nobody on duty")"
         case .acknowledged:
-            return "\(what) acknowledged by \(by.map { plant.displayName(of: $0) } ?? "?") after \(elapsed.compactDescription)"
+            return
+                "\(what) acknowledged by \(by.map { plant.displayName(of: $0) } ?? "?") after \(elapsed.compactDescription)"
                 + (note.map { ": \($0)" } ?? "")
         case .overdue:
-            return "\(what) acknowledged but not resolved within \(waited?.compactDescription ?? "?"): escalated to \(tierName), "
+            return
+                "\(what) acknowledged but not resolved within \(waited?.compactDescription ?? "?"): escalated to \(tierName), "
                 + "calling \(who.isEmpty ? "nobody on duty" : who)"
         case .unanswered:
             return "UNANSWERED \(what): no acknowledgement for \(elapsed.compactDescription), KPO call \(count ?? 1): "
@@ -31,7 +34,8 @@ extension Event {
             return "\(what) (was an andon): calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)"
                 + (reason.map { ": \($0)" } ?? "")
         case .resolved:
-            return "\(what) resolved by \(by.map { plant.displayName(of: $0) } ?? "?") after \(elapsed.compactDescription): "
+            return
+                "\(what) resolved by \(by.map { plant.displayName(of: $0) } ?? "?") after \(elapsed.compactDescription): "
                 + (note ?? "")
         case .cleared:
             return "\(what) cleared by the station after \(elapsed.compactDescription)"
@@ -39,9 +43,11 @@ extension Event {
             return "Line \(line) runs again after a \(waited?.compactDescription ?? elapsed.compactDescription) stop "
                 + "(incident \(incident))"
         case .silent:
-            return "\(what): \(reason ?? "controller silent"); calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)"
+            return
+                "\(what): \(reason ?? "controller silent"); calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)"
         case .heard:
-            return "Line \(line) controller heard again after \(waited?.compactDescription ?? "?") of silence (incident \(incident))"
+            return
+                "Line \(line) controller heard again after \(waited?.compactDescription ?? "?") of silence (incident \(incident))"
         }
     }
 
@@ -49,7 +55,9 @@ extension Event {
     public var subject: String {
         let place = line.rawValue + (station.map { "/\($0)" } ?? "")
         switch incidentKind {
-        case .andon: return "\(category.map { $0.rawValue.prefix(1).uppercased() + $0.rawValue.dropFirst() } ?? "") andon on \(place)"
+        case .andon:
+            return
+                "\(category.map { $0.rawValue.prefix(1).uppercased() + $0.rawValue.dropFirst() } ?? "") andon on \(place)"
         case .stop: return "LINE STOP on \(line)" + (station.map { " at \($0)" } ?? "")
         case .silent: return "Line \(line) controller silent"
         }

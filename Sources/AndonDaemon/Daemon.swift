@@ -52,7 +52,9 @@ public enum Daemon {
         do {
             configuration = try ConfigurationLoader.load(path: options.configPath, now: clock.now)
         } catch {
-            for diagnostic in error.diagnostics { FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8)) }
+            for diagnostic in error.diagnostics {
+                FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8))
+            }
             journal.submit(
                 .daemon(
                     "andond cannot start: \(error.errors.count) error(s) in \(options.configPath); the first: "
@@ -68,16 +70,26 @@ public enum Daemon {
         }
 
         let group = MultiThreadedEventLoopGroup.singleton
-        let stateDirectory = options.stateDirectory ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/andond"
+        let stateDirectory =
+            options.stateDirectory ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/andond"
         let dispatcher = Dispatcher(
-            configuration: configuration, clock: clock, journal: journal, timerLoop: group.next(), stateDirectory: stateDirectory
+            configuration: configuration,
+            clock: clock,
+            journal: journal,
+            timerLoop: group.next(),
+            stateDirectory: stateDirectory
         )
         let udpAddresses = options.udp ?? configuration.listen.udp
         let socketPath = options.socket ?? configuration.listen.socket
         var services: [any Service] = [JournalService(journal: journal), TimerService(dispatcher: dispatcher)]
         var listening: [String] = []
         do {
-            let unix = try await UnixListener.bind(path: socketPath, group: group, dispatcher: dispatcher, logger: logger)
+            let unix = try await UnixListener.bind(
+                path: socketPath,
+                group: group,
+                dispatcher: dispatcher,
+                logger: logger
+            )
             secure(socket: socketPath, settings: configuration.listen, journal: journal)
             services.append(unix)
             listening.append("unix \(socketPath)")
@@ -96,10 +108,13 @@ public enum Daemon {
         dispatcher.setUDPAddresses(services.compactMap { ($0 as? UDPListener)?.address })
         dispatcher.start()
         let plant = configuration.plant
-        let summary = "\(plant.lines.count) lines, \(plant.rotas.count) rotas; listening on \(listening.joined(separator: ", "))"
+        let summary =
+            "\(plant.lines.count) lines, \(plant.rotas.count) rotas; listening on \(listening.joined(separator: ", "))"
         journal.submit(
             .daemon(
-                "andond \(andondVersion) started for \(plant.name): \(summary)", priority: .notice, id: MessageID.started,
+                "andond \(andondVersion) started for \(plant.name): \(summary)",
+                priority: .notice,
+                id: MessageID.started,
                 fields: [("ANDON_CONFIG", configuration.file)]
             )
         )
@@ -125,7 +140,9 @@ public enum Daemon {
     /// Sets the socket's mode and group as configured (when andond bound it itself).
     private static func secure(socket path: String, settings: ListenSettings, journal: JournalWriter) {
         if chmod(path, mode_t(settings.socketMode)) != 0 {
-            journal.submit(.daemon("cannot set mode of \(path): \(String(cString: strerror(errno)))", priority: .warning))
+            journal.submit(
+                .daemon("cannot set mode of \(path): \(String(cString: strerror(errno)))", priority: .warning)
+            )
         }
         guard let name = settings.socketGroup else { return }
         guard let group = getgrnam(name) else {
@@ -139,7 +156,9 @@ public enum Daemon {
             return
         }
         if chown(path, uid_t.max, group.pointee.gr_gid) != 0 {
-            journal.submit(.daemon("cannot set group of \(path): \(String(cString: strerror(errno)))", priority: .warning))
+            journal.submit(
+                .daemon("cannot set group of \(path): \(String(cString: strerror(errno)))", priority: .warning)
+            )
         }
     }
 }

@@ -81,7 +81,10 @@ public final class Dispatcher: Sendable {
             return refuse(error, from: peer)
         case .success(let request):
             if request.isControl, case .udp = peer {
-                return refuse(WireError(.notAuthorized, "control requests are accepted only on the UNIX socket"), from: peer)
+                return refuse(
+                    WireError(.notAuthorized, "control requests are accepted only on the UNIX socket"),
+                    from: peer
+                )
             }
             return perform(request, from: peer)
         }
@@ -89,16 +92,26 @@ public final class Dispatcher: Sendable {
 
     /// The reply to a line on the stream socket that was over the length limit (and discarded unread).
     public func refuseTooLong(_ length: Int, from peer: Peer) -> Reply {
-        refuse(WireError(.tooLong, "message of \(length) bytes; at most \(WireMessage.maximumLength) are allowed"), from: peer)
+        refuse(
+            WireError(.tooLong, "message of \(length) bytes; at most \(WireMessage.maximumLength) are allowed"),
+            from: peer
+        )
     }
 
     private func refuse(_ error: WireError, from peer: Peer) -> Reply {
         state.withLock { state in
             let now = clock.now
-            if let warning = state.rejections.record(source: peer.source, code: error.code.rawValue, reason: error.reason, at: now) {
+            if let warning = state.rejections.record(
+                source: peer.source,
+                code: error.code.rawValue,
+                reason: error.reason,
+                at: now
+            ) {
                 journal.submit(
                     .daemon(
-                        warning, priority: .warning, id: MessageID.rejectedInput,
+                        warning,
+                        priority: .warning,
+                        id: MessageID.rejectedInput,
                         fields: [("ANDON_SOURCE", peer.source), ("ANDON_ERROR", error.code.rawValue)]
                     )
                 )
@@ -112,20 +125,26 @@ public final class Dispatcher: Sendable {
         case .signal(let signal, let sequence):
             let reply: Reply = state.withLock { state in
                 let outcome = state.engine.receive(
-                    signal, at: clock.now, origin: SignalOrigin(source: peer.source, sequence: sequence)
+                    signal,
+                    at: clock.now,
+                    origin: SignalOrigin(source: peer.source, sequence: sequence)
                 )
                 publish(outcome.events, in: &state)
                 rearm(&state)
-                return .signal(outcome, sequence: sequence)
+                return .signal(outcome, sequence: sequence, plant: state.engine.plant)
             }
             if case .error(let error) = reply { return refuse(error, from: peer) }
             return reply
         case .acknowledge(let id, let note):
-            return act(on: id, from: peer) { engine, actor, now in engine.acknowledge(id, by: actor, note: note, at: now) }
+            return act(on: id, from: peer) { engine, actor, now in
+                engine.acknowledge(id, by: actor, note: note, at: now)
+            }
         case .resolve(let id, let note):
             return act(on: id, from: peer) { engine, actor, now in engine.resolve(id, by: actor, note: note, at: now) }
         case .escalate(let id, let reason):
-            return act(on: id, from: peer) { engine, actor, now in engine.escalate(id, by: actor, reason: reason, at: now) }
+            return act(on: id, from: peer) { engine, actor, now in
+                engine.escalate(id, by: actor, reason: reason, at: now)
+            }
         case .status:
             return json(status())
         case .who(let line, let station, let category, let stop, let at):
@@ -134,7 +153,10 @@ public final class Dispatcher: Sendable {
             return reload(from: peer)
         case .ping:
             let udp = state.withLock { $0.udpAddresses }
-            return .ok(["version": andondVersion, "pid": String(getpid()), "udp": udp.isEmpty ? nil : udp.joined(separator: ",")])
+            return .ok([
+                "version": andondVersion, "pid": String(getpid()),
+                "udp": udp.isEmpty ? nil : udp.joined(separator: ","),
+            ])
         }
     }
 
@@ -142,11 +164,15 @@ public final class Dispatcher: Sendable {
     /// their Unix user maps to.
     func actor(for peer: Peer, plant: Plant) -> Result<Actor, WireError> {
         guard case .unix(let credentials) = peer else {
-            return .failure(WireError(.notAuthorized, "acknowledging and resolving are accepted only on the UNIX socket"))
+            return .failure(
+                WireError(.notAuthorized, "acknowledging and resolving are accepted only on the UNIX socket")
+            )
         }
         if credentials.uid == 0 { return .success(.administrator(user: "root")) }
         guard let user = credentials.userName else {
-            return .failure(WireError(.notAuthorized, "uid \(credentials.uid) has no user name, so it maps to no responder"))
+            return .failure(
+                WireError(.notAuthorized, "uid \(credentials.uid) has no user name, so it maps to no responder")
+            )
         }
         guard let responder = plant.responder(forUser: user) else {
             return .failure(
@@ -195,7 +221,10 @@ public final class Dispatcher: Sendable {
             let plant = state.engine.plant
             let incidents = state.engine.openIncidents.map { incident in
                 IncidentReport(
-                    incident: incident, plant: plant, now: now, tiers: plant.policies[incident.policy]?.tiers.count ?? 1
+                    incident: incident,
+                    plant: plant,
+                    now: now,
+                    tiers: plant.policies[incident.policy]?.tiers.count ?? 1
                 )
             }
             var counters = state.rejections.totals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
@@ -204,11 +233,17 @@ public final class Dispatcher: Sendable {
             counters["journal-written"] = journal.written
             counters["journal-dropped"] = journal.dropped
             counters["journal-failed"] = journal.failed
-            return StatusReport(site: plant.name, now: now.millisecondsSinceEpoch, incidents: incidents, counters: counters)
+            return StatusReport(
+                site: plant.name,
+                now: now.millisecondsSinceEpoch,
+                incidents: incidents,
+                counters: counters
+            )
         }
     }
 
-    private func who(line: LineID, station: StationID?, category: AndonCore.Category?, stop: Bool, at: String?) -> Reply {
+    private func who(line: LineID, station: StationID?, category: AndonCore.Category?, stop: Bool, at: String?) -> Reply
+    {
         let plant = state.withLock { $0.engine.plant }
         var instant = clock.now
         if let at {
@@ -222,7 +257,8 @@ public final class Dispatcher: Sendable {
         }
         switch plant.chain(line: line, station: station, category: category, stop: stop, at: instant) {
         case .success(let chain): return json(WhoReport(chain: chain, plant: plant))
-        case .failure(let rejection): return .error(WireError(WireError.Code(rawValue: rejection.code.rawValue), rejection.message))
+        case .failure(let rejection):
+            return .error(WireError(WireError.Code(rawValue: rejection.code.rawValue), rejection.message))
         }
     }
 
@@ -274,7 +310,12 @@ public final class Dispatcher: Sendable {
         guard case .unix(let credentials) = peer, credentials.uid == 0 || credentials.uid == ownUID else {
             return .error(WireError(.notAuthorized, "only root and andond's own user may reload the configuration"))
         }
-        return .error(WireError(.unavailable, "reload is not available in this version; restart andond to apply a new configuration"))
+        return .error(
+            WireError(
+                .unavailable,
+                "reload is not available in this version; restart andond to apply a new configuration"
+            )
+        )
     }
 }
 

@@ -48,7 +48,9 @@ extension JournalEntry {
         add("ANDON_ROTA", event.tier?.rota)
         add("ANDON_POLICY", event.tier?.policy)
         // Unix user names, so that `journalctl -f ANDON_RESPONDER=$USER` finds a responder's own calls.
-        for responder in event.responders { add("ANDON_RESPONDER", plant.responders[responder]?.user ?? responder.rawValue) }
+        for responder in event.responders {
+            add("ANDON_RESPONDER", plant.responders[responder]?.user ?? responder.rawValue)
+        }
         add("ANDON_ELAPSED_MS", event.elapsed.milliseconds)
         add("ANDON_WAITED_MS", event.waited?.milliseconds)
         add("ANDON_BY", event.by.map { plant.responderUser(of: $0) })
@@ -61,7 +63,12 @@ extension JournalEntry {
     }
 
     /// A lifecycle or warning entry of the daemon itself.
-    public static func daemon(_ message: String, priority: Severity, id: String? = nil, fields: [(String, String)] = [])
+    public static func daemon(
+        _ message: String,
+        priority: Severity,
+        id: String? = nil,
+        fields: [(String, String)] = []
+    )
         -> JournalEntry
     {
         var entry = JournalEntry()

@@ -28,7 +28,8 @@ struct IncidentNumbers {
             (file, first, reservedUpTo, warning) = (path, start, start + Self.block, nil)
         } else {
             (file, first, reservedUpTo) = (nil, fallback, .max)
-            warning = "cannot write \(path) (\(String(cString: strerror(errno)))): incident numbers start from the time "
+            warning =
+                "cannot write \(path) (\(String(cString: strerror(errno)))): incident numbers start from the time "
                 + "instead (\(fallback)); give andond a writable state directory (StateDirectory=, --state-directory)"
         }
     }
@@ -39,7 +40,8 @@ struct IncidentNumbers {
         guard let file, next >= reservedUpTo else { return nil }
         let reservation = next + Self.block
         guard Self.write(reservation, to: file) else {
-            return "cannot write \(file) (\(String(cString: strerror(errno)))): incident numbers may repeat after a restart"
+            return
+                "cannot write \(file) (\(String(cString: strerror(errno)))): incident numbers may repeat after a restart"
         }
         reservedUpTo = reservation
         return nil

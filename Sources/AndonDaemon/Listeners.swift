@@ -56,7 +56,12 @@ struct UnixListener: Service {
     let path: String
     let logger: Logger
 
-    static func bind(path: String, group: any EventLoopGroup, dispatcher: Dispatcher, logger: Logger) async throws -> UnixListener {
+    static func bind(
+        path: String,
+        group: any EventLoopGroup,
+        dispatcher: Dispatcher,
+        logger: Logger
+    ) async throws -> UnixListener {
         do {
             let channel = try await ServerBootstrap(group: group)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
@@ -145,6 +150,8 @@ func parseHostPort(_ text: String) -> (String, Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
         return (String(text[..<colon]), port)
     }
-    guard let close = text.firstIndex(of: "]"), let port = Int(text[text.index(close, offsetBy: 2)...]) else { return nil }
+    guard let close = text.firstIndex(of: "]"), let port = Int(text[text.index(close, offsetBy: 2)...]) else {
+        return nil
+    }
     return (String(text[text.index(after: text.startIndex)..<close]), port)
 }

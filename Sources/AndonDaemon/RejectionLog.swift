@@ -25,7 +25,9 @@ struct RejectionLog: Sendable {
         var message = "refused a message from \(source): \(code): \(reason)"
         if let window = windows[source], !window.suppressed.isEmpty {
             let count = window.suppressed.values.reduce(0, +)
-            let why = window.suppressed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let why = window.suppressed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                separator: ", "
+            )
             message += "; and \(count) more from it in the \(interval.compactDescription) before (\(why))"
         }
         if windows.count >= capacity { forgetOld(before: now - interval) }

@@ -88,10 +88,14 @@ public struct WhoReport: Codable, Sendable, Hashable {
         shift = chain.shift?.shift.rawValue
         tiers = chain.steps.map { step in
             Tier(
-                number: step.position.number, name: step.position.name, rota: step.position.rota.rawValue,
+                number: step.position.number,
+                name: step.position.name,
+                rota: step.position.rota.rawValue,
                 reachedAt: step.reachedAt.millisecondsSinceEpoch,
-                responders: step.duty.responders.map { plant.responders[$0]?.user ?? $0.rawValue }, skipped: step.isSkipped,
-                emptyReason: step.duty.emptyReason, ackWithinMilliseconds: step.tier.ackWithin.milliseconds,
+                responders: step.duty.responders.map { plant.responders[$0]?.user ?? $0.rawValue },
+                skipped: step.isSkipped,
+                emptyReason: step.duty.emptyReason,
+                ackWithinMilliseconds: step.tier.ackWithin.milliseconds,
                 resolveWithinMilliseconds: step.tier.resolveWithin?.milliseconds,
                 repeatEveryMilliseconds: step.tier.repeatEvery?.milliseconds
             )
@@ -100,8 +104,8 @@ public struct WhoReport: Codable, Sendable, Hashable {
 }
 
 extension Reply {
-    /// The reply to a controller signal the engine took or refused.
-    public static func signal(_ outcome: SignalOutcome, sequence: UInt64?) -> Reply {
+    /// The reply to a controller signal the engine took or refused; responders are named by their Unix users.
+    public static func signal(_ outcome: SignalOutcome, sequence: UInt64?, plant: Plant) -> Reply {
         let seq = sequence.map(String.init)
         switch outcome.result {
         case .failure(let rejection):
@@ -112,12 +116,16 @@ extension Reply {
             case .opened(let id), .promoted(let id):
                 return .ok([
                     "incident": id.description, "event": event?.kind.rawValue, "tier": event?.tier?.name,
-                    "responders": event.map { $0.responders.map(\.rawValue).joined(separator: ",") }, "seq": seq,
+                    "responders": event.map {
+                        $0.responders.map { plant.responders[$0]?.user ?? $0.rawValue }.joined(separator: ",")
+                    }, "seq": seq,
                 ])
             case .repeated(let id, let count):
                 return .ok(["incident": id.description, "event": "repeated", "count": String(count), "seq": seq])
             case .closed(let ids):
-                if ids.count == 1 { return .ok(["incident": ids[0].description, "event": event?.kind.rawValue, "seq": seq]) }
+                if ids.count == 1 {
+                    return .ok(["incident": ids[0].description, "event": event?.kind.rawValue, "seq": seq])
+                }
                 return .ok(["incidents": ids.isEmpty ? nil : ids.map(\.description).joined(separator: ","), "seq": seq])
             case .unchanged(let note):
                 return .ok(["note": note, "seq": seq])

@@ -26,7 +26,12 @@ public enum Reply: Sendable, Hashable {
             case "ok": .success(.ok(message.fields))
             case "err":
                 .success(
-                    .error(WireError(WireError.Code(rawValue: message["code"] ?? "unknown"), message["reason"] ?? "(no reason given)"))
+                    .error(
+                        WireError(
+                            WireError.Code(rawValue: message["code"] ?? "unknown"),
+                            message["reason"] ?? "(no reason given)"
+                        )
+                    )
                 )
             default: .failure(WireError(.syntax, "a reply starts with ok or err"))
             }

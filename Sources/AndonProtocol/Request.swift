@@ -49,12 +49,16 @@ public enum Request: Sendable, Hashable {
     public init(message: WireMessage) throws(WireError) {
         guard let schema = Self.schema[message.verb] else {
             throw WireError(
-                .unknownVerb, "unknown verb '\(message.verb.prefix(32))'; controllers send \(Self.controllerVerbs.joined(separator: ", "))"
+                .unknownVerb,
+                "unknown verb '\(message.verb.prefix(32))'; controllers send \(Self.controllerVerbs.joined(separator: ", "))"
             )
         }
         let allowed = schema.required + schema.optional
         if let unknown = message.fields.first(where: { !allowed.contains($0.key) }) {
-            throw WireError(.unknownField, "\(message.verb) takes no field '\(unknown.key.prefix(32))'; it takes \(allowed.joined(separator: ", "))")
+            throw WireError(
+                .unknownField,
+                "\(message.verb) takes no field '\(unknown.key.prefix(32))'; it takes \(allowed.joined(separator: ", "))"
+            )
         }
         if let missing = schema.required.first(where: { message[$0] == nil }) {
             throw WireError(.missingField, "\(message.verb) needs \(missing)=")
@@ -64,18 +68,27 @@ public enum Request: Sendable, Hashable {
         case "andon":
             self = .signal(
                 .andon(
-                    line: try fields.name("line"), station: try fields.name("station"), category: try fields.category("category")!,
+                    line: try fields.name("line"),
+                    station: try fields.name("station"),
+                    category: try fields.category("category")!,
                     text: try fields.text("text")
                 ),
                 sequence: try fields.sequence()
             )
         case "stop":
             self = .signal(
-                .stop(line: try fields.name("line"), station: try fields.optionalName("station"), reason: try fields.text("reason")),
+                .stop(
+                    line: try fields.name("line"),
+                    station: try fields.optionalName("station"),
+                    reason: try fields.text("reason")
+                ),
                 sequence: try fields.sequence()
             )
         case "clear":
-            self = .signal(.clear(line: try fields.name("line"), station: try fields.name("station")), sequence: try fields.sequence())
+            self = .signal(
+                .clear(line: try fields.name("line"), station: try fields.name("station")),
+                sequence: try fields.sequence()
+            )
         case "resume":
             self = .signal(.resume(line: try fields.name("line")), sequence: try fields.sequence())
         case "heartbeat":
@@ -90,8 +103,11 @@ public enum Request: Sendable, Hashable {
             self = .escalate(try fields.incident(), reason: try fields.text("reason"))
         case "who":
             self = .who(
-                line: try fields.name("line"), station: try fields.optionalName("station"), category: try fields.category("category"),
-                stop: try fields.flag("stop"), at: try fields.text("at")
+                line: try fields.name("line"),
+                station: try fields.optionalName("station"),
+                category: try fields.category("category"),
+                stop: try fields.flag("stop"),
+                at: try fields.text("at")
             )
         case "reload":
             self = .reload
@@ -103,7 +119,9 @@ public enum Request: Sendable, Hashable {
     /// The request as a message, for clients.
     public var message: WireMessage {
         var fields: [(String, String)] = []
-        func add(_ key: String, _ value: (any CustomStringConvertible)?) { if let value { fields.append((key, value.description)) } }
+        func add(_ key: String, _ value: (any CustomStringConvertible)?) {
+            if let value { fields.append((key, value.description)) }
+        }
         let verb: String
         switch self {
         case .signal(let signal, let sequence):

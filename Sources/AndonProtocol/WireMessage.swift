@@ -34,7 +34,9 @@ public struct WireMessage: Sendable, Hashable {
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         guard bytes.count <= maximumLength else {
-            return .failure(WireError(.tooLong, "message of \(bytes.count) bytes; at most \(maximumLength) are allowed"))
+            return .failure(
+                WireError(.tooLong, "message of \(bytes.count) bytes; at most \(maximumLength) are allowed")
+            )
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(WireError(.syntax, "message is not valid UTF-8"))
@@ -49,7 +51,9 @@ public struct WireMessage: Sendable, Hashable {
         guard !scanner.isAtEnd else { return .failure(WireError(.syntax, "empty message")) }
         let verb = scanner.take { isWordCharacter($0) || $0 == "-" }
         guard !verb.isEmpty, scanner.isAtEnd || isSpace(scanner.peek) else {
-            return .failure(WireError(.syntax, "a message starts with a verb such as andon, stop, clear, resume or heartbeat"))
+            return .failure(
+                WireError(.syntax, "a message starts with a verb such as andon, stop, clear, resume or heartbeat")
+            )
         }
         var message = WireMessage(verb: verb)
         while true {
@@ -70,7 +74,9 @@ public struct WireMessage: Sendable, Hashable {
             } else {
                 value = scanner.take { !isSpace($0) }
                 if value.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" }) {
-                    return .failure(WireError(.syntax, "value of \(key) contains a quote or backslash; quote the whole value"))
+                    return .failure(
+                        WireError(.syntax, "value of \(key) contains a quote or backslash; quote the whole value")
+                    )
                 }
             }
             guard scanner.isAtEnd || isSpace(scanner.peek) else {

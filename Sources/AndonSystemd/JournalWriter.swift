@@ -121,7 +121,9 @@ public final class JournalWriter: @unchecked Sendable {
             if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
             condition.unlock()
             if result >= 0 { return }
-            writeFallback("<4>andond: journald refused an entry (\(String(cString: strerror(-result)))); writing it to standard error")
+            writeFallback(
+                "<4>andond: journald refused an entry (\(String(cString: strerror(-result)))); writing it to standard error"
+            )
         } else if !warnedMissing {
             warnedMissing = true
             writeFallback("<4>andond: no journal socket at \(socketPath); writing entries to standard error instead")
@@ -135,7 +137,10 @@ public final class JournalWriter: @unchecked Sendable {
 
     private static func droppedEntry(_ count: Int) -> JournalEntry {
         var entry = JournalEntry()
-        entry.add("MESSAGE", "andond dropped \(count) journal entr\(count == 1 ? "y" : "ies"): the journal queue was full")
+        entry.add(
+            "MESSAGE",
+            "andond dropped \(count) journal entr\(count == 1 ? "y" : "ies"): the journal queue was full"
+        )
         entry.add("PRIORITY", 4)
         entry.add("SYSLOG_IDENTIFIER", "andond")
         entry.add("ANDON_DROPPED", count)

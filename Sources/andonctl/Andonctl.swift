@@ -13,7 +13,8 @@ struct Andonctl: ParsableCommand {
             """,
         version: andonctlVersion,
         subcommands: [
-            Status.self, Ack.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self, Clear.self, Resume.self,
+            Status.self, Ack.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self, Clear.self,
+            Resume.self,
             CheckConfig.self,
         ]
     )

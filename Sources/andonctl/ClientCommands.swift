@@ -60,7 +60,9 @@ func jsonString(_ text: String) -> String {
 
 extension Andonctl {
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the open calls: where, what, which tier, who, how long.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the open calls: where, what, which tier, who, how long."
+        )
 
         @OptionGroup var client: ClientOptions
 
@@ -120,7 +122,9 @@ extension Andonctl {
     }
 
     struct Raise: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Pull the andon cord by hand (as a line controller would).")
+        static let configuration = CommandConfiguration(
+            abstract: "Pull the andon cord by hand (as a line controller would)."
+        )
 
         @Option(help: "The line.") var line: String
         @Option(help: "The station.") var station: String
@@ -133,14 +137,19 @@ extension Andonctl {
                 throw ValidationError("unknown category '\(category)': use one of \(AndonCore.Category.names)")
             }
             let signal = Signal.andon(
-                line: LineID(rawValue: line), station: StationID(rawValue: station), category: category, text: text
+                line: LineID(rawValue: line),
+                station: StationID(rawValue: station),
+                category: category,
+                text: text
             )
             client.printOK(try client.send(.signal(signal, sequence: nil)))
         }
     }
 
     struct Stop: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Report a line stop by hand (with --station: that station stopped it).")
+        static let configuration = CommandConfiguration(
+            abstract: "Report a line stop by hand (with --station: that station stopped it)."
+        )
 
         @Option(help: "The line.") var line: String
         @Option(help: "The station whose andon stopped the line.") var station: String?
@@ -148,7 +157,11 @@ extension Andonctl {
         @OptionGroup var client: ClientOptions
 
         func run() throws {
-            let signal = Signal.stop(line: LineID(rawValue: line), station: station.map(StationID.init(rawValue:)), reason: reason)
+            let signal = Signal.stop(
+                line: LineID(rawValue: line),
+                station: station.map(StationID.init(rawValue:)),
+                reason: reason
+            )
             client.printOK(try client.send(.signal(signal, sequence: nil)))
         }
     }

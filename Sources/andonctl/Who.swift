@@ -54,8 +54,11 @@ extension Andonctl {
             let start = try at.map(TimeArgument.init(parsing:))
             guard let config else {
                 let request = Request.who(
-                    line: LineID(rawValue: line), station: station.map(StationID.init(rawValue:)),
-                    category: category.flatMap(Category.init(rawValue:)), stop: stop, at: at
+                    line: LineID(rawValue: line),
+                    station: station.map(StationID.init(rawValue:)),
+                    category: category.flatMap(Category.init(rawValue:)),
+                    stop: stop,
+                    at: at
                 )
                 let reply = try client.send(request)
                 if client.json {

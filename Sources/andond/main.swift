@@ -28,7 +28,12 @@ struct Andond: AsyncParsableCommand {
     var stateDirectory: String?
 
     func run() async throws {
-        let options = DaemonOptions(configPath: config, udp: udp.isEmpty ? nil : udp, socket: socket, stateDirectory: stateDirectory)
+        let options = DaemonOptions(
+            configPath: config,
+            udp: udp.isEmpty ? nil : udp,
+            socket: socket,
+            stateDirectory: stateDirectory
+        )
         let status = await Daemon.run(options)
         if status != 0 { throw ExitCode(status) }
     }

@@ -17,7 +17,8 @@ import Testing
         case .failure(let error): return .error(error)
         case .success(.signal(let signal, let sequence)):
             var engine = EscalationEngine(plant: plant, startingAt: now)
-            return .signal(engine.receive(signal, at: now, origin: SignalOrigin(source: "test", sequence: sequence)), sequence: sequence)
+            let outcome = engine.receive(signal, at: now, origin: SignalOrigin(source: "test", sequence: sequence))
+            return .signal(outcome, sequence: sequence, plant: plant)
         case .success(let request): return .error(WireError(.notAuthorized, "control request \(request) in a vector"))
         }
     }
@@ -51,35 +52,43 @@ import Testing
         #expect(message["text"] == #"say "hi" \ bye"#)
         #expect(message.rendered == text)
         let request = try Request.parse(Array(text.utf8)).get()
-        #expect(request == .signal(.andon(line: "L2", station: "S12", category: .material, text: #"say "hi" \ bye"#), sequence: nil))
+        #expect(
+            request
+                == .signal(
+                    .andon(line: "L2", station: "S12", category: .material, text: #"say "hi" \ bye"#),
+                    sequence: nil
+                )
+        )
         #expect(request.message.rendered == text)
     }
 
-    @Test(arguments: [
-        ("andon line=L1 station=S3 category=quality", nil),
-        ("  andon\tline=L1 station=S3 category=quality  ", nil),
-        ("andon line=L1 station=S3 category=quality text=\"\"", nil),
-        ("andon line=L1 station=S3 category=quality text=a\"b", "syntax"),
-        ("andon line=L1 station=S3 category=quality text=\"a\\nb\"", "syntax"),
-        ("andon line=L1 station=S3 category=quality text=\"x\"y", "syntax"),
-        ("andon line=L1 station=S3 category=quality text=\"tab\tinside\"", "bad-value"),
-        ("andon line=L1 station=S3 category=quality text=\"\u{1B}[31mred\"", "bad-value"),
-        ("andon line=L1 station=S3 category=quality text=\"\u{85}\"", "bad-value"),
-        ("andon line=L1 station=S3 category=quality text=\"Presse 4: Ölleck\"", nil),
-        ("andon line=L1 station=S3 category=quality seq=18446744073709551615", nil),
-        ("andon line=L1 station=S3 category=quality seq=18446744073709551616", "bad-value"),
-        ("andon line=L1 station=S3 category=QUALITY", "bad-value"),
-        ("andon line=L1 station=-S3 category=quality", "bad-value"),
-        ("ANDON line=L1", "syntax"),
-        ("andon Line=L1", "syntax"),
-        ("andon line", "syntax"),
-        ("stop line=L1 station=", "bad-value"),
-        ("status extra=1", "unknown-field"),
-        ("ack", "missing-field"),
-        ("ack id=abc", "bad-value"),
-        ("resolve id=4", "missing-field"),
-        ("who line=L1 stop=maybe", "bad-value"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("andon line=L1 station=S3 category=quality", nil),
+            ("  andon\tline=L1 station=S3 category=quality  ", nil),
+            ("andon line=L1 station=S3 category=quality text=\"\"", nil),
+            ("andon line=L1 station=S3 category=quality text=a\"b", "syntax"),
+            ("andon line=L1 station=S3 category=quality text=\"a\\nb\"", "syntax"),
+            ("andon line=L1 station=S3 category=quality text=\"x\"y", "syntax"),
+            ("andon line=L1 station=S3 category=quality text=\"tab\tinside\"", "bad-value"),
+            ("andon line=L1 station=S3 category=quality text=\"\u{1B}[31mred\"", "bad-value"),
+            ("andon line=L1 station=S3 category=quality text=\"\u{85}\"", "bad-value"),
+            ("andon line=L1 station=S3 category=quality text=\"Presse 4: Ölleck\"", nil),
+            ("andon line=L1 station=S3 category=quality seq=18446744073709551615", nil),
+            ("andon line=L1 station=S3 category=quality seq=18446744073709551616", "bad-value"),
+            ("andon line=L1 station=S3 category=QUALITY", "bad-value"),
+            ("andon line=L1 station=-S3 category=quality", "bad-value"),
+            ("ANDON line=L1", "syntax"),
+            ("andon Line=L1", "syntax"),
+            ("andon line", "syntax"),
+            ("stop line=L1 station=", "bad-value"),
+            ("status extra=1", "unknown-field"),
+            ("ack", "missing-field"),
+            ("ack id=abc", "bad-value"),
+            ("resolve id=4", "missing-field"),
+            ("who line=L1 stop=maybe", "bad-value"),
+        ] as [(String, String?)]
+    )
     func parserRules(_ text: String, code: String?) {
         switch Request.parse(Array(text.utf8)) {
         case .success(let request): #expect(code == nil, "\(text) parsed as \(request)")
@@ -100,8 +109,13 @@ import Testing
     }
 
     @Test func repliesQuoteWhatNeedsIt() {
-        #expect(Reply.error(WireError(.badValue, #"a "b" \ c"#)).rendered == #"err code=bad-value reason="a \"b\" \\ c""#)
+        #expect(
+            Reply.error(WireError(.badValue, #"a "b" \ c"#)).rendered == #"err code=bad-value reason="a \"b\" \\ c""#
+        )
         #expect(Reply.ok(["incident": "4", "note": nil]).rendered == "ok incident=4")
-        #expect((try? Reply.parse(#"err code=x reason="y z""#).get()) == .error(WireError(WireError.Code(rawValue: "x"), "y z")))
+        #expect(
+            (try? Reply.parse(#"err code=x reason="y z""#).get())
+                == .error(WireError(WireError.Code(rawValue: "x"), "y z"))
+        )
     }
 }

@@ -33,7 +33,11 @@ struct ProtocolVector: Sendable, CustomTestStringConvertible {
             let expected = String(line[line.index(after: tab)...])
             vectors.append(
                 ProtocolVector(
-                    bytes: unescape(message), expected: expected, line: index + 1, source: String(message), udpOnly: udpOnly
+                    bytes: unescape(message),
+                    expected: expected,
+                    line: index + 1,
+                    source: String(message),
+                    udpOnly: udpOnly
                 )
             )
             udpOnly = false

@@ -1,0 +1,309 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Starts the built `andond` on a temporary configuration, socket, state directory and an ephemeral UDP port, and
+/// talks to it as a line controller and as a responder would. Reads the real journal back by the daemon's `_PID`.
+final class DaemonHarness {
+    static let buildDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent()
+    static let andond = buildDirectory.appendingPathComponent("andond").path
+    static let andonctl = buildDirectory.appendingPathComponent("andonctl").path
+
+    let directory: URL
+    let socketPath: String
+    let process: Process
+    let stderr: Pipe
+    private(set) var udpPort: UInt16 = 0
+    var pid: Int32 { process.processIdentifier }
+
+    /// Users the tests create: a team leader, a group leader, someone on no rota, and a KPO member.
+    static let teamLeader = "andontest-tl"
+    static let groupLeader = "andontest-gl"
+    static let outsider = "andontest-x"
+    static let kpoMember = "andontest-k"
+
+    /// 1-second timeouts: team-leader 1s, quality (nobody on duty: skipped at once), group-leader 1s (resolve 2s),
+    /// kpo 1s then every 1s. Line stops: team-leader 1s, kpo 1s.
+    static func configuration(socket: String) -> String {
+        """
+        listen: { socket: \(socket), socket_mode: "0666" }
+        site: { name: Test plant, time_zone: Europe/Berlin }
+        coalesce_within: 1m
+        shifts:
+          a: { start: "00:00", end: "12:00" }
+          b: { start: "12:00", end: "00:00" }
+        responders:
+          tl: { user: \(teamLeader) }
+          gl: { user: \(groupLeader) }
+          k: { user: \(kpoMember) }
+        rotas:
+          team-leader: { by_shift: { a: [tl], b: [tl] } }
+          quality: { by_shift: {} }
+          group-leader: { by_shift: { a: [gl], b: [gl] } }
+          kpo: { by_shift: { a: [k], b: [k] } }
+        policies:
+          andon:
+            - { tier: team-leader, ack_within: 1s }
+            - { tier: quality, ack_within: 1s }
+            - { tier: group-leader, ack_within: 1s, resolve_within: 2s }
+            - { tier: kpo, ack_within: 1s, repeat_every: 1s }
+          stop:
+            - { tier: team-leader, ack_within: 1s }
+            - { tier: kpo, ack_within: 1s, repeat_every: 1s }
+        lines:
+          L1: { description: line one }
+          L2: { description: line two }
+          L3: { description: line three }
+        """
+    }
+
+    init(configuration: ((String) -> String)? = nil) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+        socketPath = directory.appendingPathComponent("andond.sock").path
+        let configPath = directory.appendingPathComponent("andond.yaml").path
+        try (configuration ?? Self.configuration)(socketPath).write(
+            toFile: configPath,
+            atomically: true,
+            encoding: .utf8
+        )
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.andond)
+        process.arguments = [
+            "--config", configPath, "--udp", "127.0.0.1:0", "--state-directory",
+            directory.appendingPathComponent("state").path,
+        ]
+        stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Ready when the socket answers ping (bounded: 10 s).
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let reply = try? control("ping"), reply.hasPrefix("ok"), let udp = field("udp", of: reply),
+                let port = UInt16(udp.split(separator: ":").last ?? "")
+            {
+                udpPort = port
+                return
+            }
+            guard process.isRunning else { break }
+            usleep(20_000)
+        }
+        stop()
+        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        throw HarnessError("andond did not become ready: \(output)")
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// SIGTERM, then wait (bounded); returns the exit status.
+    @discardableResult
+    func stop() -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    // MARK: Talking to it
+
+    /// One datagram from `socket` (a fresh one when nil); returns the reply datagram.
+    func udp(_ message: [UInt8], from socket: UDPSocket? = nil) throws -> String {
+        let client = try socket ?? UDPSocket()
+        return try client.exchange(message, port: udpPort)
+    }
+
+    func udp(_ message: String, from socket: UDPSocket? = nil) throws -> String {
+        try udp(Array(message.utf8), from: socket)
+    }
+
+    /// Lines over one UNIX stream connection; returns one reply line per request line.
+    func control(_ lines: String...) throws -> String {
+        try stream(lines.map { Array(($0 + "\n").utf8) }).joined(separator: "\n")
+    }
+
+    func stream(_ messages: [[UInt8]]) throws -> [String] {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(socketPath.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { throw HarnessError("connect: \(String(cString: strerror(errno)))") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var replies: [String] = []
+        var pending: [UInt8] = []
+        for message in messages {
+            _ = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let expected = message.filter { $0 == UInt8(ascii: "\n") }.count
+            while pending.filter({ $0 == UInt8(ascii: "\n") }).count < expected {
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { throw HarnessError("no reply from andond") }
+                pending += buffer[..<count]
+            }
+            let lines = pending.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            replies += lines.dropLast().map { String(decoding: $0, as: UTF8.self) }
+            pending = Array(lines.last ?? [])
+        }
+        return replies
+    }
+
+    /// Runs andonctl against this daemon, as `user` (via runuser) when given.
+    func andonctl(
+        _ arguments: [String],
+        as user: String? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", user, "--", Self.andonctl] + arguments + ["--socket", socketPath]
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.andonctl)
+            process.arguments = arguments + ["--socket", socketPath]
+        }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    // MARK: The journal
+
+    /// This daemon's journal entries (from `journalctl -o json _PID=`), waiting (bounded) until `until` holds.
+    func journal(
+        timeout: TimeInterval = 10,
+        until: ([[String: String]]) -> Bool = { _ in true }
+    ) throws -> [[String: String]] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var entries: [[String: String]] = []
+        repeat {
+            entries = try Self.journalEntries(matching: ["_PID=\(pid)"])
+            if until(entries) { return entries }
+            usleep(100_000)
+        } while Date() < deadline
+        return entries
+    }
+
+    /// The entries of one incident, in order.
+    func events(of incident: String, count: Int, timeout: TimeInterval = 10) throws -> [[String: String]] {
+        try journal(timeout: timeout) { $0.filter { $0["ANDON_INCIDENT"] == incident }.count >= count }
+            .filter { $0["ANDON_INCIDENT"] == incident }
+    }
+
+    static func journalEntries(matching matches: [String]) throws -> [[String: String]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+        process.arguments = ["-o", "json", "--no-pager", "--all"] + matches
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
+            // A field given several times comes as an array; keep them comma-joined.
+            return object.compactMapValues { value in
+                if let text = value as? String { return text }
+                if let many = value as? [Any] { return many.compactMap { $0 as? String }.joined(separator: ",") }
+                return nil
+            }
+        }
+    }
+
+    /// Creates the test users (system users without home) when missing. Needs root.
+    static func ensureUsers() throws {
+        for user in [teamLeader, groupLeader, outsider, kpoMember] where getpwnam(user) == nil {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/useradd")
+            process.arguments = ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user]
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw HarnessError("useradd \(user) failed") }
+        }
+    }
+}
+
+/// A UDP client socket on 127.0.0.1, with a receive timeout.
+final class UDPSocket {
+    let fd: Int32
+
+    init() throws {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    var localPort: UInt16 {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    func exchange(_ message: [UInt8], port: UInt16) throws -> String {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let sent = message.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        guard sent == message.count else { throw HarnessError("sendto: \(String(cString: strerror(errno)))") }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { throw HarnessError("no UDP reply: \(String(cString: strerror(errno)))") }
+        var reply = String(decoding: buffer[..<count], as: UTF8.self)
+        if reply.hasSuffix("\n") { reply.removeLast() }
+        return reply
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The value of `key=` in a reply line (unquoted values only).
+func field(_ key: String, of reply: String) -> String? {
+    for token in reply.split(separator: " ") where token.hasPrefix("\(key)=") {
+        return String(token.dropFirst(key.count + 1))
+    }
+    return nil
+}
