@@ -52,7 +52,9 @@ struct LineFrameDecoder: ByteToMessageDecoder {
             context.fireChannelRead(wrapInboundOut(.tooLong(skipped + buffer.readableBytes)))
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         } else if buffer.readableBytes > 0 {
-            context.fireChannelRead(wrapInboundOut(.line(buffer.readSlice(length: buffer.readableBytes)!)))  // all readable
+            // Reading exactly the readable bytes cannot fail.
+            let line = buffer.readSlice(length: buffer.readableBytes)!
+            context.fireChannelRead(wrapInboundOut(.line(line)))
         }
         return .needMoreData
     }

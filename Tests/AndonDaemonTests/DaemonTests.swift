@@ -1,3 +1,4 @@
+import AndonTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -174,7 +175,7 @@ import Testing
             // The shared vectors are written for the example configuration's lines L1-L3.
             DaemonHarness.configuration(socket: socket)
         })
-        let vectors = try ProtocolVectorFile.load()
+        let vectors = ProtocolVector.all
         #expect(vectors.count == 28)
         let client = try UDPSocket()
         for vector in vectors {

@@ -1,24 +1,30 @@
 import Foundation
-import Testing
 
-/// The wire-protocol test vectors (Fixtures/vectors.tsv, a copy of the shared set for the example configuration).
-struct ProtocolVector: Sendable, CustomTestStringConvertible {
+/// One wire-protocol test vector (Fixtures/vectors.tsv: the shared vectors for the example configuration).
+public struct ProtocolVector: Sendable, CustomStringConvertible {
     /// The message's bytes, escapes decoded.
-    var bytes: [UInt8]
+    public var bytes: [UInt8]
     /// `ok`, or `err CODE`.
-    var expected: String
-    var line: Int
-    var source: String
+    public var expected: String
+    public var line: Int
+    public var source: String
+    /// A vector that only makes sense as a datagram (a message ending in a newline).
+    public var udpOnly: Bool
 
-    var expectsOK: Bool { expected == "ok" }
-    var expectedCode: String? { expectsOK ? nil : String(expected.dropFirst(4)) }
-    var udpOnly: Bool
-    var testDescription: String { "vectors.tsv:\(line): \(source.prefix(60))" }
+    public var expectsOK: Bool { expected == "ok" }
+    public var expectedCode: String? { expectsOK ? nil : String(expected.dropFirst(4)) }
+    public var description: String { "vectors.tsv:\(line): \(source.prefix(60))" }
 
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    /// Whether a reply line is the expected one: `ok...`, or `err code=CODE ...`.
+    public func matches(_ reply: String) -> Bool {
+        guard let code = expectedCode else { return reply.hasPrefix("ok") }
+        return reply.hasPrefix("err code=\(code) ")
+    }
+
+    public static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/vectors.tsv")
 
-    static let all: [ProtocolVector] = {
+    public static let all: [ProtocolVector] = {
         // The fixture ships with the tests; failing to read it is a broken checkout.
         let text = try! String(contentsOf: fixture, encoding: .utf8)
         var vectors: [ProtocolVector] = []
@@ -30,14 +36,10 @@ struct ProtocolVector: Sendable, CustomTestStringConvertible {
             }
             guard let tab = line.lastIndex(of: "\t") else { continue }
             let message = line[..<tab]
-            let expected = String(line[line.index(after: tab)...])
             vectors.append(
                 ProtocolVector(
-                    bytes: unescape(message),
-                    expected: expected,
-                    line: index + 1,
-                    source: String(message),
-                    udpOnly: udpOnly
+                    bytes: unescape(message), expected: String(line[line.index(after: tab)...]), line: index + 1,
+                    source: String(message), udpOnly: udpOnly
                 )
             )
             udpOnly = false
@@ -59,9 +61,8 @@ struct ProtocolVector: Sendable, CustomTestStringConvertible {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "x"):
-                let hex = String(decoding: bytes.prefix(2), as: UTF8.self)
+                out.append(UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) ?? 0)
                 bytes = bytes.dropFirst(2)
-                out.append(UInt8(hex, radix: 16) ?? 0)
             default: out.append(next)
             }
         }

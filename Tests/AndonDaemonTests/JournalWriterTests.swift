@@ -1,0 +1,83 @@
+import AndonSystemd
+import Foundation
+import Testing
+
+/// The journal writer on its own thread: to the real journal, to standard error without one, and bounded.
+@Suite struct JournalWriterTests {
+    @Test func entriesReachTheRealJournalWithEveryFieldAndMultilineValues() async throws {
+        let run = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let writer = JournalWriter()
+        #expect(writer.journalAvailable, "the tests need journald (scripts/setup starts one)")
+        writer.start()
+        var entry = JournalEntry()
+        entry.add("MESSAGE", "first line\nsecond line")
+        entry.add("PRIORITY", 5)
+        entry.add("SYSLOG_IDENTIFIER", "andond-test")
+        entry.add("ANDON_TEST_RUN", run)
+        entry.add("ANDON_RESPONDER", "anna")
+        entry.add("ANDON_RESPONDER", "ben")
+        #expect(writer.submit(entry))
+        await writer.shutdown()
+        #expect(writer.statistics.written == 1)
+        var found: [[String: String]] = []
+        for _ in 0..<50 where found.isEmpty {
+            found = try DaemonHarness.journalEntries(matching: ["ANDON_TEST_RUN=\(run)"])
+            if found.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(found.count == 1)
+        #expect(found.first?["MESSAGE"] == "first line\nsecond line")
+        #expect(found.first?["PRIORITY"] == "5")
+        #expect(found.first?["ANDON_RESPONDER"] == "anna,ben")
+        #expect(found.first?["_PID"] == String(getpid()))
+    }
+
+    @Test func withoutAJournalSocketEntriesGoToStandardErrorWithOneWarning() async throws {
+        let pipe = Pipe()
+        let writer = JournalWriter(socketPath: "/nonexistent/journal/socket", standardError: pipe.fileHandleForWriting)
+        #expect(!writer.journalAvailable)
+        writer.start()
+        for index in 1...2 {
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "call \(index)")
+            entry.add("PRIORITY", 1)
+            entry.add("ANDON_INCIDENT", index)
+            writer.submit(entry)
+        }
+        await writer.shutdown()
+        try pipe.fileHandleForWriting.close()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(output.split(separator: "\n") == [
+            "<4>andond: no journal socket at /nonexistent/journal/socket; writing entries to standard error instead",
+            "<1>call 1 [ANDON_INCIDENT=1]", "<1>call 2 [ANDON_INCIDENT=2]",
+        ])
+    }
+
+    @Test func aFullQueueDropsCountsAndReportsNeverBlocks() async throws {
+        let pipe = Pipe()
+        let writer = JournalWriter(capacity: 2, socketPath: "/nonexistent/socket", standardError: pipe.fileHandleForWriting)
+        var accepted: [Bool] = []
+        for index in 1...5 {
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "entry \(index)")
+            accepted.append(writer.submit(entry))
+        }
+        #expect(accepted == [true, true, false, false, false])
+        #expect(writer.statistics.dropped == 3)
+        writer.start()
+        await writer.shutdown()
+        try pipe.fileHandleForWriting.close()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(output.contains("<6>entry 1"))
+        #expect(output.contains("<6>entry 2"))
+        #expect(!output.contains("entry 3"))
+        #expect(output.contains("<4>andond dropped 3 journal entries: the journal queue was full"))
+    }
+
+    @Test(arguments: [
+        ("MESSAGE", true), ("ANDON_TIER", true), ("A1", true), ("_PID", false), ("1ABC", false), ("andon_tier", false),
+        ("ANDON-TIER", false), ("", false), (String(repeating: "A", count: 65), false),
+    ])
+    func fieldNamesFollowJournaldsRules(_ name: String, valid: Bool) {
+        #expect(JournalEntry.isValidFieldName(name) == valid)
+    }
+}
