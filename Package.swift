@@ -75,10 +75,16 @@ let package = Package(
         .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore"]),
         // Shared by the test targets: the protocol vectors (a copy of the shared set, kept in the project).
         .target(name: "AndonTestSupport", path: "Tests/AndonTestSupport", exclude: ["Fixtures"]),
-        .testTarget(name: "AndonProtocolTests", dependencies: ["AndonProtocol", "AndonConfig", "AndonCore", "AndonTestSupport"]),
+        .testTarget(
+            name: "AndonProtocolTests",
+            dependencies: ["AndonProtocol", "AndonConfig", "AndonCore", "AndonTestSupport"]
+        ),
         .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
         // The built andond and andonctl with real sockets and the real journal.
-        .testTarget(name: "AndonDaemonTests", dependencies: ["andond", "andonctl", "AndonTestSupport", "AndonSystemd"]),
+        .testTarget(
+            name: "AndonDaemonTests",
+            dependencies: ["andond", "andonctl", "AndonTestSupport", "AndonSystemd"]
+        ),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),
     ]

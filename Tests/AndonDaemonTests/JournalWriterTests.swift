@@ -46,15 +46,21 @@ import Testing
         await writer.shutdown()
         try pipe.fileHandleForWriting.close()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(output.split(separator: "\n") == [
-            "<4>andond: no journal socket at /nonexistent/journal/socket; writing entries to standard error instead",
-            "<1>call 1 [ANDON_INCIDENT=1]", "<1>call 2 [ANDON_INCIDENT=2]",
-        ])
+        #expect(
+            output.split(separator: "\n") == [
+                "<4>andond: no journal socket at /nonexistent/journal/socket; writing entries to standard error instead",
+                "<1>call 1 [ANDON_INCIDENT=1]", "<1>call 2 [ANDON_INCIDENT=2]",
+            ]
+        )
     }
 
     @Test func aFullQueueDropsCountsAndReportsNeverBlocks() async throws {
         let pipe = Pipe()
-        let writer = JournalWriter(capacity: 2, socketPath: "/nonexistent/socket", standardError: pipe.fileHandleForWriting)
+        let writer = JournalWriter(
+            capacity: 2,
+            socketPath: "/nonexistent/socket",
+            standardError: pipe.fileHandleForWriting
+        )
         var accepted: [Bool] = []
         for index in 1...5 {
             var entry = JournalEntry()

@@ -38,8 +38,11 @@ public struct ProtocolVector: Sendable, CustomStringConvertible {
             let message = line[..<tab]
             vectors.append(
                 ProtocolVector(
-                    bytes: unescape(message), expected: String(line[line.index(after: tab)...]), line: index + 1,
-                    source: String(message), udpOnly: udpOnly
+                    bytes: unescape(message),
+                    expected: String(line[line.index(after: tab)...]),
+                    line: index + 1,
+                    source: String(message),
+                    udpOnly: udpOnly
                 )
             )
             udpOnly = false
