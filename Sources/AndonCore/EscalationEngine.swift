@@ -5,7 +5,7 @@
 /// and returns the events in order. `nextDeadline` tells the shell when to call `advance(to:)` next. The same inputs
 /// at the same instants always give the same events.
 public struct EscalationEngine: Sendable {
-    public private(set) var plant: Plant
+    public internal(set) var plant: Plant
     /// The latest instant the engine has processed. Inputs from before it are treated as happening at it.
     public private(set) var now: Instant
 
@@ -14,7 +14,7 @@ public struct EscalationEngine: Sendable {
     private var lineStops: [LineID: IncidentID] = [:]
     private var stopsByLine: [LineID: Set<IncidentID>] = [:]
     private var silentLines: [LineID: IncidentID] = [:]
-    private var heartbeats: [LineID: Heartbeat] = [:]
+    var heartbeats: [LineID: Heartbeat] = [:]
     private var queue = DeadlineQueue()
     private var nextNumber: UInt64
 
@@ -23,7 +23,7 @@ public struct EscalationEngine: Sendable {
         var station: StationID
     }
 
-    private struct Heartbeat: Sendable {
+    struct Heartbeat: Sendable {
         var within: Duration
         /// Quiet since: the last signal from the line, or when its last `silent` incident ended.
         var quietSince: Instant
@@ -44,6 +44,28 @@ public struct EscalationEngine: Sendable {
             heartbeats[line.id] = Heartbeat(within: within, quietSince: start, armedAt: nil)
             arm(line.id, at: start + within)
         }
+    }
+
+    /// Starts, changes or stops heartbeat watches to match the plant's lines.
+    mutating func reconfigureHeartbeats(at instant: Instant) {
+        for line in heartbeats.keys where plant.lines[line]?.heartbeatWithin == nil {
+            heartbeats[line] = nil
+        }
+        for line in plant.lines.values.sorted(by: { $0.id < $1.id }) {
+            guard let within = line.heartbeatWithin else { continue }
+            if var heartbeat = heartbeats[line.id] {
+                heartbeat.within = within
+                heartbeats[line.id] = heartbeat
+                // A shorter watch must not wait for the old deadline.
+                if let armed = heartbeat.armedAt, heartbeat.quietSince + within < armed {
+                    arm(line.id, at: max(instant, heartbeat.quietSince + within))
+                }
+            } else {
+                heartbeats[line.id] = Heartbeat(within: within, quietSince: instant, armedAt: nil)
+                arm(line.id, at: instant + within)
+            }
+        }
+        prune()
     }
 
     // MARK: Reading
@@ -663,12 +685,12 @@ public struct EscalationEngine: Sendable {
         incident.deadline = nil
     }
 
-    private mutating func arm(_ line: LineID, at: Instant) {
+    mutating func arm(_ line: LineID, at: Instant) {
         heartbeats[line]?.armedAt = at
         queue.schedule(.heartbeat(line), at: at)
     }
 
-    private mutating func prune() {
+    mutating func prune() {
         queue.prune(liveCount: incidents.count + heartbeats.count) { entry in
             switch entry.target {
             case .incident(let id, let generation):

@@ -84,19 +84,55 @@ public enum Daemon {
         var services: [any Service] = [JournalService(journal: journal), TimerService(dispatcher: dispatcher)]
         var listening: [String] = []
         do {
-            let unix = try await UnixListener.bind(
-                path: socketPath,
-                group: group,
-                dispatcher: dispatcher,
-                logger: logger
-            )
-            secure(socket: socketPath, settings: configuration.listen, journal: journal)
-            services.append(unix)
-            listening.append("unix \(socketPath)")
-            for address in udpAddresses {
-                let udp = try await UDPListener.bind(address, group: group, dispatcher: dispatcher)
-                services.append(udp)
-                listening.append("udp \(udp.address)")
+            let inherited = ListenFDs.take()
+            if inherited.isEmpty {
+                let unix = try await UnixListener.bind(
+                    path: socketPath,
+                    group: group,
+                    dispatcher: dispatcher,
+                    logger: logger
+                )
+                secure(socket: socketPath, settings: configuration.listen, journal: journal)
+                services.append(unix)
+                listening.append("unix \(socketPath)")
+                for address in udpAddresses {
+                    let udp = try await UDPListener.bind(address, group: group, dispatcher: dispatcher)
+                    services.append(udp)
+                    listening.append("udp \(udp.address)")
+                }
+            } else {
+                // Socket activation: the service manager's sockets replace the configuration's listen: section.
+                for socket in inherited {
+                    switch socket.kind {
+                    case .unixStream(let path):
+                        let unix = try await UnixListener.bind(
+                            path: path ?? socketPath,
+                            descriptor: socket.descriptor,
+                            group: group,
+                            dispatcher: dispatcher,
+                            logger: logger
+                        )
+                        services.append(unix)
+                        listening.append("unix \(path ?? "?") (from systemd)")
+                    case .datagram:
+                        let udp = try await UDPListener.bind(
+                            "fd \(socket.descriptor)",
+                            descriptor: socket.descriptor,
+                            group: group,
+                            dispatcher: dispatcher
+                        )
+                        services.append(udp)
+                        listening.append("udp \(udp.address) (from systemd)")
+                    case .stream, .other:
+                        journal.submit(
+                            .daemon(
+                                "ignoring inherited socket \(socket.name) (fd \(socket.descriptor)): andond takes a UNIX stream "
+                                    + "socket and UDP sockets",
+                                priority: .warning
+                            )
+                        )
+                    }
+                }
             }
         } catch {
             FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
@@ -118,7 +154,8 @@ public enum Daemon {
                 fields: [("ANDON_CONFIG", configuration.file)]
             )
         )
-        services.append(LifecycleService(journal: journal, notifier: notifier, readyStatus: "Listening; \(summary)"))
+        services.append(SystemdService(dispatcher: dispatcher, notifier: notifier, group: group))
+        services.append(LifecycleService(journal: journal, notifier: notifier, readyStatus: dispatcher.statusLine()))
 
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(

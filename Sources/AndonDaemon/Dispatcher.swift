@@ -32,6 +32,8 @@ public final class Dispatcher: Sendable {
     let timerLoop: any EventLoop
     /// The daemon's own uid: `andonctl reload` run by systemd's ExecReload= comes from it.
     let ownUID: UInt32
+    /// Where andond listens; a reload cannot change it.
+    let listenAtStart: ListenSettings
 
     public init(
         configuration: Configuration,
@@ -49,6 +51,7 @@ public final class Dispatcher: Sendable {
         self.journal = journal
         self.timerLoop = timerLoop
         self.ownUID = getuid()
+        self.listenAtStart = configuration.listen
     }
 
     public var configuration: Configuration { state.withLock { $0.configuration } }
@@ -272,6 +275,21 @@ public final class Dispatcher: Sendable {
 
     // MARK: Timer and journal
 
+    /// A health probe for the watchdog: passes when the timer's event loop runs and the engine's lock is free.
+    public func probe(within timeout: Duration) async -> Bool {
+        let future = timerLoop.submit { [self] in state.withLock { $0.engine.openIncidentCount } }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await future.get()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
     private func tick() {
         state.withLock { state in
             guard !state.stopped else { return }
@@ -310,13 +328,97 @@ public final class Dispatcher: Sendable {
         guard case .unix(let credentials) = peer, credentials.uid == 0 || credentials.uid == ownUID else {
             return .error(WireError(.notAuthorized, "only root and andond's own user may reload the configuration"))
         }
-        return .error(
-            WireError(
-                .unavailable,
-                "reload is not available in this version; restart andond to apply a new configuration"
-            )
-        )
+        return reload(trigger: "andonctl reload by \(peer.source)")
     }
+
+    /// Reads the configuration file again. A valid one is swapped in atomically (open incidents keep their state);
+    /// an invalid one is refused with every positioned error, and the running configuration stays.
+    public func reload(trigger: String) -> Reply {
+        let notifier = Notifier()
+        notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(monotonicMicroseconds())\nSTATUS=Reloading the configuration")
+        defer { notifier.notify("READY=1\nSTATUS=\(statusLine())") }
+        let path = configuration.file
+        let loaded: Configuration
+        do {
+            loaded = try ConfigurationLoader.load(path: path, now: clock.now)
+        } catch {
+            let errors = error.errors
+            let lines = error.diagnostics.map(\.description)
+            var entry = JournalEntry.daemon(
+                "configuration reload refused (\(trigger)): \(errors.count) error\(errors.count == 1 ? "" : "s") in \(path); "
+                    + "the configuration in use is unchanged. First: \(errors.first?.description ?? "?")",
+                priority: .error,
+                id: MessageID.reloadRejected,
+                fields: [("ANDON_CONFIG", path)]
+            )
+            for line in lines { entry.add("ANDON_CONFIG_ERROR", line) }
+            journal.submit(entry)
+            return .error(
+                WireError(
+                    .invalidConfiguration,
+                    "\(errors.count) error\(errors.count == 1 ? "" : "s") in \(path); the configuration in use is unchanged",
+                    details: lines
+                )
+            )
+        }
+        return state.withLock { state in
+            let old = state.engine.plant
+            publish(state.engine.reconfigure(loaded.plant, at: clock.now), in: &state)
+            state.configuration = loaded
+            rearm(&state)
+            let changes = loaded.plant.changes(from: old)
+            var notes = changes
+            if loaded.listen != listenAtStart {
+                notes.append("listen: changes apply at the next restart")
+            }
+            var entry = JournalEntry.daemon(
+                "configuration reloaded (\(trigger)): "
+                    + (changes.isEmpty
+                        ? "no changes"
+                        : "\(changes.count) change\(changes.count == 1 ? "" : "s"): " + changes.joined(separator: "; ")),
+                priority: .notice,
+                id: MessageID.reloaded,
+                fields: [("ANDON_CONFIG", path)]
+            )
+            for change in notes { entry.add("ANDON_CHANGE", change) }
+            for warning in loaded.warnings { entry.add("ANDON_CONFIG_WARNING", warning.description) }
+            journal.submit(entry)
+            return .ok([
+                "changes": String(changes.count), "warnings": String(loaded.warnings.count),
+                "details": notes.isEmpty ? nil : Reply.encodeLines(notes + loaded.warnings.map(\.description)),
+            ])
+        }
+    }
+
+    /// One line for `systemctl status`: open calls, line stops and their age, who is KPO now.
+    public func statusLine() -> String {
+        state.withLock { state in
+            let now = clock.now
+            let open = state.engine.openIncidents
+            let stops = open.filter { $0.kind == .stop }
+            var parts = ["\(open.count) open call\(open.count == 1 ? "" : "s")"]
+            if !stops.isEmpty {
+                let oldest = stops.map { now.duration(since: $0.stoppedAt ?? $0.raisedAt) }.max() ?? .zero
+                let lines = Set(stops.map(\.line.rawValue)).sorted().joined(separator: ",")
+                parts.append("LINE STOP \(lines) for \(oldest.roundedDescription)")
+            }
+            let atKPO = open.filter(\.isAtKPO).count
+            if atKPO > 0 { parts.append("\(atKPO) at KPO") }
+            let plant = state.engine.plant
+            let kpo = plant.duty(of: .kpo, at: now, shift: plant.calendar.occurrence(at: now)?.shift).responders
+            parts.append(
+                "KPO on duty: "
+                    + (kpo.isEmpty ? "NOBODY" : kpo.map { plant.displayName(of: $0) }.joined(separator: ", "))
+            )
+            return parts.joined(separator: "; ")
+        }
+    }
+}
+
+private func monotonicMicroseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
 }
 
 /// andond's version, reported by `ping` and `--version`.

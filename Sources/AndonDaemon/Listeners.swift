@@ -12,20 +12,32 @@ struct UDPListener: Service {
     let dispatcher: Dispatcher
     let address: String
 
-    static func bind(_ address: String, group: any EventLoopGroup, dispatcher: Dispatcher) async throws -> UDPListener {
-        guard let (host, port) = parseHostPort(address) else {
-            throw ListenError(what: "udp \(address)", reason: "not HOST:PORT")
+    /// Binds `address` (HOST:PORT), or adopts an inherited datagram socket when `descriptor` is given.
+    static func bind(
+        _ address: String,
+        descriptor: Int32? = nil,
+        group: any EventLoopGroup,
+        dispatcher: Dispatcher
+    ) async throws -> UDPListener {
+        let bootstrap = DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Datagrams over the 1024-byte limit must be seen as too long, not cut silently: read up to 2 KiB.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<Envelope, Envelope>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel)
+            }
         }
         do {
-            let channel = try await DatagramBootstrap(group: group)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                // Datagrams over the 1024-byte limit must be seen as too long, not cut silently: read up to 2 KiB.
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
-                .bind(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel)
-                    }
+            let channel: NIOAsyncChannel<Envelope, Envelope>
+            if let descriptor {
+                channel = try await bootstrap.withBoundSocket(descriptor, channelInitializer: initializer)
+            } else {
+                guard let (host, port) = parseHostPort(address) else {
+                    throw ListenError(what: "udp \(address)", reason: "not HOST:PORT")
                 }
+                channel = try await bootstrap.bind(host: host, port: port, channelInitializer: initializer)
+            }
             let bound = channel.channel.localAddress.map(describe) ?? address
             return UDPListener(channel: channel, dispatcher: dispatcher, address: bound)
         } catch {
@@ -56,29 +68,41 @@ struct UnixListener: Service {
     let path: String
     let logger: Logger
 
+    /// Binds `path`, or adopts an inherited listening socket when `descriptor` is given (never unlinking it).
     static func bind(
         path: String,
+        descriptor: Int32? = nil,
         group: any EventLoopGroup,
         dispatcher: Dispatcher,
         logger: Logger
     ) async throws -> UnixListener {
-        do {
-            let channel = try await ServerBootstrap(group: group)
-                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
-                    child.eventLoop.makeCompletedFuture {
-                        try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
-                        return try Connection(wrappingChannelSynchronously: child)
-                    }.flatMap { connection in
-                        guard let provider = child as? any SocketOptionProvider else {
-                            return child.eventLoop.makeSucceededFuture((PeerCredentials?.none, connection))
-                        }
-                        let credentials: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
-                            level: SocketOptionLevel(PeerCredentials.socketOptionLevel),
-                            name: SocketOptionName(PeerCredentials.socketOptionName)
-                        )
-                        return credentials.map { (Optional($0), connection) }.recover { _ in (nil, connection) }
-                    }
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<(PeerCredentials?, Connection)> = { child in
+            child.eventLoop.makeCompletedFuture {
+                try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
+                return try Connection(wrappingChannelSynchronously: child)
+            }.flatMap { connection in
+                guard let provider = child as? any SocketOptionProvider else {
+                    return child.eventLoop.makeSucceededFuture((PeerCredentials?.none, connection))
                 }
+                let credentials: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+                    level: SocketOptionLevel(PeerCredentials.socketOptionLevel),
+                    name: SocketOptionName(PeerCredentials.socketOptionName)
+                )
+                return credentials.map { (Optional($0), connection) }.recover { _ in (nil, connection) }
+            }
+        }
+        do {
+            let bootstrap = ServerBootstrap(group: group)
+            let channel: NIOAsyncChannel<(PeerCredentials?, Connection), Never>
+            if let descriptor {
+                channel = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+            } else {
+                channel = try await bootstrap.bind(
+                    unixDomainSocketPath: path,
+                    cleanupExistingSocketFile: true,
+                    childChannelInitializer: initializer
+                )
+            }
             return UnixListener(channel: channel, dispatcher: dispatcher, path: path, logger: logger)
         } catch {
             throw ListenError(what: "unix \(path)", reason: "\(error)")

@@ -15,7 +15,11 @@ public enum Reply: Sendable, Hashable {
         switch self {
         case .ok(let fields): WireMessage(verb: "ok", fields: fields).rendered
         case .error(let error):
-            WireMessage(verb: "err", fields: [("code", error.code.rawValue), ("reason", error.reason)]).rendered
+            WireMessage(
+                verb: "err",
+                fields: [("code", error.code.rawValue), ("reason", error.reason)]
+                    + (error.details.isEmpty ? [] : [("details", Self.encodeLines(error.details))])
+            ).rendered
         }
     }
 
@@ -38,8 +42,44 @@ public enum Reply: Sendable, Hashable {
         }
     }
 
+    /// Lines in one field value: newlines and backslashes escaped as `\n` and `\\` (the wire format has no newlines).
+    public static func encodeLines(_ lines: [String]) -> String {
+        lines.map { $0.replacingBackslashesAndNewlines() }.joined(separator: "\\n")
+    }
+
+    /// The lines of a `details=` field.
+    public static func decodeLines(_ text: String) -> [String] {
+        var lines: [String] = [""]
+        var escaped = false
+        for character in text {
+            if escaped {
+                if character == "n" { lines.append("") } else { lines[lines.count - 1].append(character) }
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                lines[lines.count - 1].append(character)
+            }
+        }
+        return lines
+    }
+
     public subscript(key: String) -> String? {
         guard case .ok(let fields) = self else { return nil }
         return fields.first { $0.key == key }?.value
+    }
+}
+
+extension String {
+    fileprivate func replacingBackslashesAndNewlines() -> String {
+        var out = ""
+        for character in self {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 }

@@ -31,10 +31,13 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var reason: String
+    /// Lines a person should see, such as every positioned error of a rejected configuration.
+    public var details: [String]
 
-    public init(_ code: Code, _ reason: String) {
+    public init(_ code: Code, _ reason: String, details: [String] = []) {
         self.code = code
         self.reason = reason
+        self.details = details
     }
 
     public var description: String { "\(code): \(reason)" }

@@ -15,7 +15,7 @@ struct Andonctl: ParsableCommand {
         subcommands: [
             Status.self, Ack.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self, Clear.self,
             Resume.self,
-            CheckConfig.self,
+            Reload.self, CheckConfig.self,
         ]
     )
 }

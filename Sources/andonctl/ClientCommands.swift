@@ -190,3 +190,41 @@ extension Andonctl {
         }
     }
 }
+
+extension Andonctl {
+    struct Reload: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make andond read its configuration again, and wait for the verdict.",
+            discussion: """
+                A valid configuration takes effect at once (open calls keep their state and follow the new rotas); \
+                the changes are printed and logged. An invalid one is refused with every error, exit status 1, and \
+                andond keeps the configuration it runs. For ExecReload= in andond.service. Root or andond's own user.
+                """
+        )
+
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply: Reply
+            do {
+                reply = try client.client.send(.reload)
+            } catch {
+                printError("andonctl: \(error)")
+                if case .unreachable = error { throw ExitCode(ExitCodes.unreachable) }
+                throw ExitCode.failure
+            }
+            switch reply {
+            case .error(let error):
+                printError("andonctl: reload refused: \(error.reason)")
+                for line in error.details { printError(line) }
+                throw ExitCode(error.code == .notAuthorized ? ExitCodes.notAuthorized : ExitCodes.refused)
+            case .ok:
+                let changes = Int(reply["changes"] ?? "0") ?? 0
+                print(
+                    "configuration reloaded: \(changes == 0 ? "no changes" : "\(changes) change\(changes == 1 ? "" : "s")")"
+                )
+                for line in reply["details"].map(Reply.decodeLines) ?? [] { print("  \(line)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+extension EscalationEngine {
+    /// Swaps in a new configuration. Open incidents keep their state (tier, acknowledgement, deadline) and follow the
+    /// new rotas and chains from the next time they notify anyone. A chain that lost tiers keeps the incident at its
+    /// last tier; heartbeat watches start, change or stop with their lines.
+    public mutating func reconfigure(_ newPlant: Plant, at instant: Instant) -> [Event] {
+        let events = advance(to: instant)
+        plant = newPlant
+        for (id, incident) in incidents {
+            let tiers = policy(of: incident).tiers
+            if incident.tierIndex >= tiers.count {
+                var clamped = incident
+                clamped.tierIndex = tiers.count - 1
+                clamped.tierName = tiers[tiers.count - 1].name
+                incidents[id] = clamped
+            }
+        }
+        reconfigureHeartbeats(at: now)
+        return events
+    }
+}
+
+extension Plant {
+    /// What changed from `old` to this configuration, one line each, for the journal after a reload: rota
+    /// members who joined or left, and lines, rotas, chains and shifts added, removed or changed.
+    public func changes(from old: Plant) -> [String] {
+        var changes: [String] = []
+        if timeZone != old.timeZone { changes.append("time zone \(old.timeZone) -> \(timeZone)") }
+        if calendar.shifts != old.calendar.shifts { changes.append("shifts changed") }
+        func compare<Key: Comparable & CustomStringConvertible, Value: Equatable>(
+            _ what: String,
+            _ new: [Key: Value],
+            _ old: [Key: Value],
+            detail: (Value, Value) -> String? = { _, _ in nil }
+        ) {
+            for key in Set(new.keys).union(old.keys).sorted() {
+                switch (old[key], new[key]) {
+                case (nil, .some): changes.append("\(what) \(key) added")
+                case (.some, nil): changes.append("\(what) \(key) removed")
+                case (.some(let before), .some(let after)) where before != after:
+                    changes.append("\(what) \(key) changed" + (detail(before, after).map { ": \($0)" } ?? ""))
+                default: break
+                }
+            }
+        }
+        compare("line", lines, old.lines)
+        compare("rota", rotas, old.rotas) { before, after in
+            let joined = after.members.subtracting(before.members).sorted()
+            let left = before.members.subtracting(after.members).sorted()
+            var parts: [String] = []
+            if !joined.isEmpty { parts.append("joined " + joined.map(\.rawValue).joined(separator: ", ")) }
+            if !left.isEmpty { parts.append("left " + left.map(\.rawValue).joined(separator: ", ")) }
+            return parts.isEmpty ? "assignments" : parts.joined(separator: "; ")
+        }
+        compare("chain", policies, old.policies)
+        compare("responder", responders, old.responders)
+        if coalesceWithin != old.coalesceWithin {
+            changes.append(
+                "coalesce_within \(old.coalesceWithin.compactDescription) -> \(coalesceWithin.compactDescription)"
+            )
+        }
+        return changes
+    }
+}
