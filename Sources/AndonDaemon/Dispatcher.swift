@@ -72,6 +72,7 @@ public final class Dispatcher: Sendable {
             state.stopped = true
             state.timer?.cancel()
             state.timer = nil
+            state.numbers.finish(next: state.engine.nextIncidentNumber)
         }
     }
 

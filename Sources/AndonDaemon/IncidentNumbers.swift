@@ -2,7 +2,8 @@ import Foundation
 
 /// Keeps incident numbers unique across restarts with one small file in the state directory, written once per
 /// block of numbers rather than per incident: the file holds the first number not yet handed out by any run, and a
-/// run reserves a block ahead before using it. A crash skips at most the rest of a block; numbers never repeat.
+/// run reserves a block ahead before using it, and records the exact next number when it stops cleanly. A crash
+/// skips at most the rest of a block; numbers never repeat.
 ///
 /// Without a writable state directory the numbers start from the current time in seconds times 1000, which is also
 /// unique across restarts but long; a warning says so.
@@ -45,6 +46,12 @@ struct IncidentNumbers {
         }
         reservedUpTo = reservation
         return nil
+    }
+
+    /// At a clean stop: records the exact next number, so the next run continues without a gap.
+    func finish(next: UInt64) {
+        guard let file else { return }
+        _ = Self.write(next, to: file)
     }
 
     /// Writes atomically (a temporary file renamed over the old one) and durably.

@@ -19,8 +19,10 @@ struct UDPListener: Service {
         group: any EventLoopGroup,
         dispatcher: Dispatcher
     ) async throws -> UDPListener {
-        let bootstrap = DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+        var bootstrap = DatagramBootstrap(group: group)
+        if descriptor == nil { bootstrap = bootstrap.channelOption(.socketOption(.so_reuseaddr), value: 1) }
+        bootstrap =
+            bootstrap
             // Datagrams over the 1024-byte limit must be seen as too long, not cut silently: read up to 2 KiB.
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
         let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<Envelope, Envelope>> = { channel in
@@ -31,7 +33,15 @@ struct UDPListener: Service {
         do {
             let channel: NIOAsyncChannel<Envelope, Envelope>
             if let descriptor {
-                channel = try await bootstrap.withBoundSocket(descriptor, channelInitializer: initializer)
+                // Reads stay off until the async channel is in the pipeline, so no queued datagram is lost.
+                let adopted = try await bootstrap.channelOption(.autoRead, value: false).withBoundSocket(descriptor)
+                    .get()
+                channel = try await adopted.eventLoop.submit {
+                    let wrapped = try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: adopted)
+                    try adopted.syncOptions?.setOption(.autoRead, value: true)
+                    adopted.read()
+                    return wrapped
+                }.get()
             } else {
                 guard let (host, port) = parseHostPort(address) else {
                     throw ListenError(what: "udp \(address)", reason: "not HOST:PORT")
@@ -41,7 +51,7 @@ struct UDPListener: Service {
             let bound = channel.channel.localAddress.map(describe) ?? address
             return UDPListener(channel: channel, dispatcher: dispatcher, address: bound)
         } catch {
-            throw ListenError(what: "udp \(address)", reason: "\(error)")
+            throw ListenError(what: "udp \(address)", reason: String(reflecting: error))
         }
     }
 

@@ -10,7 +10,7 @@ struct SystemdService: Service {
     let dispatcher: Dispatcher
     let notifier: Notifier
     let group: any EventLoopGroup
-    var statusInterval: Duration = .seconds(5)
+    var statusInterval: Duration = .seconds(2)
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { tasks in
