@@ -9,12 +9,6 @@ import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
-/// The wall clock: the daemon's only source of time.
-public struct SystemClock: AndonClock {
-    public init() {}
-    public var now: Instant { Instant(Date()) }
-}
-
 /// How andond was started.
 public struct DaemonOptions: Sendable {
     public var configPath: String

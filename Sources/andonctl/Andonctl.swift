@@ -22,17 +22,6 @@ struct Andonctl: ParsableCommand {
 
 let andonctlVersion = "0.2.0"
 
-/// The configuration file option shared by subcommands that read one.
-struct ConfigOptions: ParsableArguments {
-    @Option(name: [.customShort("c"), .long], help: "The configuration file.")
-    var config: String = "/etc/andond/andond.yaml"
-}
-
-/// The wall clock: the only place andonctl reads the time.
-struct SystemClock: AndonClock {
-    var now: Instant { Instant(Date()) }
-}
-
 /// Prints to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
