@@ -278,17 +278,7 @@ public final class Dispatcher: Sendable {
 
     /// A health probe for the watchdog: passes when the timer's event loop runs and the engine's lock is free.
     public func probe(within timeout: Duration) async -> Bool {
-        let future = timerLoop.submit { [self] in state.withLock { $0.engine.openIncidentCount } }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await future.get()) != nil }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        await completes(timerLoop.submit { [self] in state.withLock { $0.engine.openIncidentCount } }, within: timeout)
     }
 
     private func tick() {
@@ -413,6 +403,20 @@ public final class Dispatcher: Sendable {
             )
             return parts.joined(separator: "; ")
         }
+    }
+}
+
+/// Whether `future` succeeds within `timeout` (for health probes: a wedged event loop never runs it).
+func completes<Value: Sendable>(_ future: EventLoopFuture<Value>, within timeout: Duration) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+        group.addTask { (try? await future.get()) != nil }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return false
+        }
+        let first = await group.next() ?? false
+        group.cancelAll()
+        return first
     }
 }
 

@@ -46,19 +46,8 @@ struct SystemdService: Service {
     /// Every event loop runs a task, and the dispatcher's loop reaches the engine.
     private func healthy(within timeout: Duration) async -> Bool {
         guard await dispatcher.probe(within: timeout) else { return false }
-        for loop in group.makeIterator() {
-            let ran = loop.submit { true }
-            let passed = await withTaskGroup(of: Bool.self) { race in
-                race.addTask { (try? await ran.get()) ?? false }
-                race.addTask {
-                    try? await Task.sleep(for: timeout)
-                    return false
-                }
-                let first = await race.next() ?? false
-                race.cancelAll()
-                return first
-            }
-            if !passed { return false }
+        for loop in group.makeIterator() where !(await completes(loop.submit { true }, within: timeout)) {
+            return false
         }
         return true
     }

@@ -52,14 +52,11 @@ extension Andonctl {
 
         func run() throws {
             let start = try at.map(TimeArgument.init(parsing:))
+            let line = LineID(rawValue: self.line)
+            let station = self.station.map(StationID.init(rawValue:))
+            let category = self.category.flatMap(Category.init(rawValue:))
             guard let config else {
-                let request = Request.who(
-                    line: LineID(rawValue: line),
-                    station: station.map(StationID.init(rawValue:)),
-                    category: category.flatMap(Category.init(rawValue:)),
-                    stop: stop,
-                    at: at
-                )
+                let request = Request.who(line: line, station: station, category: category, stop: stop, at: at)
                 let reply = try client.send(request)
                 if client.json {
                     print(reply["json"] ?? "{}")
@@ -78,13 +75,7 @@ extension Andonctl {
                 throw ExitCode.failure
             }
             let when = start?.instant(in: plant.timeZone) ?? now
-            let result = plant.chain(
-                line: LineID(rawValue: line),
-                station: station.map(StationID.init(rawValue:)),
-                category: category.flatMap(Category.init(rawValue:)),
-                stop: stop,
-                at: when
-            )
+            let result = plant.chain(line: line, station: station, category: category, stop: stop, at: when)
             switch result {
             case .success(let chain):
                 if client.json {
