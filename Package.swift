@@ -83,7 +83,7 @@ let package = Package(
         // The built andond and andonctl with real sockets and the real journal.
         .testTarget(
             name: "AndonDaemonTests",
-            dependencies: ["andond", "andonctl", "AndonTestSupport", "AndonSystemd"]
+            dependencies: ["andond", "andonctl", "AndonTestSupport", "AndonSystemd", "AndonDaemon"]
         ),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),

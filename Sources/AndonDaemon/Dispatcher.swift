@@ -34,6 +34,8 @@ public final class Dispatcher: Sendable {
     let ownUID: UInt32
     /// Where andond listens; a reload cannot change it.
     let listenAtStart: ListenSettings
+    /// Writes incident-number reservations off the event loops.
+    private let reservations = DispatchQueue(label: "andond.incident-numbers")
 
     public init(
         configuration: Configuration,
@@ -295,8 +297,20 @@ public final class Dispatcher: Sendable {
     /// Keeps exactly one timer, for the engine's next deadline.
     private func rearm(_ state: inout State) {
         state.handled += 1
-        if let warning = state.numbers.advance(next: state.engine.nextIncidentNumber) {
-            journal.submit(.daemon(warning, priority: .error))
+        if let due = state.numbers.reservationDue(next: state.engine.nextIncidentNumber) {
+            reservations.async { [self] in
+                let succeeded = IncidentNumbers.write(due.value, to: due.file)
+                let reason = succeeded ? "" : String(cString: strerror(errno))
+                self.state.withLock { $0.numbers.reservationWritten(due.value, succeeded: succeeded) }
+                if !succeeded {
+                    journal.submit(
+                        .daemon(
+                            "cannot write \(due.file) (\(reason)): incident numbers may repeat after a restart",
+                            priority: .error
+                        )
+                    )
+                }
+            }
         }
         let next = state.engine.nextDeadline
         guard !state.stopped, next != state.armedDeadline || state.timer == nil else { return }

@@ -1,9 +1,10 @@
 import Foundation
 
 /// Keeps incident numbers unique across restarts with one small file in the state directory, written once per
-/// block of numbers rather than per incident: the file holds the first number not yet handed out by any run, and a
-/// run reserves a block ahead before using it, and records the exact next number when it stops cleanly. A crash
-/// skips at most the rest of a block; numbers never repeat.
+/// block of numbers rather than per incident: the file holds the first number no run may have handed out. A run
+/// reserves a block before it starts, reserves the next one in the background when half of the current one is used
+/// (so no event loop waits for the disk), and records the exact next number when it stops cleanly. A crash skips at
+/// most the rest of a block; numbers never repeat.
 ///
 /// Without a writable state directory the numbers start from the current time in seconds times 1000, which is also
 /// unique across restarts but long; a warning says so.
@@ -13,6 +14,10 @@ struct IncidentNumbers {
     private(set) var reservedUpTo: UInt64
     let first: UInt64
     let warning: String?
+    /// A background reservation is being written.
+    private var writing = false
+    /// A reservation failed; andond warned once and does not retry.
+    private var failed = false
 
     init(stateDirectory: String?, now: Date) {
         let fallback = UInt64(max(0, now.timeIntervalSince1970)) * 1000
@@ -35,17 +40,17 @@ struct IncidentNumbers {
         }
     }
 
-    /// Called after incidents were opened: reserves the next block when `next` reached the reservation.
-    /// Returns a warning when the reservation could not be written.
-    mutating func advance(next: UInt64) -> String? {
-        guard let file, next >= reservedUpTo else { return nil }
-        let reservation = next + Self.block
-        guard Self.write(reservation, to: file) else {
-            return
-                "cannot write \(file) (\(String(cString: strerror(errno)))): incident numbers may repeat after a restart"
-        }
-        reservedUpTo = reservation
-        return nil
+    /// The reservation to write now, in the background, when less than half a block of reserved numbers is left and
+    /// none is being written. Call `reservationWritten` with the outcome.
+    mutating func reservationDue(next: UInt64) -> (file: String, value: UInt64)? {
+        guard let file, !writing, !failed, next + Self.block / 2 >= reservedUpTo else { return nil }
+        writing = true
+        return (file, max(next, reservedUpTo) + Self.block)
+    }
+
+    mutating func reservationWritten(_ value: UInt64, succeeded: Bool) {
+        writing = false
+        if succeeded { reservedUpTo = max(reservedUpTo, value) } else { failed = true }
     }
 
     /// At a clean stop: records the exact next number, so the next run continues without a gap.
@@ -55,7 +60,7 @@ struct IncidentNumbers {
     }
 
     /// Writes atomically (a temporary file renamed over the old one) and durably.
-    private static func write(_ value: UInt64, to path: String) -> Bool {
+    static func write(_ value: UInt64, to path: String) -> Bool {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return false }
