@@ -96,7 +96,7 @@ public final class JournalWriter: @unchecked Sendable {
             condition.lock()
             while queue.isEmpty && !closed && droppedReported == droppedTotal { condition.wait() }
             var batch: [JournalEntry] = []
-            while let entry = queue.popFirst(), batch.count < 256 { batch.append(entry) }
+            while batch.count < 256, let entry = queue.popFirst() { batch.append(entry) }
             let dropped = droppedTotal - droppedReported
             droppedReported = droppedTotal
             let done = closed && queue.isEmpty && batch.isEmpty

@@ -79,6 +79,26 @@ import Testing
         #expect(output.contains("<4>andond dropped 3 journal entries: the journal queue was full"))
     }
 
+    @Test func everyQueuedEntryIsWrittenInOrderAcrossBatches() async throws {
+        let pipe = Pipe()
+        let writer = JournalWriter(
+            capacity: 1000,
+            socketPath: "/nonexistent/socket",
+            standardError: pipe.fileHandleForWriting
+        )
+        for index in 1...600 {
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "entry \(index)")
+            #expect(writer.submit(entry))
+        }
+        let reading = Task { pipe.fileHandleForReading.readDataToEndOfFile() }
+        writer.start()
+        await writer.shutdown()
+        try pipe.fileHandleForWriting.close()
+        let lines = String(decoding: await reading.value, as: UTF8.self).split(separator: "\n").dropFirst()
+        #expect(lines.map(String.init) == (1...600).map { "<6>entry \($0)" })
+    }
+
     @Test(arguments: [
         ("MESSAGE", true), ("ANDON_TIER", true), ("A1", true), ("_PID", false), ("1ABC", false), ("andon_tier", false),
         ("ANDON-TIER", false), ("", false), (String(repeating: "A", count: 65), false),
