@@ -30,30 +30,23 @@ extension Plant {
         stop: Bool,
         at instant: Instant
     ) -> Result<ChainPreview, SignalRejection> {
-        guard let line = lines[lineID] else {
-            let known = lines.keys.sorted().map(\.rawValue).joined(separator: ", ")
-            return .failure(
-                SignalRejection(code: .unknownLine, message: "line \(lineID) is not configured (lines: \(known))")
-            )
-        }
+        let line: Line
         let policyID: PolicyID
+        switch self.line(lineID) {
+        case .success(let found): line = found
+        case .failure(let rejection): return .failure(rejection)
+        }
         if stop {
             policyID = line.stopPolicy
         } else if let category {
-            guard let routed = line.policies[category] else {
-                let accepted = line.policies.keys.sorted().map(\.rawValue).joined(separator: ", ")
-                return .failure(
-                    SignalRejection(
-                        code: .categoryNotAccepted,
-                        message: "line \(lineID) does not take \(category) calls (it takes: \(accepted))"
-                    )
-                )
+            switch policy(for: category, on: line) {
+            case .success(let routed): policyID = routed
+            case .failure(let rejection): return .failure(rejection)
             }
-            policyID = routed
         } else {
             policyID = line.silentPolicy
         }
-        let policy = policies[policyID] ?? Policy(id: policyID, tiers: [Tier(name: "kpo", ackWithin: .seconds(300))])
+        let policy = self.policy(policyID)
         var steps: [ChainPreview.Step] = []
         var reachedAt = instant
         for (index, tier) in policy.tiers.enumerated() {

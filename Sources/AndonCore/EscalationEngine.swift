@@ -262,12 +262,10 @@ public struct EscalationEngine: Sendable {
     }
 
     private func check(_ signal: Signal) -> SignalRejection? {
-        guard let line = plant.lines[signal.line] else {
-            let known = plant.lines.keys.sorted().map(\.rawValue).joined(separator: ", ")
-            return SignalRejection(
-                code: .unknownLine,
-                message: "line \(signal.line) is not configured (lines: \(known))"
-            )
+        let line: Line
+        switch plant.line(signal.line) {
+        case .success(let found): line = found
+        case .failure(let rejection): return rejection
         }
         let station: StationID? =
             switch signal {
@@ -281,12 +279,10 @@ public struct EscalationEngine: Sendable {
                 message: "station \(station) is not configured on line \(line.id)"
             )
         }
-        if case .andon(_, _, let category, _) = signal, line.policies[category] == nil {
-            let accepted = line.policies.keys.sorted().map(\.rawValue).joined(separator: ", ")
-            return SignalRejection(
-                code: .categoryNotAccepted,
-                message: "line \(line.id) does not take \(category) calls (it takes: \(accepted))"
-            )
+        if case .andon(_, _, let category, _) = signal,
+            case .failure(let rejection) = plant.policy(for: category, on: line)
+        {
+            return rejection
         }
         return nil
     }
@@ -760,12 +756,8 @@ public struct EscalationEngine: Sendable {
         )
     }
 
-    /// The incident's chain. A chain that is gone (it cannot be, with a validated plant) falls back to KPO alone,
-    /// so that no call is ever dropped.
-    func policy(of incident: Incident) -> Policy {
-        plant.policies[incident.policy]
-            ?? Policy(id: incident.policy, tiers: [Tier(name: RotaID.kpo.rawValue, ackWithin: .seconds(300))])
-    }
+    /// The incident's chain (KPO alone should it be gone).
+    func policy(of incident: Incident) -> Policy { plant.policy(incident.policy) }
 
     /// The event of a call reaching a tier (raised, escalated, overdue, promoted, silent), then its `skipped` tiers.
     func arrival(

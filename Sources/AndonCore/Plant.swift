@@ -133,3 +133,36 @@ public struct Plant: Sendable, Hashable {
         return rota.duty(at: instant, shift: shift, timeZone: timeZone)
     }
 }
+
+extension Plant {
+    /// The configured line, or the refusal a sender gets for an unknown one.
+    public func line(_ id: LineID) -> Result<Line, SignalRejection> {
+        guard let line = lines[id] else {
+            let known = lines.keys.sorted().map(\.rawValue).joined(separator: ", ")
+            return .failure(
+                SignalRejection(code: .unknownLine, message: "line \(id) is not configured (lines: \(known))")
+            )
+        }
+        return .success(line)
+    }
+
+    /// The chain an andon of `category` follows on `line`, or the refusal when the line does not take it.
+    public func policy(for category: Category, on line: Line) -> Result<PolicyID, SignalRejection> {
+        guard let policy = line.policies[category] else {
+            let accepted = line.policies.keys.sorted().map(\.rawValue).joined(separator: ", ")
+            return .failure(
+                SignalRejection(
+                    code: .categoryNotAccepted,
+                    message: "line \(line.id) does not take \(category) calls (it takes: \(accepted))"
+                )
+            )
+        }
+        return .success(policy)
+    }
+
+    /// The chain `id`. One that is gone (it cannot be, with a validated plant) falls back to KPO alone, so that no
+    /// call is ever dropped.
+    public func policy(_ id: PolicyID) -> Policy {
+        policies[id] ?? Policy(id: id, tiers: [Tier(name: RotaID.kpo.rawValue, ackWithin: .seconds(300))])
+    }
+}

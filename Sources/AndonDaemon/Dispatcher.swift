@@ -20,8 +20,8 @@ public final class Dispatcher: Sendable {
         var armedDeadline: Instant?
         var timer: Scheduled<Void>?
         var stopped = false
+        /// Messages received on any socket, good or bad.
         var handled = 0
-        var ticks = 0
         var numbers: IncidentNumbers
         var udpAddresses: [String] = []
     }
@@ -82,6 +82,7 @@ public final class Dispatcher: Sendable {
 
     /// Handles one message from a controller or andonctl and returns the reply.
     public func handle(_ bytes: some Collection<UInt8>, from peer: Peer) -> Reply {
+        state.withLock { $0.handled += 1 }
         switch Request.parse(bytes) {
         case .failure(let error):
             return refuse(error, from: peer)
@@ -230,7 +231,7 @@ public final class Dispatcher: Sendable {
                     incident: incident,
                     plant: plant,
                     now: now,
-                    tiers: plant.policies[incident.policy]?.tiers.count ?? 1
+                    tiers: plant.policy(incident.policy).tiers.count
                 )
             }
             var counters = state.rejections.totals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
@@ -288,7 +289,6 @@ public final class Dispatcher: Sendable {
             guard !state.stopped else { return }
             state.armedDeadline = nil
             state.timer = nil
-            state.ticks += 1
             publish(state.engine.advance(to: clock.now), in: &state)
             rearm(&state)
         }
@@ -296,7 +296,6 @@ public final class Dispatcher: Sendable {
 
     /// Keeps exactly one timer, for the engine's next deadline.
     private func rearm(_ state: inout State) {
-        state.handled += 1
         if let due = state.numbers.reservationDue(next: state.engine.nextIncidentNumber) {
             reservations.async { [self] in
                 let succeeded = IncidentNumbers.write(due.value, to: due.file)

@@ -1,3 +1,4 @@
+import AndonConfig
 import AndonProtocol
 import AndonSystemd
 import Logging
@@ -43,7 +44,7 @@ struct UDPListener: Service {
                     return wrapped
                 }.get()
             } else {
-                guard let (host, port) = parseHostPort(address) else {
+                guard let (host, port) = ListenSettings.splitHostPort(address) else {
                     throw ListenError(what: "udp \(address)", reason: "not HOST:PORT")
                 }
                 channel = try await bootstrap.bind(host: host, port: port, channelInitializer: initializer)
@@ -177,15 +178,4 @@ func describe(_ address: SocketAddress) -> String {
     case .unixDomainSocket: address.pathname ?? "unix"
     default: "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     }
-}
-
-func parseHostPort(_ text: String) -> (String, Int)? {
-    guard text.hasPrefix("[") else {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
-        return (String(text[..<colon]), port)
-    }
-    guard let close = text.firstIndex(of: "]"), let port = Int(text[text.index(close, offsetBy: 2)...]) else {
-        return nil
-    }
-    return (String(text[text.index(after: text.startIndex)..<close]), port)
 }
