@@ -170,13 +170,13 @@ public final class Dispatcher: Sendable {
     /// The actor a UNIX peer acts as: root and the daemon's own user as administrators, others as the responder
     /// their Unix user maps to.
     func actor(for peer: Peer, plant: Plant) -> Result<Actor, WireError> {
-        guard case .unix(let credentials) = peer else {
+        guard case .unix(let credentials, let userName) = peer else {
             return .failure(
                 WireError(.notAuthorized, "acknowledging and resolving are accepted only on the UNIX socket")
             )
         }
         if credentials.uid == 0 { return .success(.administrator(user: "root")) }
-        guard let user = credentials.userName else {
+        guard let user = userName else {
             return .failure(
                 WireError(.notAuthorized, "uid \(credentials.uid) has no user name, so it maps to no responder")
             )
@@ -329,7 +329,7 @@ public final class Dispatcher: Sendable {
     // MARK: Reload
 
     private func reload(from peer: Peer) -> Reply {
-        guard case .unix(let credentials) = peer, credentials.uid == 0 || credentials.uid == ownUID else {
+        guard case .unix(let credentials, _) = peer, credentials.uid == 0 || credentials.uid == ownUID else {
             return .error(WireError(.notAuthorized, "only root and andond's own user may reload the configuration"))
         }
         return reload(trigger: "andonctl reload by \(peer.source)")

@@ -9,7 +9,8 @@ struct Andonctl: ParsableCommand {
         commandName: "andonctl",
         abstract: "Answer andon calls, see who gets called, and check andond's configuration.",
         discussion: """
-            Exit codes: 0 success; 1 refused (an invalid configuration, an unknown incident, a bad request);             64 a usage error; 69 andond is not reachable; 77 not authorized.
+            Exit codes: 0 success; 1 refused (an invalid configuration, an unknown incident, a bad request); \
+            64 a usage error; 69 andond is not reachable; 77 not authorized.
             """,
         version: andonctlVersion,
         subcommands: [
