@@ -211,10 +211,21 @@ final class DaemonHarness {
         return entries
     }
 
-    /// The entries of one incident, in order.
+    /// The entries of one incident, in order; throws when fewer than `count` arrive in time, so that a test fails
+    /// with the reason instead of indexing past the end.
     func events(of incident: String, count: Int, timeout: TimeInterval = 10) throws -> [[String: String]] {
-        try journal(timeout: timeout) { $0.filter { $0["ANDON_INCIDENT"] == incident }.count >= count }
-            .filter { $0["ANDON_INCIDENT"] == incident }
+        let all = try journal(timeout: timeout) { $0.filter { $0["ANDON_INCIDENT"] == incident }.count >= count }
+        let events = all.filter { $0["ANDON_INCIDENT"] == incident }
+        guard events.count >= count else {
+            throw HarnessError(
+                """
+                expected \(count) journal entries for incident \(incident) from _PID=\(pid), found \(events.count) \
+                (of \(all.count) entries from that PID) after \(Int(timeout))s; is journald answering? \
+                (systemd-cat true; scripts/setup starts one when not)
+                """
+            )
+        }
+        return events
     }
 
     static func journalEntries(matching matches: [String]) throws -> [[String: String]] {
