@@ -37,9 +37,6 @@ public enum Daemon {
         var logger = Logger(label: "andond") { _ in JournalLogHandler(journal: journal) }
         logger.logLevel = .info
         let notifier = Notifier()
-        if !journal.journalAvailable {
-            FileHandle.standardError.write(Data("andond: no journal socket; entries go to standard error\n".utf8))
-        }
 
         let clock = SystemClock()
         let configuration: Configuration

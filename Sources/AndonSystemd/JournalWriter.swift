@@ -6,8 +6,9 @@ import Foundation
 ///
 /// `sd_journal_sendv` blocks when journald stalls, so nobody else calls it: `submit` only enqueues and never blocks.
 /// When the queue is full the entry is dropped and counted, and the writer logs how many were dropped as soon as it
-/// can. When there is no journal socket (journald not running), entries go to standard error as `<N>MESSAGE [...]`
-/// lines, with one warning that the journal is missing. `shutdown()` writes everything queued, then stops.
+/// can. When there is no journal socket, or journald does not answer on it, entries go to standard error as
+/// `<N>MESSAGE [...]` lines: one warning when the outage starts, one note (also to the journal) when journald answers
+/// again, saying how many entries went to standard error meanwhile. `shutdown()` writes everything queued, then stops.
 public final class JournalWriter: @unchecked Sendable {
     // All mutable state is guarded by `condition`.
     private let condition = NSCondition()
@@ -18,12 +19,14 @@ public final class JournalWriter: @unchecked Sendable {
     private var droppedReported = 0
     private var writtenTotal = 0
     private var failedTotal = 0
-    private var warnedMissing = false
+    /// Entries written to standard error since the journal stopped answering; nil while it answers.
+    private var outage: Int?
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
     public let capacity: Int
     private let socketPath: String
     private let standardError: FileHandle
+    private let sender: @Sendable (JournalEntry) -> Int32
 
     public struct Statistics: Sendable, Hashable {
         public var written: Int
@@ -43,6 +46,20 @@ public final class JournalWriter: @unchecked Sendable {
         self.capacity = capacity
         self.socketPath = socketPath
         self.standardError = standardError
+        self.sender = Self.send
+    }
+
+    /// For tests: `send` stands in for `sd_journal_sendv` (a negative errno on failure).
+    init(
+        capacity: Int = 16_384,
+        socketPath: String = "/run/systemd/journal/socket",
+        standardError: FileHandle = .standardError,
+        send: @escaping @Sendable (JournalEntry) -> Int32
+    ) {
+        self.capacity = capacity
+        self.socketPath = socketPath
+        self.standardError = standardError
+        self.sender = send
     }
 
     /// Starts the writer thread.
@@ -72,8 +89,25 @@ public final class JournalWriter: @unchecked Sendable {
         return Statistics(written: writtenTotal, dropped: droppedTotal, failed: failedTotal, queued: queue.count)
     }
 
-    /// Whether entries reach journald (false: they go to standard error).
-    public var journalAvailable: Bool { access(socketPath, W_OK) == 0 }
+    /// Whether a journald answers on the socket: a datagram `connect` succeeds only with a listener behind the path,
+    /// so a socket file left behind by a journald that is gone counts as no journal.
+    public var journalAvailable: Bool { Self.answers(at: socketPath) }
+
+    static func answers(at path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
+    }
 
     /// Stops accepting entries, writes every queued one, and returns when the thread has finished.
     public func shutdown() async {
@@ -115,20 +149,41 @@ public final class JournalWriter: @unchecked Sendable {
     }
 
     private func write(_ entry: JournalEntry) {
-        if journalAvailable {
-            let result = Self.send(entry)
-            condition.lock()
-            if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
-            condition.unlock()
-            if result >= 0 { return }
-            writeFallback(
-                "<4>andond: journald refused an entry (\(String(cString: strerror(-result)))); writing it to standard error"
-            )
-        } else if !warnedMissing {
-            warnedMissing = true
-            writeFallback("<4>andond: no journal socket at \(socketPath); writing entries to standard error instead")
+        // A missing socket is checked first: libsystemd would report it as ENOENT too, but this names the path.
+        let result = access(socketPath, W_OK) == 0 ? sender(entry) : -ENOENT
+        condition.lock()
+        if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
+        let previous = outage
+        outage = result >= 0 ? nil : (outage ?? 0) + 1
+        condition.unlock()
+
+        if result >= 0 {
+            if let missed = previous { noteRecovery(missed: missed) }
+            return
+        }
+        if previous == nil {
+            let reason =
+                result == -ENOENT
+                ? "no journal socket at \(socketPath)"
+                : "journald does not answer at \(socketPath) (\(String(cString: strerror(-result))))"
+            writeFallback("<4>andond: \(reason); writing entries to standard error until journald answers")
         }
         writeFallback(entry.fallbackLine)
+    }
+
+    private func noteRecovery(missed: Int) {
+        let message =
+            "andond: journald answers again; \(missed) entr\(missed == 1 ? "y" : "ies") went to standard error meanwhile"
+        writeFallback("<5>" + message)
+        var entry = JournalEntry()
+        entry.add("MESSAGE", message)
+        entry.add("PRIORITY", 4)
+        entry.add("SYSLOG_IDENTIFIER", "andond")
+        entry.add("ANDON_JOURNAL_MISSED", missed)
+        let result = sender(entry)
+        condition.lock()
+        if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
+        condition.unlock()
     }
 
     private func writeFallback(_ line: String) {

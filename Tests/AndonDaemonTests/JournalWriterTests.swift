@@ -1,6 +1,8 @@
-import AndonSystemd
 import Foundation
+import Synchronization
 import Testing
+
+@testable import AndonSystemd
 
 /// The journal writer on its own thread: to the real journal, to standard error without one, and bounded.
 @Suite struct JournalWriterTests {
@@ -48,10 +50,69 @@ import Testing
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(
             output.split(separator: "\n") == [
-                "<4>andond: no journal socket at /nonexistent/journal/socket; writing entries to standard error instead",
+                "<4>andond: no journal socket at /nonexistent/journal/socket; writing entries to standard error until journald answers",
                 "<1>call 1 [ANDON_INCIDENT=1]", "<1>call 2 [ANDON_INCIDENT=2]",
             ]
         )
+    }
+
+    @Test func aJournaldThatStopsAnsweringIsReportedOnceAndItsReturnNoted() async throws {
+        // journald answers, then refuses three entries (a socket file left by a journald that is gone), then answers
+        // again: one warning, the three entries on standard error, and a note in both places when it is back.
+        let pipe = Pipe()
+        let sent = Mutex<[String]>([])
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("andond-journal-\(getpid())")
+        try #require(FileManager.default.createFile(atPath: socket.path, contents: nil))
+        defer { try? FileManager.default.removeItem(at: socket) }
+        let writer = JournalWriter(socketPath: socket.path, standardError: pipe.fileHandleForWriting) { entry in
+            let message = entry["MESSAGE"] ?? ""
+            let refused = ["call 2", "call 3", "call 4"].contains(message)
+            if !refused { sent.withLock { $0.append(message) } }
+            return refused ? -ECONNREFUSED : 0
+        }
+        for index in 1...5 {
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "call \(index)")
+            entry.add("PRIORITY", 2)
+            #expect(writer.submit(entry))
+        }
+        writer.start()
+        await writer.shutdown()
+        try pipe.fileHandleForWriting.close()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let back = "andond: journald answers again; 3 entries went to standard error meanwhile"
+        #expect(
+            output.split(separator: "\n").map(String.init) == [
+                "<4>andond: journald does not answer at \(socket.path) (Connection refused); writing entries to "
+                    + "standard error until journald answers",
+                "<2>call 2", "<2>call 3", "<2>call 4", "<5>" + back,
+            ]
+        )
+        // The first entry that gets through tells that journald is back; the note follows it.
+        #expect(sent.withLock { $0 } == ["call 1", "call 5", back])
+        #expect(writer.statistics.written == 3)
+        #expect(writer.statistics.failed == 3)
+    }
+
+    @Test func aSocketFileWithoutAJournaldBehindItIsNoJournal() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("andond-stale-\(getpid())").path
+        unlink(path)
+        defer { unlink(path) }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(bound == 0)
+        #expect(JournalWriter(socketPath: path).journalAvailable)
+        close(fd)  // the file stays, nobody listens: what a journald that died leaves behind
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(!JournalWriter(socketPath: path).journalAvailable)
     }
 
     @Test func aFullQueueDropsCountsAndReportsNeverBlocks() async throws {
