@@ -33,7 +33,8 @@ public enum Reply: Sendable, Hashable {
                     .error(
                         WireError(
                             WireError.Code(rawValue: message["code"] ?? "unknown"),
-                            message["reason"] ?? "(no reason given)"
+                            message["reason"] ?? "(no reason given)",
+                            details: message["details"].map(decodeLines) ?? []
                         )
                     )
                 )

@@ -12,6 +12,7 @@ final class DaemonHarness {
 
     let directory: URL
     let socketPath: String
+    let configPath: String
     let process: Process
     let stderr: Pipe
     private(set) var udpPort: UInt16 = 0
@@ -63,7 +64,7 @@ final class DaemonHarness {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
         socketPath = directory.appendingPathComponent("andond.sock").path
-        let configPath = directory.appendingPathComponent("andond.yaml").path
+        configPath = directory.appendingPathComponent("andond.yaml").path
         try (configuration ?? Self.configuration)(socketPath).write(
             toFile: configPath,
             atomically: true,

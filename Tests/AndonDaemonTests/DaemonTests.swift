@@ -255,6 +255,52 @@ import Testing
         #expect(entries.contains { $0["MESSAGE_ID"] == "3e8684b2af1e48c9ac1af65708518105" })
     }
 
+    @Test func reloadSwapsInAValidConfigurationAndRefusesABrokenOneWithEveryError() throws {
+        let daemon = try DaemonHarness()
+        let first = try daemon.udp("andon line=L1 station=S1 category=help")
+        #expect(first.hasPrefix("ok incident=1 event=raised tier=team-leader responders=\(DaemonHarness.teamLeader)"))
+        let good = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+
+        // Two errors at once: both come back to andonctl, positioned, and andond keeps what it runs.
+        try good.replacingOccurrences(of: "coalesce_within: 1m\n", with: "coalesce_within: 1m\nbogus_key: 1\n")
+            .replacingOccurrences(
+                of: "team-leader: { by_shift: { a: [tl]",
+                with: "team-leader: { by_shift: { a: [nobody]"
+            )
+            .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let refused = try daemon.andonctl(["reload"])
+        #expect(refused.status == 1)
+        let errors = refused.stderr.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(errors.count == 2)
+        #expect(refused.stderr.hasPrefix("andonctl: reload refused: 2 errors in \(daemon.configPath);"))
+        #expect(refused.stderr.contains("\(daemon.configPath):4:1: error: unknown key 'bogus_key'"))
+        #expect(refused.stderr.contains("\(daemon.configPath):13:34: error: unknown responder 'nobody'"))
+        #expect(refused.stderr.contains("    hint: responders: gl, k, tl"))
+        let stillTeamLeader = try daemon.udp("andon line=L1 station=S2 category=help")
+        #expect(stillTeamLeader.hasSuffix("responders=\(DaemonHarness.teamLeader)"))
+        let rejected = try daemon.journal { $0.contains { $0["MESSAGE_ID"] == "f53e0ea12fa5428da9f266dd3f68fcf1" } }
+            .first { $0["MESSAGE_ID"] == "f53e0ea12fa5428da9f266dd3f68fcf1" }
+        #expect(rejected?["PRIORITY"] == "3")
+        #expect(rejected?["ANDON_CONFIG_ERROR"]?.contains("unknown key 'bogus_key'") == true)
+
+        // A changed rota: swapped in, reported, and followed by the next call.
+        try good.replacingOccurrences(
+            of: "team-leader: { by_shift: { a: [tl], b: [tl] } }",
+            with: "team-leader: { by_shift: { a: [gl], b: [gl] } }"
+        )
+        .write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let outsider = try daemon.andonctl(["reload"], as: DaemonHarness.outsider)
+        #expect(outsider.status == 77)
+        #expect(outsider.stderr.contains("only root and andond's own user may reload the configuration"))
+        let reloaded = try daemon.andonctl(["reload"])
+        #expect(reloaded.status == 0)
+        #expect(
+            reloaded.stdout.contains("configuration reloaded: 1 change\n  rota team-leader changed: joined gl; left tl")
+        )
+        let next = try daemon.udp("andon line=L1 station=S3 category=help")
+        #expect(next.hasSuffix("responders=\(DaemonHarness.groupLeader)"))
+    }
+
     @Test func anInvalidConfigurationStopsTheStartWithItsErrors() throws {
         #expect(throws: HarnessError.self) {
             _ = try DaemonHarness(configuration: { socket in

@@ -115,4 +115,25 @@ import Testing
                 == .error(WireError(WireError.Code(rawValue: "x"), "y z"))
         )
     }
+
+    @Test func anErrorsDetailsSurviveTheWireLineForLine() throws {
+        // A refused reload carries every positioned error; andonctl must get all of them back, exactly.
+        let details = [
+            "/etc/andond/andond.yaml:26:1: error: unknown key 'bogus_key' in the configuration",
+            "    hint: the configuration takes: site, shifts, \"rotas\"",
+            #"C:\odd\path: a backslash, then n: \n"#,
+            "",
+        ]
+        let sent = Reply.error(
+            WireError(.invalidConfiguration, "2 errors in /etc/andond/andond.yaml", details: details)
+        )
+        #expect(!sent.rendered.contains("\n"))
+        guard case .error(let received) = try Reply.parse(sent.rendered).get() else {
+            Issue.record("an err reply parsed as ok")
+            return
+        }
+        #expect(received.code == .invalidConfiguration)
+        #expect(received.reason == "2 errors in /etc/andond/andond.yaml")
+        #expect(received.details == details)
+    }
 }
