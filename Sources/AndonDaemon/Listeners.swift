@@ -90,7 +90,12 @@ struct UnixListener: Service {
         let initializer: @Sendable (any Channel) -> EventLoopFuture<(PeerCredentials?, Connection)> = { child in
             child.eventLoop.makeCompletedFuture {
                 try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
-                return try Connection(wrappingChannelSynchronously: child)
+                // A controller may send its line and shut down its side at once (`socat`, `nc -N`): the read side
+                // ends, the replies still go out, then the connection closes.
+                return try Connection(
+                    wrappingChannelSynchronously: child,
+                    configuration: .init(isOutboundHalfClosureEnabled: true)
+                )
             }.flatMap { connection in
                 guard let provider = child as? any SocketOptionProvider else {
                     return child.eventLoop.makeSucceededFuture((PeerCredentials?.none, connection))
@@ -104,6 +109,7 @@ struct UnixListener: Service {
         }
         do {
             let bootstrap = ServerBootstrap(group: group)
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             let channel: NIOAsyncChannel<(PeerCredentials?, Connection), Never>
             if let descriptor {
                 channel = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)

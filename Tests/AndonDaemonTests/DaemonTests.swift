@@ -243,6 +243,25 @@ import Testing
         #expect(replies.last?.hasPrefix("ok incident=1 ") == true)
     }
 
+    @Test func aSenderThatShutsDownItsSideAtOnceStillGetsEveryReply() throws {
+        // `echo ... | socat - UNIX-CONNECT:/run/andond.sock` and `nc -N -U` send, then shut down their side.
+        let daemon = try DaemonHarness()
+        let replies = try daemon.streamThenShutdown(
+            "andon line=L1 station=S1 category=help seq=1\nping\nandon line=L9 station=S1 category=help\n"
+                + "andon line=L1 station=S2 category=help seq=3"  // the last line without its newline
+        )
+        let lines = replies.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(
+            lines.first == "ok incident=1 event=raised tier=team-leader responders=\(DaemonHarness.teamLeader) seq=1"
+        )
+        #expect(lines.dropFirst().first?.hasPrefix("ok version=") == true)
+        #expect(lines.dropFirst(2).first?.hasPrefix("err code=unknown-line ") == true)
+        #expect(
+            lines.last == "ok incident=2 event=raised tier=team-leader responders=\(DaemonHarness.teamLeader) seq=3"
+        )
+    }
+
     @Test func sigtermStopsCleanlyAndFlushesTheJournal() throws {
         let daemon = try DaemonHarness()
         for station in 1...50 { _ = try daemon.udp("andon line=L1 station=S\(station) category=help") }
