@@ -78,6 +78,20 @@ public struct EscalationEngine: Sendable {
 
     public var openIncidentCount: Int { incidents.count }
 
+    /// What a status line shows, in one pass over the open incidents (no sorting, no copies).
+    public var openSummary: OpenSummary {
+        var summary = OpenSummary(open: incidents.count)
+        for incident in incidents.values {
+            if incident.isAtKPO { summary.atKPO += 1 }
+            if incident.kind == .stop {
+                summary.stoppedLines.insert(incident.line)
+                let since = incident.stoppedAt ?? incident.raisedAt
+                summary.oldestStop = min(summary.oldestStop ?? since, since)
+            }
+        }
+        return summary
+    }
+
     /// The number the next incident will get.
     public var nextIncidentNumber: UInt64 { nextNumber }
 

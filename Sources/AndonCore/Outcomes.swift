@@ -62,3 +62,16 @@ public struct ActionOutcome: Sendable {
     public var result: Result<Incident?, ActionError>
     public var events: [Event]
 }
+
+/// The open incidents at a glance: what `STATUS=` and `andonctl status` headers show.
+public struct OpenSummary: Sendable, Hashable {
+    public var open: Int
+    /// Incidents whose current tier is KPO.
+    public var atKPO: Int = 0
+    /// Lines with an open line stop.
+    public var stoppedLines: Set<LineID> = []
+    /// When the longest-running open line stop began.
+    public var oldestStop: Instant?
+
+    public init(open: Int) { self.open = open }
+}

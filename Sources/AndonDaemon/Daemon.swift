@@ -146,7 +146,7 @@ public enum Daemon {
             )
         )
         services.append(SystemdService(dispatcher: dispatcher, notifier: notifier, group: group))
-        services.append(LifecycleService(journal: journal, notifier: notifier, readyStatus: dispatcher.statusLine()))
+        services.append(LifecycleService(journal: journal, notifier: notifier, dispatcher: dispatcher))
 
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -195,10 +195,10 @@ public enum Daemon {
 struct LifecycleService: Service {
     let journal: JournalWriter
     let notifier: Notifier
-    let readyStatus: String
+    let dispatcher: Dispatcher
 
     func run() async throws {
-        notifier.ready(status: readyStatus)
+        notifier.ready(status: dispatcher.publishStatus().line)
         try? await gracefulShutdown()
         notifier.stopping(status: "Stopping")
         journal.submit(.daemon("andond stopping", priority: .notice, id: MessageID.stopping))

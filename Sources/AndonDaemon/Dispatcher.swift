@@ -24,6 +24,8 @@ public final class Dispatcher: Sendable {
         var handled = 0
         var numbers: IncidentNumbers
         var udpAddresses: [String] = []
+        /// The status line last handed to the service manager.
+        var publishedStatus: String?
     }
 
     private let state: Mutex<State>
@@ -36,6 +38,10 @@ public final class Dispatcher: Sendable {
     let listenAtStart: ListenSettings
     /// Writes incident-number reservations off the event loops.
     private let reservations = DispatchQueue(label: "andond.incident-numbers")
+    /// Yields when what `statusLine()` shows may have changed: events were published, or the configuration was
+    /// swapped. Pokes collapse into one while nobody reads them.
+    public let statusChanges: AsyncStream<Void>
+    private let statusChanged: AsyncStream<Void>.Continuation
 
     public init(
         configuration: Configuration,
@@ -54,6 +60,7 @@ public final class Dispatcher: Sendable {
         self.timerLoop = timerLoop
         self.ownUID = getuid()
         self.listenAtStart = configuration.listen
+        (statusChanges, statusChanged) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     public var configuration: Configuration { state.withLock { $0.configuration } }
@@ -322,8 +329,10 @@ public final class Dispatcher: Sendable {
     }
 
     private func publish(_ events: [Event], in state: inout State) {
+        guard !events.isEmpty else { return }
         let plant = state.engine.plant
         for event in events { journal.submit(JournalEntry(event: event, plant: plant)) }
+        statusChanged.yield()
     }
 
     // MARK: Reload
@@ -340,7 +349,7 @@ public final class Dispatcher: Sendable {
     public func reload(trigger: String) -> Reply {
         let notifier = Notifier()
         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(monotonicMicroseconds())\nSTATUS=Reloading the configuration")
-        defer { notifier.notify("READY=1\nSTATUS=\(statusLine())") }
+        defer { notifier.notify("READY=1\nSTATUS=\(publishStatus().line)") }
         let path = configuration.file
         let loaded: Configuration
         do {
@@ -370,6 +379,7 @@ public final class Dispatcher: Sendable {
             publish(state.engine.reconfigure(loaded.plant, at: clock.now), in: &state)
             state.configuration = loaded
             rearm(&state)
+            statusChanged.yield()  // the KPO on duty may be someone else now
             let changes = loaded.plant.changes(from: old)
             var notes = changes
             if loaded.listen != listenAtStart {
@@ -395,27 +405,51 @@ public final class Dispatcher: Sendable {
     }
 
     /// One line for `systemctl status`: open calls, line stops and their age, who is KPO now.
-    public func statusLine() -> String {
+    /// How long `statusLine()` stays true if no event happens: while a line stop is open its age ticks (2 s);
+    /// otherwise until the KPO duty may change next, looked up to an hour ahead.
+    public func statusValidity() -> Duration {
         state.withLock { state in
+            if state.engine.openSummary.oldestStop != nil { return .seconds(2) }
             let now = clock.now
-            let open = state.engine.openIncidents
-            let stops = open.filter { $0.kind == .stop }
-            var parts = ["\(open.count) open call\(open.count == 1 ? "" : "s")"]
-            if !stops.isEmpty {
-                let oldest = stops.map { now.duration(since: $0.stoppedAt ?? $0.raisedAt) }.max() ?? .zero
-                let lines = Set(stops.map(\.line.rawValue)).sorted().joined(separator: ",")
-                parts.append("LINE STOP \(lines) for \(oldest.roundedDescription)")
-            }
-            let atKPO = open.filter(\.isAtKPO).count
-            if atKPO > 0 { parts.append("\(atKPO) at KPO") }
             let plant = state.engine.plant
-            let kpo = plant.duty(of: .kpo, at: now, shift: plant.calendar.occurrence(at: now)?.shift).responders
-            parts.append(
-                "KPO on duty: "
-                    + (kpo.isEmpty ? "NOBODY" : kpo.map { plant.displayName(of: $0) }.joined(separator: ", "))
-            )
-            return parts.joined(separator: "; ")
+            let next = plant.rotas[.kpo]?.changePoints(from: now, to: now + .seconds(3600), calendar: plant.calendar)
+                .first { $0 > now }
+            return next.map { $0.duration(since: now) } ?? .seconds(3600)
         }
+    }
+
+    /// Makes the status refresher look again (its timer, and the first line at start).
+    func pokeStatus() { statusChanged.yield() }
+
+    /// The status line for `STATUS=`, and whether it differs from the one last published (which it now becomes).
+    public func publishStatus() -> (line: String, changed: Bool) {
+        state.withLock { state in
+            let line = statusLine(state)
+            defer { state.publishedStatus = line }
+            return (line, line != state.publishedStatus)
+        }
+    }
+
+    public func statusLine() -> String {
+        state.withLock { statusLine($0) }
+    }
+
+    private func statusLine(_ state: State) -> String {
+        let now = clock.now
+        let summary = state.engine.openSummary
+        var parts = ["\(summary.open) open call\(summary.open == 1 ? "" : "s")"]
+        if let oldest = summary.oldestStop {
+            let lines = summary.stoppedLines.map(\.rawValue).sorted().joined(separator: ",")
+            parts.append("LINE STOP \(lines) for \(now.duration(since: oldest).roundedDescription)")
+        }
+        if summary.atKPO > 0 { parts.append("\(summary.atKPO) at KPO") }
+        let plant = state.engine.plant
+        let kpo = plant.duty(of: .kpo, at: now, shift: plant.calendar.occurrence(at: now)?.shift).responders
+        parts.append(
+            "KPO on duty: "
+                + (kpo.isEmpty ? "NOBODY" : kpo.map { plant.displayName(of: $0) }.joined(separator: ", "))
+        )
+        return parts.joined(separator: "; ")
     }
 }
 

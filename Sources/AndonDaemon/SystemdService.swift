@@ -6,11 +6,15 @@ import UnixSignals
 /// What andond tells systemd while it runs, and what systemd tells it: a `STATUS=` line kept current, `WATCHDOG=1`
 /// at half the watchdog interval but only after a health probe through the event loops and the engine passed, and
 /// SIGHUP as a reload (like `andonctl reload`, without a waiting client).
+///
+/// `STATUS=` is event-driven: it is rebuilt when events were published, when a line stop's age ticks on, and when the
+/// KPO duty may change; idle, andond does not wake up for it. Updates are at most one a second, so a burst of
+/// signals costs one status line, not one per signal.
 struct SystemdService: Service {
     let dispatcher: Dispatcher
     let notifier: Notifier
     let group: any EventLoopGroup
-    var statusInterval: Duration = .seconds(2)
+    var minimumStatusInterval: Duration = .seconds(1)
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { tasks in
@@ -25,14 +29,22 @@ struct SystemdService: Service {
     }
 
     private func refreshStatus() async {
-        var last = ""
-        while !Task.isCancelled {
-            let status = dispatcher.statusLine()
-            if status != last {
-                notifier.status(status)
-                last = status
+        guard notifier.isActive else { return }
+        // One ticker at a time pokes the stream when the line would go stale without events; it is replaced after
+        // every update, so its wait always matches what the line shows.
+        var ticker: Task<Void, Never>?
+        defer { ticker?.cancel() }
+        dispatcher.pokeStatus()  // the first look, which also starts the ticker
+        for await _ in dispatcher.statusChanges {
+            let status = dispatcher.publishStatus()
+            if status.changed { notifier.status(status.line) }
+            ticker?.cancel()
+            let validity = dispatcher.statusValidity()
+            ticker = Task { [dispatcher] in
+                try? await Task.sleep(for: validity)
+                if !Task.isCancelled { dispatcher.pokeStatus() }
             }
-            try? await Task.sleep(for: statusInterval)
+            try? await Task.sleep(for: minimumStatusInterval)
         }
     }
 

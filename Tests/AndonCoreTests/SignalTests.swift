@@ -67,6 +67,28 @@ import Testing
         #expect(engine.openIncidentCount == 1)
     }
 
+    @Test func theOpenSummaryCountsCallsStopsAndKPOInOnePass() throws {
+        var engine = EscalationEngine(plant: plant, startingAt: t0)
+        #expect(engine.openSummary == OpenSummary(open: 0))
+        _ = engine.receive(.andon(line: "L1", station: "S1", category: .help, text: nil), at: t0)
+        _ = engine.receive(.stop(line: "L2", station: nil, reason: nil), at: t0 + .minutes(1))
+        _ = engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0 + .minutes(2))
+        _ = engine.receive(.stop(line: "L1", station: "S3", reason: nil), at: t0 + .minutes(3))  // promoted
+        var summary = engine.openSummary
+        #expect(summary.open == 3)
+        #expect(summary.stoppedLines == ["L1", "L2"])
+        #expect(summary.oldestStop == t0 + .minutes(1))
+        #expect(summary.atKPO == 0)
+        _ = engine.advance(to: t0 + .minutes(120))  // nobody acknowledges: all three end at KPO
+        summary = engine.openSummary
+        #expect(summary.atKPO == 3)
+        _ = engine.receive(.resume(line: "L2"), at: t0 + .minutes(121))
+        summary = engine.openSummary
+        #expect(summary.open == 2)
+        #expect(summary.stoppedLines == ["L1"])
+        #expect(summary.oldestStop == t0 + .minutes(3))
+    }
+
     @Test func aStopWithoutStationOpensALineStop() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
         let outcome = engine.receive(.stop(line: "L1", station: nil, reason: "conveyor"), at: t0)

@@ -59,7 +59,7 @@ final class DaemonHarness {
         """
     }
 
-    init(configuration: ((String) -> String)? = nil) throws {
+    init(configuration: ((String) -> String)? = nil, environment: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
@@ -76,6 +76,12 @@ final class DaemonHarness {
             "--config", configPath, "--udp", "127.0.0.1:0", "--state-directory",
             directory.appendingPathComponent("state").path,
         ]
+        // Never let andond think it runs under a service manager unless a test says so.
+        let inherited = ProcessInfo.processInfo.environment.filter { key, _ in
+            !["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]
+                .contains(key)
+        }
+        process.environment = inherited.merging(environment) { $1 }
         stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
