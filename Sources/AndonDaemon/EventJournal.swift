@@ -27,6 +27,16 @@ public enum MessageID {
     public static let reloaded = "900fb62edb004a9ebdc8aa237df0f7c4"
     public static let reloadRejected = "f53e0ea12fa5428da9f266dd3f68fcf1"
     public static let rejectedInput = "f63ee7b1f2f14ddfb0b473b3b6130fa0"
+    /// The journal writer's own: entries dropped (queue full), and journald answering again after an outage.
+    public static let journalDropped = JournalWriter.droppedMessageID
+    public static let journalBack = JournalWriter.journalBackMessageID
+
+    /// Every MESSAGE_ID andond writes, for the catalog and the docs.
+    public static var all: [String] {
+        Event.Kind.allCases.map(of) + [
+            started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack,
+        ]
+    }
 }
 
 extension JournalEntry {

@@ -23,6 +23,11 @@ public final class JournalWriter: @unchecked Sendable {
     private var outage: Int?
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// MESSAGE_ID of the writer's own entries: entries were dropped because the queue was full.
+    public static let droppedMessageID = "b1c71e9a669d426eabe6438ac7996121"
+    /// MESSAGE_ID of the writer's own entries: journald answers again after entries went to standard error.
+    public static let journalBackMessageID = "0b36e554c38245389c479dc14c60dd1e"
+
     public let capacity: Int
     private let socketPath: String
     private let standardError: FileHandle
@@ -178,6 +183,7 @@ public final class JournalWriter: @unchecked Sendable {
         var entry = JournalEntry()
         entry.add("MESSAGE", message)
         entry.add("PRIORITY", 4)
+        entry.add("MESSAGE_ID", Self.journalBackMessageID)
         entry.add("SYSLOG_IDENTIFIER", "andond")
         entry.add("ANDON_JOURNAL_MISSED", missed)
         let result = sender(entry)
@@ -197,6 +203,7 @@ public final class JournalWriter: @unchecked Sendable {
             "andond dropped \(count) journal entr\(count == 1 ? "y" : "ies"): the journal queue was full"
         )
         entry.add("PRIORITY", 4)
+        entry.add("MESSAGE_ID", Self.droppedMessageID)
         entry.add("SYSLOG_IDENTIFIER", "andond")
         entry.add("ANDON_DROPPED", count)
         return entry
