@@ -11,6 +11,9 @@ final class DaemonHarness {
     static let andonctl = buildDirectory.appendingPathComponent("andonctl").path
 
     let directory: URL
+    /// Microseconds since the epoch just before andond started: with `_PID`, what tells its journal entries from
+    /// those of an earlier process that had the same PID (the journal outlives test runs).
+    private(set) var startedAtMicroseconds: UInt64 = 0
     let socketPath: String
     let configPath: String
     let process: Process
@@ -85,6 +88,7 @@ final class DaemonHarness {
         stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
+        startedAtMicroseconds = UInt64(Date().timeIntervalSince1970 * 1_000_000)
         try process.run()
         // Ready when the socket answers ping (bounded: 10 s).
         let deadline = Date().addingTimeInterval(10)
@@ -232,7 +236,8 @@ final class DaemonHarness {
 
     // MARK: The journal
 
-    /// This daemon's journal entries (from `journalctl -o json _PID=`), waiting (bounded) until `until` holds.
+    /// This daemon's journal entries (from `journalctl -o json _PID=`, written since it started), waiting (bounded)
+    /// until `until` holds.
     func journal(
         timeout: TimeInterval = 10,
         until: ([[String: String]]) -> Bool = { _ in true }
@@ -240,7 +245,11 @@ final class DaemonHarness {
         let deadline = Date().addingTimeInterval(timeout)
         var entries: [[String: String]] = []
         repeat {
-            entries = try Self.journalEntries(matching: ["_PID=\(pid)"])
+            entries = try Self.journalEntries(
+                matching: ["_PID=\(pid)", "--since=@\(startedAtMicroseconds / 1_000_000 - 1)"]
+            ).filter { entry in
+                entry["__REALTIME_TIMESTAMP"].flatMap(UInt64.init).map { $0 >= startedAtMicroseconds } ?? false
+            }
             if until(entries) { return entries }
             usleep(100_000)
         } while Date() < deadline

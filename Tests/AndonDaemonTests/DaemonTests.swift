@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Testing
 
-/// andond for real: the built binary, real sockets, the real journal (read back by the daemon's `_PID`).
+/// andond for real: the built binary, real sockets, the real journal (read back by the daemon's `_PID` since it started).
 @Suite(.serialized) struct DaemonTests {
     static let usersReady: Bool = {
         guard getuid() == 0 else { return false }
