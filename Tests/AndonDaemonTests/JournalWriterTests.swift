@@ -98,17 +98,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("andond-stale-\(getpid())").path
         unlink(path)
         defer { unlink(path) }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        try #require(fd >= 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        try #require(bound == 0)
+        let fd = try bindUnixDatagramSocket(at: path)
         #expect(JournalWriter(socketPath: path).journalAvailable)
         close(fd)  // the file stays, nobody listens: what a journald that died leaves behind
         #expect(FileManager.default.fileExists(atPath: path))

@@ -58,17 +58,7 @@ final class NotifySocket {
 
     init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("andond-notify-\(UUID().uuidString)").path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0 else { throw HarnessError("bind \(path): \(String(cString: strerror(errno)))") }
+        fd = try bindUnixDatagramSocket(at: path)
         chmod(path, 0o666)
     }
 
