@@ -116,7 +116,7 @@ public final class Dispatcher: Sendable {
         state.withLock { state in
             let now = clock.now
             if let warning = state.rejections.record(
-                source: peer.source,
+                source: peer.sender,
                 code: error.code.rawValue,
                 reason: error.reason,
                 at: now

@@ -18,5 +18,12 @@ public enum Peer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Who is rate-limited as one sender: a UDP host whatever its source port (a controller or a script may send
+    /// each message from a new port), or a Unix user on the socket.
+    public var sender: String {
+        guard case .udp(let address) = self, let colon = address.lastIndex(of: ":") else { return source }
+        return String(address[..<colon])
+    }
+
     public var description: String { source }
 }

@@ -1,7 +1,7 @@
 import AndonCore
 
-/// Rate-limits warnings about refused input: at most one journal warning per source per interval, which says how
-/// many were refused since the last one and why. Everything is counted, nothing is lost from the totals.
+/// Rate-limits warnings about refused input: at most one journal warning per sender (`Peer.sender`) per interval,
+/// which says how many were refused since the last one and why. Everything is counted, nothing is lost from the totals.
 struct RejectionLog: Sendable {
     var interval: Duration = .seconds(60)
     /// Sources remembered at most; the quietest are forgotten first when a flood of new sources arrives.
