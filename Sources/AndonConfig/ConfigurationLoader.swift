@@ -31,7 +31,9 @@ public enum ConfigurationLoader {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            let reason = (error as NSError).localizedDescription
+            // Say it as the shell would ("No such file or directory", "Permission denied") when that is the cause.
+            let reason =
+                access(path, R_OK) != 0 ? String(cString: strerror(errno)) : (error as NSError).localizedDescription
             throw ConfigurationError(diagnostics: [
                 Diagnostic(
                     severity: .error,

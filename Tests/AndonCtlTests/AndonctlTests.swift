@@ -67,6 +67,16 @@ import Testing
         #expect(result.stderr == "")
     }
 
+    @Test func checkConfigSaysWhyAFileCannotBeRead() throws {
+        let path = "/nonexistent/andond-\(getpid()).yaml"
+        let result = try Self.run(["check-config", path])
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.contains("\(path):1:1: error: cannot read the configuration: No such file or directory"),
+            "\(result.stderr)"
+        )
+    }
+
     @Test func checkConfigRejectsAChainWithoutKPOWithItsPosition() throws {
         let path = try Self.variant([("    - { tier: kpo, ack_within: 3m, repeat_every: 2m }\n", "")])
         defer { try? FileManager.default.removeItem(atPath: path) }
