@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The pure domain: signals, incidents, rota and shifts, escalation. No I/O, no wall clock.
@@ -42,11 +43,13 @@ let package = Package(
             name: "AndonSystemd",
             dependencies: ["CSystemd", .product(name: "DequeModule", package: "swift-collections")]
         ),
+        // Durable state: the input log, engine snapshots and the journal outbox in SQLite (GRDB); the state lock.
+        .target(name: "AndonStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The daemon's services: ingest (UDP, UNIX), control, the one timer, the journal; thin shells on the core.
         .target(
             name: "AndonDaemon",
             dependencies: [
-                "AndonCore", "AndonConfig", "AndonProtocol", "AndonSystemd",
+                "AndonCore", "AndonConfig", "AndonProtocol", "AndonSystemd", "AndonStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +83,7 @@ let package = Package(
             dependencies: ["AndonProtocol", "AndonConfig", "AndonCore", "AndonTestSupport"]
         ),
         .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
+        .testTarget(name: "AndonStoreTests", dependencies: ["AndonStore"]),
         // The built andond and andonctl with real sockets and the real journal.
         .testTarget(
             name: "AndonDaemonTests",

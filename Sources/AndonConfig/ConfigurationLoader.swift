@@ -11,6 +11,9 @@ public struct Configuration: Sendable {
     public var listen: ListenSettings
     /// Warnings found while loading (a configuration with errors does not load).
     public var warnings: [Diagnostic]
+    /// The text it was read from: the durable state records it, so a restore or a replay runs under exactly the
+    /// configuration that was in force.
+    public var text: String = ""
 }
 
 /// Reads the YAML configuration into a validated `Plant`, reporting every problem at once as
@@ -130,7 +133,7 @@ public enum ConfigurationLoader {
         guard let plant, !diagnostics.contains(where: { $0.severity == .error }) else {
             throw ConfigurationError(diagnostics: diagnostics)
         }
-        return Configuration(file: file, plant: plant, listen: listen, warnings: diagnostics)
+        return Configuration(file: file, plant: plant, listen: listen, warnings: diagnostics, text: text)
     }
 
     private static func yamlDiagnostic(_ error: any Error, text: String, file: String) -> Diagnostic {

@@ -6,12 +6,12 @@ import HeapModule
 /// as stale by its owner when it reaches the top (`isLive`). Stale entries are pruned from the top after every
 /// change, so `next` is always a live deadline, and the heap is rebuilt when stale entries outnumber live ones.
 struct DeadlineQueue: Sendable {
-    enum Target: Sendable, Hashable {
+    enum Target: Sendable, Hashable, Codable {
         case incident(IncidentID, generation: UInt64)
         case heartbeat(LineID)
     }
 
-    struct Entry: Sendable, Comparable {
+    struct Entry: Sendable, Comparable, Codable {
         var at: Instant
         var sequence: UInt64
         var target: Target
@@ -34,6 +34,18 @@ struct DeadlineQueue: Sendable {
     }
 
     mutating func popFirst() -> Entry? { heap.popMin() }
+
+    /// The live entries and the sequence counter, for a snapshot: restoring them keeps the order of equal instants.
+    func liveEntries(isLive: (Entry) -> Bool) -> (entries: [Entry], sequence: UInt64) {
+        (heap.unordered.filter(isLive).sorted(), sequence)
+    }
+
+    init() {}
+
+    init(entries: [Entry], sequence: UInt64) {
+        self.heap = Heap(entries)
+        self.sequence = sequence
+    }
 
     /// Drops stale entries from the top, and rebuilds the heap when more than half of it is stale.
     mutating func prune(liveCount: Int, isLive: (Entry) -> Bool) {

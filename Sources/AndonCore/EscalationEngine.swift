@@ -7,23 +7,15 @@
 public struct EscalationEngine: Sendable {
     public internal(set) var plant: Plant
     /// The latest instant the engine has processed. Inputs from before it are treated as happening at it.
-    public private(set) var now: Instant
+    public internal(set) var now: Instant
 
     var incidents: [IncidentID: Incident] = [:]
-    private var openAtStation: [StationKey: IncidentID] = [:]
-    private var lineStops: [LineID: IncidentID] = [:]
-    private var stopsByLine: [LineID: Set<IncidentID>] = [:]
-    private var silentLines: [LineID: IncidentID] = [:]
+    var index = IncidentIndex()
     var heartbeats: [LineID: Heartbeat] = [:]
-    private var queue = DeadlineQueue()
-    private var nextNumber: UInt64
+    var queue = DeadlineQueue()
+    var nextNumber: UInt64
 
-    private struct StationKey: Hashable, Sendable {
-        var line: LineID
-        var station: StationID
-    }
-
-    struct Heartbeat: Sendable {
+    struct Heartbeat: Sendable, Hashable, Codable {
         var within: Duration
         /// Quiet since: the last signal from the line, or when its last `silent` incident ended.
         var quietSince: Instant
@@ -203,7 +195,7 @@ public struct EscalationEngine: Sendable {
     }
 
     private mutating func checkHeartbeat(of line: LineID, at: Instant, events: inout [Event]) {
-        guard let heartbeat = heartbeats[line], silentLines[line] == nil else { return }
+        guard let heartbeat = heartbeats[line], index.silent(of: line) == nil else { return }
         let due = heartbeat.quietSince + heartbeat.within
         guard due <= at else {
             arm(line, at: due)
@@ -221,7 +213,7 @@ public struct EscalationEngine: Sendable {
         incident.reason =
             "no signal from the line controller for \(at.duration(since: heartbeat.quietSince).compactDescription)"
         let skipped = enterTier(&incident, from: 0, at: at)
-        silentLines[line] = incident.id
+        index.insert(incident)
         incidents[incident.id] = incident
         events += arrival(
             .silent,
@@ -310,8 +302,7 @@ public struct EscalationEngine: Sendable {
         origin: SignalOrigin,
         events: inout [Event]
     ) -> SignalDisposition {
-        let key = StationKey(line: line, station: station)
-        if let id = openAtStation[key] {
+        if let id = index.atStation(line, station) {
             return repeated(id, at: at, origin: origin, events: &events)
         }
         var incident = makeIncident(
@@ -325,7 +316,7 @@ public struct EscalationEngine: Sendable {
         incident.text = text
         incident.policy = plant.lines[line]?.policies[category] ?? incident.policy
         let skipped = enterTier(&incident, from: 0, at: at)
-        openAtStation[key] = incident.id
+        index.insert(incident)
         incidents[incident.id] = incident
         events += arrival(
             .raised,
@@ -349,8 +340,7 @@ public struct EscalationEngine: Sendable {
     ) -> SignalDisposition {
         let stopPolicy = plant.lines[line]?.stopPolicy
         if let station {
-            let key = StationKey(line: line, station: station)
-            if let id = openAtStation[key], var incident = incidents[id] {
+            if let id = index.atStation(line, station), var incident = incidents[id] {
                 guard incident.kind == .andon else { return repeated(id, at: at, origin: origin, events: &events) }
                 incident.kind = .stop
                 incident.reason = reason ?? incident.reason
@@ -360,7 +350,7 @@ public struct EscalationEngine: Sendable {
                 incident.acknowledgedAt = nil
                 incident.signalCount += 1
                 let skipped = enterTier(&incident, from: 0, at: at)
-                stopsByLine[line, default: []].insert(id)
+                index.insert(incident)
                 incidents[id] = incident
                 events += arrival(
                     .promoted,
@@ -373,7 +363,7 @@ public struct EscalationEngine: Sendable {
                 )
                 return .promoted(id)
             }
-        } else if let id = lineStops[line] {
+        } else if let id = index.lineStop(of: line) {
             return repeated(id, at: at, origin: origin, events: &events)
         }
         var incident = makeIncident(kind: .stop, line: line, station: station, category: nil, at: at, origin: origin)
@@ -381,12 +371,7 @@ public struct EscalationEngine: Sendable {
         incident.stoppedAt = at
         incident.policy = stopPolicy ?? incident.policy
         let skipped = enterTier(&incident, from: 0, at: at)
-        if let station {
-            openAtStation[StationKey(line: line, station: station)] = incident.id
-        } else {
-            lineStops[line] = incident.id
-        }
-        stopsByLine[line, default: []].insert(incident.id)
+        index.insert(incident)
         incidents[incident.id] = incident
         events += arrival(.raised, of: incident, at: at, skipped: skipped, base: .error, reason: reason, origin: origin)
         return .opened(incident.id)
@@ -429,7 +414,7 @@ public struct EscalationEngine: Sendable {
     )
         -> SignalDisposition
     {
-        guard let id = openAtStation[StationKey(line: line, station: station)], let incident = incidents[id] else {
+        guard let id = index.atStation(line, station), let incident = incidents[id] else {
             return .closed([])
         }
         guard incident.kind == .andon else {
@@ -457,7 +442,7 @@ public struct EscalationEngine: Sendable {
     )
         -> SignalDisposition
     {
-        let ids = (stopsByLine[line] ?? []).sorted()
+        let ids = index.stops(of: line).sorted()
         for id in ids {
             guard let incident = incidents[id] else { continue }
             events.append(
@@ -480,7 +465,7 @@ public struct EscalationEngine: Sendable {
         guard var heartbeat = heartbeats[line] else { return }
         heartbeat.quietSince = max(heartbeat.quietSince, at)
         heartbeats[line] = heartbeat
-        if let id = silentLines[line], let incident = incidents[id] {
+        if let id = index.silent(of: line), let incident = incidents[id] {
             events.append(
                 Event(
                     kind: .heard,
@@ -714,15 +699,8 @@ public struct EscalationEngine: Sendable {
 
     private mutating func close(_ id: IncidentID, at: Instant) {
         guard let incident = incidents.removeValue(forKey: id) else { return }
-        if let station = incident.station {
-            let key = StationKey(line: incident.line, station: station)
-            if openAtStation[key] == id { openAtStation[key] = nil }
-        }
-        if lineStops[incident.line] == id { lineStops[incident.line] = nil }
-        stopsByLine[incident.line]?.remove(id)
-        if stopsByLine[incident.line]?.isEmpty == true { stopsByLine[incident.line] = nil }
-        if silentLines[incident.line] == id {
-            silentLines[incident.line] = nil
+        index.remove(incident)
+        if incident.kind == .silent {
             if var heartbeat = heartbeats[incident.line] {
                 heartbeat.quietSince = max(heartbeat.quietSince, at)
                 heartbeats[incident.line] = heartbeat

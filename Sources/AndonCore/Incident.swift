@@ -1,5 +1,5 @@
 /// What an incident is about.
-public enum IncidentKind: String, Sendable, Hashable, CaseIterable {
+public enum IncidentKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// A station pulled the cord.
     case andon
     /// A line (or a station's andon promoted to one) stopped.
@@ -9,7 +9,7 @@ public enum IncidentKind: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Who did something to an incident.
-public enum Actor: Sendable, Hashable, CustomStringConvertible {
+public enum Actor: Sendable, Hashable, CustomStringConvertible, Codable {
     /// A responder from the configuration.
     case responder(ResponderID)
     /// An administrator (root) acting on behalf of the plant, named by Unix user.
@@ -24,7 +24,7 @@ public enum Actor: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An open call, as the engine tracks it.
-public struct Incident: Sendable, Hashable {
+public struct Incident: Sendable, Hashable, Codable {
     public let id: IncidentID
     public internal(set) var kind: IncidentKind
     public let line: LineID
@@ -69,8 +69,8 @@ public struct Incident: Sendable, Hashable {
 }
 
 /// A pending timer of an incident.
-public struct Deadline: Sendable, Hashable {
-    public enum Purpose: String, Sendable, Hashable {
+public struct Deadline: Sendable, Hashable, Codable {
+    public enum Purpose: String, Sendable, Hashable, Codable {
         /// Escalate (or, at KPO, repeat `unanswered`) unless acknowledged by then.
         case acknowledge
         /// Escalate on unless resolved by then.

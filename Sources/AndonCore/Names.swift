@@ -30,7 +30,7 @@ public enum SafeName {
 
 /// A name-like identifier whose raw value is a `SafeName`.
 public protocol AndonName: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
-    ExpressibleByStringLiteral
+    ExpressibleByStringLiteral, Codable
 where RawValue == String {
     init(rawValue: String)
 }
@@ -87,7 +87,7 @@ public struct PolicyID: AndonName {
 }
 
 /// An incident's identifier, unique for the life of the engine.
-public struct IncidentID: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct IncidentID: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public var number: UInt64
 
     public init(_ number: UInt64) { self.number = number }

@@ -1,5 +1,5 @@
 /// What an operator calls for help with: the seven andon categories.
-public enum Category: String, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
+public enum Category: String, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible, Codable {
     case safety
     case quality
     case maintenance
@@ -52,7 +52,7 @@ public enum Signal: Sendable, Hashable {
 }
 
 /// Where a signal came from, carried through to its events for the journal. Opaque to the core.
-public struct SignalOrigin: Sendable, Hashable {
+public struct SignalOrigin: Sendable, Hashable, Codable {
     /// The sender: a UDP address, or `uid=N` on the UNIX socket.
     public var source: String?
     /// The sender's own sequence number, when it gave one.

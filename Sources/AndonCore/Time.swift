@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// The core counts in integer milliseconds so that deadlines are exact: an escalation due at
 /// `raised + ack_within` fires at that millisecond, never a rounding error earlier or later.
-public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public var millisecondsSinceEpoch: Int64
 
     public init(millisecondsSinceEpoch: Int64) {

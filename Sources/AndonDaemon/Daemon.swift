@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import AndonStore
 import AndonSystemd
 import Foundation
 import Logging
@@ -63,16 +64,30 @@ public enum Daemon {
         let group = MultiThreadedEventLoopGroup.singleton
         let stateDirectory =
             options.stateDirectory ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/andond"
-        let dispatcher = Dispatcher(
+        let dispatcher: Dispatcher
+        let committer: Committer
+        switch openState(
+            in: stateDirectory,
             configuration: configuration,
             clock: clock,
             journal: journal,
-            timerLoop: group.next(),
-            stateDirectory: stateDirectory
-        )
+            notifier: notifier,
+            timerLoop: group.next()
+        ) {
+        case .success(let opened): (dispatcher, committer) = opened
+        case .failure(let error):
+            FileHandle.standardError.write(Data("andond: \(error.message)\n".utf8))
+            journal.submit(
+                .daemon("andond cannot start: \(error.message)", priority: .error, id: MessageID.stateRefused)
+            )
+            await journal.shutdown()
+            return 1
+        }
         let udpAddresses = options.udp ?? configuration.listen.udp
         let socketPath = options.socket ?? configuration.listen.socket
-        var services: [any Service] = [JournalService(journal: journal), TimerService(dispatcher: dispatcher)]
+        var services: [any Service] = [
+            JournalService(journal: journal), CommitService(committer: committer), TimerService(dispatcher: dispatcher),
+        ]
         var listening: [String] = []
         do {
             let inherited = ListenFDs.take()
@@ -87,7 +102,7 @@ public enum Daemon {
                 services.append(unix)
                 listening.append("unix \(socketPath)")
                 for address in udpAddresses {
-                    let udp = try await UDPListener.bind(address, group: group, dispatcher: dispatcher)
+                    let udp = try UDPListener.bind(address, group: group, dispatcher: dispatcher)
                     services.append(udp)
                     listening.append("udp \(udp.address)")
                 }
@@ -106,7 +121,7 @@ public enum Daemon {
                         services.append(unix)
                         listening.append("unix \(path ?? "?") (from systemd)")
                     case .datagram:
-                        let udp = try await UDPListener.bind(
+                        let udp = try UDPListener.bind(
                             "fd \(socket.descriptor)",
                             descriptor: socket.descriptor,
                             group: group,
@@ -128,6 +143,8 @@ public enum Daemon {
         } catch {
             FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
             journal.submit(.daemon("andond cannot start: \(error)", priority: .error))
+            dispatcher.stop()
+            await committer.finish()
             await journal.shutdown()
             return 1
         }
@@ -162,6 +179,86 @@ public enum Daemon {
             FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
             await journal.shutdown()
             return 1
+        }
+    }
+
+    /// Locks and opens the state directory, restores the engine from it (a database that cannot be read is moved
+    /// aside, loudly), and makes the first commit of this run, before any socket is bound.
+    static func openState(
+        in directory: String,
+        configuration: Configuration,
+        clock: any AndonClock,
+        journal: JournalWriter,
+        notifier: Notifier,
+        timerLoop: any EventLoop
+    ) -> Result<(Dispatcher, Committer), StoreError> {
+        do {
+            let store = try StateStore(directory: directory)
+            var stateNote: String?
+            func movedAside(_ aside: String, _ reason: String) {
+                stateNote = "STATE MOVED ASIDE: \(aside)"
+                journal.submit(
+                    .daemon(
+                        "the state database \(store.path) cannot be read (\(reason)); it was moved aside to \(aside) "
+                            + "and andond starts with no open calls. The calls it held are in the journal; keep the "
+                            + "file for a post-mortem",
+                        priority: .critical,
+                        id: MessageID.stateMovedAside,
+                        fields: [("ANDON_STATE", store.path), ("ANDON_STATE_ASIDE", aside)]
+                    )
+                )
+            }
+            if let aside = store.movedAside { movedAside(aside.path, aside.reason) }
+            let legacy = Restored.legacyNextIncident(in: directory)
+            let now = clock.now
+            let restored: Restored
+            do {
+                restored = try Restored.load(
+                    from: store,
+                    configuration: configuration,
+                    now: now,
+                    notifier: notifier,
+                    legacyNextIncident: legacy
+                )
+            } catch let error where error.code == .corrupt {
+                let aside = try store.moveAside(reason: error.message)
+                movedAside(aside, error.message)
+                restored = try Restored.load(
+                    from: store,
+                    configuration: configuration,
+                    now: now,
+                    notifier: notifier,
+                    legacyNextIncident: legacy
+                )
+            }
+            let committer = Committer(
+                store: store,
+                journal: journal,
+                storeID: restored.loaded.storeID,
+                nextInput: restored.loaded.lastInputSequence + 1,
+                nextEvent: restored.loaded.nextEventSequence
+            )
+            // Entries committed before and not yet confirmed written come back from the outbox, in order.
+            let firstWaiting = (try? store.outbox(after: 0, limit: 1).first?.sequence) ?? nil
+            journal.durable(
+                writtenThrough: (firstWaiting ?? restored.loaded.nextEventSequence) - 1,
+                submittedThrough: restored.loaded.nextEventSequence - 1
+            ) { after, limit in
+                (try? store.outbox(after: after, limit: limit).map { ($0.sequence, Array($0.entry)) }) ?? []
+            }
+            let dispatcher = Dispatcher(
+                restored: restored,
+                clock: clock,
+                journal: journal,
+                committer: committer,
+                timerLoop: timerLoop
+            )
+            dispatcher.begin(restored, stateNote: stateNote)
+            try committer.commitNow(stoppedCleanly: false)
+            committer.start()
+            return .success((dispatcher, committer))
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -212,6 +309,16 @@ struct TimerService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         dispatcher.stop()
+    }
+}
+
+/// The commit thread; at shutdown (after the timer stopped) it writes what is pending and records a clean stop.
+struct CommitService: Service {
+    let committer: Committer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await committer.finish()
     }
 }
 

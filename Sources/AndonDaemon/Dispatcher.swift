@@ -8,58 +8,65 @@ import Synchronization
 
 /// The daemon's one owner of the escalation engine.
 ///
-/// Every message, from any socket, goes through `handle(_:from:)`: parse, authorise, apply to the engine at the
-/// current time, queue the events for the journal (never blocking), re-arm the one timer for the engine's next
-/// deadline, and return the reply. The engine is behind a mutex: its operations take microseconds, so ingest never
-/// hops threads for it.
+/// Every message, from any socket, goes through `handle(_:from:reply:)`: parse, authorise, apply to the engine at the
+/// current time, append the input and its journal entries to the committer's pending batch, re-arm the one timer for
+/// the engine's next deadline. A reply that reports an effect is handed to `reply` only once its batch is on disk;
+/// refusals are answered at once. The engine is behind a mutex: its operations take microseconds, so ingest never
+/// hops threads for it, and the lock is never held across a commit.
 public final class Dispatcher: Sendable {
     struct State: Sendable {
         var engine: EscalationEngine
         var configuration: Configuration
+        var window: SequenceWindow
         var rejections = RejectionLog()
         var armedDeadline: Instant?
         var timer: Scheduled<Void>?
         var stopped = false
         /// Messages received on any socket, good or bad.
         var handled = 0
-        var numbers: IncidentNumbers
+        /// Retransmits answered from the window.
+        var retransmits = 0
         var udpAddresses: [String] = []
         /// The status line last handed to the service manager.
         var publishedStatus: String?
+        /// Calls open when andond started, carried over from the state directory.
+        var restoredCount = 0
+        /// What the status line says about the state directory (a database moved aside at start).
+        var stateNote: String?
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
     let clock: any AndonClock
     let journal: JournalWriter
+    let committer: Committer
     let timerLoop: any EventLoop
     /// The daemon's own uid: `andonctl reload` run by systemd's ExecReload= comes from it.
     let ownUID: UInt32
     /// Where andond listens; a reload cannot change it.
     let listenAtStart: ListenSettings
-    /// Writes incident-number reservations off the event loops.
-    private let reservations = DispatchQueue(label: "andond.incident-numbers")
+    /// Counts errors of single datagrams and connections (send or receive), rate-limited in the journal.
+    let peerErrors = Mutex(RejectionLog())
     /// Yields when what `statusLine()` shows may have changed: events were published, or the configuration was
     /// swapped. Pokes collapse into one while nobody reads them.
     public let statusChanges: AsyncStream<Void>
-    private let statusChanged: AsyncStream<Void>.Continuation
+    let statusChanged: AsyncStream<Void>.Continuation
 
-    public init(
-        configuration: Configuration,
+    init(
+        restored: Restored,
         clock: any AndonClock,
         journal: JournalWriter,
-        timerLoop: any EventLoop,
-        stateDirectory: String?
+        committer: Committer,
+        timerLoop: any EventLoop
     ) {
-        let now = clock.now
-        let numbers = IncidentNumbers(stateDirectory: stateDirectory, now: now.date)
-        if let warning = numbers.warning { journal.submit(.daemon(warning, priority: .warning)) }
-        let engine = EscalationEngine(plant: configuration.plant, startingAt: now, firstIncidentNumber: numbers.first)
-        self.state = Mutex(State(engine: engine, configuration: configuration, numbers: numbers))
+        var initial = State(engine: restored.engine, configuration: restored.configuration, window: restored.window)
+        initial.restoredCount = restored.openAtStart
+        self.state = Mutex(initial)
         self.clock = clock
         self.journal = journal
+        self.committer = committer
         self.timerLoop = timerLoop
         self.ownUID = getuid()
-        self.listenAtStart = configuration.listen
+        self.listenAtStart = restored.configuration.listen
         (statusChanges, statusChanged) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -75,32 +82,45 @@ public final class Dispatcher: Sendable {
         state.withLock { rearm(&$0) }
     }
 
-    /// Cancels the timer; later messages are still answered (shutdown closes the sockets first).
+    /// Cancels the timer and stores a last snapshot; later messages are still answered (shutdown closes the sockets
+    /// first).
     public func stop() {
         state.withLock { state in
             state.stopped = true
             state.timer?.cancel()
             state.timer = nil
-            state.numbers.finish(next: state.engine.nextIncidentNumber)
+            committer.wantSnapshot()
+            let now = clock.now
+            if committer.append(.tick, at: now, entries: [], deliver: nil) {
+                committer.attachSnapshot(snapshot(of: state), configuration: state.configuration, at: now)
+            }
         }
+    }
+
+    func snapshot(of state: State) -> DurableState {
+        DurableState(engine: state.engine.snapshot, window: state.window)
     }
 
     // MARK: Messages
 
-    /// Handles one message from a controller or andonctl and returns the reply.
-    public func handle(_ bytes: some Collection<UInt8>, from peer: Peer) -> Reply {
+    /// Handles one message from a controller or andonctl; `reply` gets the answer, at once for a refusal, after the
+    /// commit for anything with an effect. `reply` may run on any thread.
+    public func handle(_ bytes: some Collection<UInt8>, from peer: Peer, reply: @escaping @Sendable (Reply) -> Void) {
         state.withLock { $0.handled += 1 }
         switch Request.parse(bytes) {
         case .failure(let error):
-            return refuse(error, from: peer)
+            reply(refuse(error.echoing(sequenceIn: bytes), from: peer))
         case .success(let request):
             if request.isControl, case .udp = peer {
-                return refuse(
-                    WireError(.notAuthorized, "control requests are accepted only on the UNIX socket"),
-                    from: peer
+                reply(
+                    refuse(
+                        WireError(.notAuthorized, "control requests are accepted only on the UNIX socket"),
+                        from: peer
+                    )
                 )
+                return
             }
-            return perform(request, from: peer)
+            perform(request, from: peer, reply: reply)
         }
     }
 
@@ -112,7 +132,7 @@ public final class Dispatcher: Sendable {
         )
     }
 
-    private func refuse(_ error: WireError, from peer: Peer) -> Reply {
+    func refuse(_ error: WireError, from peer: Peer) -> Reply {
         state.withLock { state in
             let now = clock.now
             if let warning = state.rejections.record(
@@ -134,43 +154,97 @@ public final class Dispatcher: Sendable {
         return .error(error)
     }
 
-    private func perform(_ request: Request, from peer: Peer) -> Reply {
+    /// Counts an error of one datagram or one connection (a reply that could not be sent, a failed read); at most
+    /// one journal warning per peer host per minute. The listener goes on.
+    public func peerError(_ what: String, peer: String, host: String) {
+        let warning = peerErrors.withLock { $0.record(source: host, code: "peer-error", reason: what, at: clock.now) }
+        guard let warning else { return }
+        journal.submit(
+            .daemon(
+                warning.replacingOccurrences(of: "refused a message from", with: "a peer error with"),
+                priority: .warning,
+                id: MessageID.peerError,
+                fields: [("ANDON_SOURCE", peer)]
+            )
+        )
+    }
+
+    private func perform(_ request: Request, from peer: Peer, reply: @escaping @Sendable (Reply) -> Void) {
         switch request {
         case .signal(let signal, let sequence):
-            let reply: Reply = state.withLock { state in
-                let outcome = state.engine.receive(
-                    signal,
-                    at: clock.now,
-                    origin: SignalOrigin(source: peer.source, sequence: sequence)
-                )
-                publish(outcome.events, in: &state)
-                rearm(&state)
-                return .signal(outcome, sequence: sequence, plant: state.engine.plant)
-            }
-            if case .error(let error) = reply { return refuse(error, from: peer) }
-            return reply
+            signalReceived(signal, sequence: sequence, message: request.message.rendered, from: peer, reply: reply)
         case .acknowledge(let id, let note):
-            return act(on: id, from: peer) { engine, actor, now in
-                engine.acknowledge(id, by: actor, note: note, at: now)
-            }
+            act(.acknowledge(id, note: note), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .resolve(let id, let note):
-            return act(on: id, from: peer) { engine, actor, now in engine.resolve(id, by: actor, note: note, at: now) }
+            act(.resolve(id, note: note), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .escalate(let id, let reason):
-            return act(on: id, from: peer) { engine, actor, now in
-                engine.escalate(id, by: actor, reason: reason, at: now)
-            }
+            act(.escalate(id, reason: reason), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .status:
-            return json(status())
+            reply(json(status()))
         case .who(let line, let station, let category, let stop, let at):
-            return who(line: line, station: station, category: category, stop: stop, at: at)
+            reply(who(line: line, station: station, category: category, stop: stop, at: at))
         case .reload:
-            return reload(from: peer)
+            reload(from: peer, reply: reply)
         case .ping:
             let udp = state.withLock { $0.udpAddresses }
-            return .ok([
-                "version": andondVersion, "pid": String(getpid()),
-                "udp": udp.isEmpty ? nil : udp.joined(separator: ","),
-            ])
+            reply(
+                .ok([
+                    "version": andondVersion, "pid": String(getpid()),
+                    "udp": udp.isEmpty ? nil : udp.joined(separator: ","),
+                ])
+            )
+        }
+    }
+
+    private func signalReceived(
+        _ signal: Signal,
+        sequence: UInt64?,
+        message: String,
+        from peer: Peer,
+        reply: @escaping @Sendable (Reply) -> Void
+    ) {
+        enum Answer {
+            case now(Reply)
+            case refused(WireError)
+            case queued
+        }
+        let answer: Answer = state.withLock { state in
+            let now = clock.now
+            if let sequence,
+                let remembered = state.window.reply(line: signal.line, sequence: sequence, message: message, at: now)
+            {
+                // A retransmit: the same reply, no second effect, sent once the first one is on disk.
+                state.retransmits += 1
+                committer.afterCommit { reply(Reply.parse(remembered).get(or: .ok([]))) }
+                return .queued
+            }
+            let input = EngineInput.signal(signal, sequence: sequence, source: peer.source, message: message)
+            var engine: EscalationEngine? = state.engine
+            let outcome = input.apply(to: &engine, at: now, firstIncidentNumber: 1)
+            state.engine = engine ?? state.engine
+            guard case .signal(let result) = outcome else { return .now(.error(WireError(.unavailable, "?"))) }
+            let answer = Reply.signal(result, sequence: sequence, plant: state.engine.plant)
+            if case .error(let error) = answer {
+                // Refused: no effect but the time, whose events are logged as a tick.
+                record(.tick, at: now, events: result.events, in: &state, deliver: nil)
+                return .refused(error)
+            }
+            if let sequence {
+                state.window.remember(
+                    line: signal.line,
+                    sequence: sequence,
+                    message: message,
+                    reply: answer.rendered,
+                    at: now
+                )
+            }
+            record(input, at: now, events: result.events, in: &state) { reply(answer) }
+            return .queued
+        }
+        switch answer {
+        case .now(let reply_): reply(reply_)
+        case .refused(let error): reply(refuse(error, from: peer))
+        case .queued: break
         }
     }
 
@@ -201,59 +275,39 @@ public final class Dispatcher: Sendable {
     }
 
     private func act(
+        _ action: EngineInput.Action,
         on id: IncidentID,
+        message: String,
         from peer: Peer,
-        _ body: (inout EscalationEngine, Actor, Instant) -> ActionOutcome
-    ) -> Reply {
-        state.withLock { state in
+        reply: @escaping @Sendable (Reply) -> Void
+    ) {
+        let immediate: Reply? = state.withLock { state in
             let actor: Actor
             switch self.actor(for: peer, plant: state.engine.plant) {
             case .success(let found): actor = found
             case .failure(let error): return .error(error)
             }
-            let outcome = body(&state.engine, actor, clock.now)
-            publish(outcome.events, in: &state)
-            rearm(&state)
-            switch outcome.result {
+            let now = clock.now
+            let input = EngineInput.action(action, actor: actor, message: message)
+            var engine: EscalationEngine? = state.engine
+            let outcome = input.apply(to: &engine, at: now, firstIncidentNumber: 1)
+            state.engine = engine ?? state.engine
+            guard case .action(let result) = outcome else { return .error(WireError(.unavailable, "?")) }
+            switch result.result {
             case .failure(let error):
+                record(.tick, at: now, events: result.events, in: &state, deliver: nil)
                 return .error(WireError(WireError.Code(rawValue: error.code.rawValue), error.message))
             case .success(let incident):
-                let event = outcome.events.last { $0.incident == id }
-                return .ok([
+                let event = result.events.last { $0.incident == id }
+                let answer = Reply.ok([
                     "incident": id.description, "event": event?.kind.rawValue,
                     "tier": incident?.tierName, "by": event?.by.map { state.engine.plant.responderUser(of: $0) },
                 ])
+                record(input, at: now, events: result.events, in: &state) { reply(answer) }
+                return nil
             }
         }
-    }
-
-    // MARK: Reports
-
-    public func status() -> StatusReport {
-        state.withLock { state in
-            let now = clock.now
-            let plant = state.engine.plant
-            let incidents = state.engine.openIncidents.map { incident in
-                IncidentReport(
-                    incident: incident,
-                    plant: plant,
-                    now: now,
-                    tiers: plant.policy(incident.policy).tiers.count
-                )
-            }
-            var counters = state.rejections.totals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
-            let journal = journal.statistics
-            counters["messages"] = state.handled
-            counters["journal-written"] = journal.written
-            counters["journal-dropped"] = journal.dropped
-            counters["journal-failed"] = journal.failed
-            return StatusReport(
-                site: plant.name,
-                now: now.millisecondsSinceEpoch,
-                incidents: incidents,
-                counters: counters
-            )
-        }
+        if let immediate { reply(immediate) }
     }
 
     private func who(line: LineID, station: StationID?, category: AndonCore.Category?, stop: Bool, at: String?) -> Reply
@@ -276,7 +330,7 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    private func json(_ value: some Encodable) -> Reply {
+    func json(_ value: some Encodable) -> Reply {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain Codable structs of strings and numbers cannot fail.
@@ -284,7 +338,7 @@ public final class Dispatcher: Sendable {
         return .ok(["json": String(decoding: data, as: UTF8.self)])
     }
 
-    // MARK: Timer and journal
+    // MARK: Timer, log and journal
 
     /// A health probe for the watchdog: passes when the timer's event loop runs and the engine's lock is free.
     public func probe(within timeout: Duration) async -> Bool {
@@ -296,28 +350,46 @@ public final class Dispatcher: Sendable {
             guard !state.stopped else { return }
             state.armedDeadline = nil
             state.timer = nil
-            publish(state.engine.advance(to: clock.now), in: &state)
+            let now = clock.now
+            var engine: EscalationEngine? = state.engine
+            let events = EngineInput.tick.apply(to: &engine, at: now, firstIncidentNumber: 1).events
+            state.engine = engine ?? state.engine
+            record(.tick, at: now, events: events, in: &state, deliver: nil)
             rearm(&state)
         }
     }
 
-    /// Keeps exactly one timer, for the engine's next deadline.
-    private func rearm(_ state: inout State) {
-        if let due = state.numbers.reservationDue(next: state.engine.nextIncidentNumber) {
-            reservations.async { [self] in
-                let succeeded = IncidentNumbers.write(due.value, to: due.file)
-                let reason = succeeded ? "" : String(cString: strerror(errno))
-                self.state.withLock { $0.numbers.reservationWritten(due.value, succeeded: succeeded) }
-                if !succeeded {
-                    journal.submit(
-                        .daemon(
-                            "cannot write \(due.file) (\(reason)): incident numbers may repeat after a restart",
-                            priority: .error
-                        )
-                    )
-                }
-            }
+    /// Appends an input with an effect to the pending batch (a tick only when it had events), with its events'
+    /// journal entries; `deliver` runs once it is on disk. Re-arms the timer and adds a snapshot when one is due.
+    func record(
+        _ input: EngineInput,
+        at now: Instant,
+        events: [Event],
+        in state: inout State,
+        deliver: (@Sendable () -> Void)?
+    ) {
+        if case .tick = input, events.isEmpty {
+            if let deliver { committer.afterCommit(deliver) }
+            return
         }
+        let plant = state.engine.plant
+        let entries = events.map { event in
+            var entry = JournalEntry(event: event, plant: plant)
+            let late = now.duration(since: event.at)
+            if late > .zero || { if case .tick = input { true } else { false } }() {
+                entry.add("ANDON_LATE_MS", late.milliseconds)
+            }
+            return entry
+        }
+        if committer.append(input, at: now, entries: entries, deliver: deliver) {
+            committer.attachSnapshot(snapshot(of: state), configuration: state.configuration, at: now)
+        }
+        if !events.isEmpty { statusChanged.yield() }
+        rearm(&state)
+    }
+
+    /// Keeps exactly one timer, for the engine's next deadline.
+    func rearm(_ state: inout State) {
         let next = state.engine.nextDeadline
         guard !state.stopped, next != state.armedDeadline || state.timer == nil else { return }
         state.timer?.cancel()
@@ -327,130 +399,10 @@ public final class Dispatcher: Sendable {
         let delay = max(0, next.millisecondsSinceEpoch - clock.now.millisecondsSinceEpoch)
         state.timer = timerLoop.scheduleTask(in: .milliseconds(delay)) { [weak self] in self?.tick() }
     }
+}
 
-    private func publish(_ events: [Event], in state: inout State) {
-        guard !events.isEmpty else { return }
-        let plant = state.engine.plant
-        for event in events { journal.submit(JournalEntry(event: event, plant: plant)) }
-        statusChanged.yield()
-    }
-
-    // MARK: Reload
-
-    private func reload(from peer: Peer) -> Reply {
-        guard case .unix(let credentials, _) = peer, credentials.uid == 0 || credentials.uid == ownUID else {
-            return .error(WireError(.notAuthorized, "only root and andond's own user may reload the configuration"))
-        }
-        return reload(trigger: "andonctl reload by \(peer.source)")
-    }
-
-    /// Reads the configuration file again. A valid one is swapped in atomically (open incidents keep their state);
-    /// an invalid one is refused with every positioned error, and the running configuration stays.
-    public func reload(trigger: String) -> Reply {
-        let notifier = Notifier()
-        notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(monotonicMicroseconds())\nSTATUS=Reloading the configuration")
-        defer { notifier.notify("READY=1\nSTATUS=\(publishStatus().line)") }
-        let path = configuration.file
-        let loaded: Configuration
-        do {
-            loaded = try ConfigurationLoader.load(path: path, now: clock.now)
-        } catch {
-            let errors = error.errors
-            let lines = error.diagnostics.map(\.description)
-            var entry = JournalEntry.daemon(
-                "configuration reload refused (\(trigger)): \(errors.count) error\(errors.count == 1 ? "" : "s") in \(path); "
-                    + "the configuration in use is unchanged. First: \(errors.first?.description ?? "?")",
-                priority: .error,
-                id: MessageID.reloadRejected,
-                fields: [("ANDON_CONFIG", path)]
-            )
-            for line in lines { entry.add("ANDON_CONFIG_ERROR", line) }
-            journal.submit(entry)
-            return .error(
-                WireError(
-                    .invalidConfiguration,
-                    "\(errors.count) error\(errors.count == 1 ? "" : "s") in \(path); the configuration in use is unchanged",
-                    details: lines
-                )
-            )
-        }
-        return state.withLock { state in
-            let old = state.engine.plant
-            publish(state.engine.reconfigure(loaded.plant, at: clock.now), in: &state)
-            state.configuration = loaded
-            rearm(&state)
-            statusChanged.yield()  // the KPO on duty may be someone else now
-            let changes = loaded.plant.changes(from: old)
-            var notes = changes
-            if loaded.listen != listenAtStart {
-                notes.append("listen: changes apply at the next restart")
-            }
-            var entry = JournalEntry.daemon(
-                "configuration reloaded (\(trigger)): "
-                    + (changes.isEmpty
-                        ? "no changes"
-                        : "\(changes.count) change\(changes.count == 1 ? "" : "s"): " + changes.joined(separator: "; ")),
-                priority: .notice,
-                id: MessageID.reloaded,
-                fields: [("ANDON_CONFIG", path)]
-            )
-            for change in notes { entry.add("ANDON_CHANGE", change) }
-            for warning in loaded.warnings { entry.add("ANDON_CONFIG_WARNING", warning.description) }
-            journal.submit(entry)
-            return .ok([
-                "changes": String(changes.count), "warnings": String(loaded.warnings.count),
-                "details": notes.isEmpty ? nil : Reply.encodeLines(notes + loaded.warnings.map(\.description)),
-            ])
-        }
-    }
-
-    /// One line for `systemctl status`: open calls, line stops and their age, who is KPO now.
-    /// How long `statusLine()` stays true if no event happens: while a line stop is open its age ticks (2 s);
-    /// otherwise until the KPO duty may change next, looked up to an hour ahead.
-    public func statusValidity() -> Duration {
-        state.withLock { state in
-            if state.engine.openSummary.oldestStop != nil { return .seconds(2) }
-            let now = clock.now
-            let plant = state.engine.plant
-            let next = plant.rotas[.kpo]?.changePoints(from: now, to: now + .seconds(3600), calendar: plant.calendar)
-                .first { $0 > now }
-            return next.map { $0.duration(since: now) } ?? .seconds(3600)
-        }
-    }
-
-    /// Makes the status refresher look again (its timer, and the first line at start).
-    func pokeStatus() { statusChanged.yield() }
-
-    /// The status line for `STATUS=`, and whether it differs from the one last published (which it now becomes).
-    public func publishStatus() -> (line: String, changed: Bool) {
-        state.withLock { state in
-            let line = statusLine(state)
-            defer { state.publishedStatus = line }
-            return (line, line != state.publishedStatus)
-        }
-    }
-
-    public func statusLine() -> String {
-        state.withLock { statusLine($0) }
-    }
-
-    private func statusLine(_ state: State) -> String {
-        let now = clock.now
-        let summary = state.engine.openSummary
-        var parts = ["\(summary.open) open call\(summary.open == 1 ? "" : "s")"]
-        if let oldest = summary.oldestStop {
-            let lines = summary.stoppedLines.map(\.rawValue).sorted().joined(separator: ",")
-            parts.append("LINE STOP \(lines) for \(now.duration(since: oldest).roundedDescription)")
-        }
-        if summary.atKPO > 0 { parts.append("\(summary.atKPO) at KPO") }
-        let plant = state.engine.plant
-        let kpo = plant.duty(of: .kpo, at: now, shift: plant.calendar.occurrence(at: now)?.shift).responders
-        parts.append(
-            "KPO on duty: "
-                + (kpo.isEmpty ? "NOBODY" : kpo.map { plant.displayName(of: $0) }.joined(separator: ", "))
-        )
-        return parts.joined(separator: "; ")
-    }
+extension Result {
+    fileprivate func get(or fallback: Success) -> Success { (try? get()) ?? fallback }
 }
 
 /// Whether `future` succeeds within `timeout` (for health probes: a wedged event loop never runs it).
@@ -467,11 +419,5 @@ func completes<Value: Sendable>(_ future: EventLoopFuture<Value>, within timeout
     }
 }
 
-private func monotonicMicroseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
-}
-
 /// andond's version, reported by `ping` and `--version`.
-public let andondVersion = "0.2.0"
+public let andondVersion = "0.3.0"

@@ -6,71 +6,6 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// Line controllers over UDP: one message per datagram; the reply goes back to the sender.
-struct UDPListener: Service {
-    typealias Envelope = AddressedEnvelope<ByteBuffer>
-    let channel: NIOAsyncChannel<Envelope, Envelope>
-    let dispatcher: Dispatcher
-    let address: String
-
-    /// Binds `address` (HOST:PORT), or adopts an inherited datagram socket when `descriptor` is given.
-    static func bind(
-        _ address: String,
-        descriptor: Int32? = nil,
-        group: any EventLoopGroup,
-        dispatcher: Dispatcher
-    ) async throws -> UDPListener {
-        var bootstrap = DatagramBootstrap(group: group)
-        if descriptor == nil { bootstrap = bootstrap.channelOption(.socketOption(.so_reuseaddr), value: 1) }
-        bootstrap =
-            bootstrap
-            // Datagrams over the 1024-byte limit must be seen as too long, not cut silently: read up to 2 KiB.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<Envelope, Envelope>> = { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: channel)
-            }
-        }
-        do {
-            let channel: NIOAsyncChannel<Envelope, Envelope>
-            if let descriptor {
-                // Reads stay off until the async channel is in the pipeline, so no queued datagram is lost.
-                let adopted = try await bootstrap.channelOption(.autoRead, value: false).withBoundSocket(descriptor)
-                    .get()
-                channel = try await adopted.eventLoop.submit {
-                    let wrapped = try NIOAsyncChannel<Envelope, Envelope>(wrappingChannelSynchronously: adopted)
-                    try adopted.syncOptions?.setOption(.autoRead, value: true)
-                    adopted.read()
-                    return wrapped
-                }.get()
-            } else {
-                guard let (host, port) = ListenSettings.splitHostPort(address) else {
-                    throw ListenError(what: "udp \(address)", reason: "not HOST:PORT")
-                }
-                channel = try await bootstrap.bind(host: host, port: port, channelInitializer: initializer)
-            }
-            let bound = channel.channel.localAddress.map(describe) ?? address
-            return UDPListener(channel: channel, dispatcher: dispatcher, address: bound)
-        } catch {
-            throw ListenError(what: "udp \(address)", reason: String(reflecting: error))
-        }
-    }
-
-    func run() async throws {
-        try await untilGracefulShutdown {
-            try await channel.executeThenClose { inbound, outbound in
-                for try await envelope in inbound {
-                    let peer = Peer.udp(describe(envelope.remoteAddress))
-                    let reply = dispatcher.handle(envelope.data.readableBytesView, from: peer)
-                    var data = channel.channel.allocator.buffer(capacity: 64)
-                    data.writeString(reply.rendered + "\n")
-                    try await outbound.write(Envelope(remoteAddress: envelope.remoteAddress, data: data))
-                }
-            }
-        }
-    }
-}
-
 /// Controllers and andonctl over the UNIX stream socket: one message per line, a reply line for each.
 struct UnixListener: Service {
     typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
@@ -114,6 +49,13 @@ struct UnixListener: Service {
             if let descriptor {
                 channel = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
             } else {
+                // Never unlink a socket that answers: a second andond must not cut the first off from its responders.
+                if let holder = SocketHolder.answering(unixPath: path) {
+                    throw ListenError(
+                        what: "unix \(path)",
+                        reason: "\(holder) answers on it; stop it first, or give this andond another --socket"
+                    )
+                }
                 channel = try await bootstrap.bind(
                     unixDomainSocketPath: path,
                     cleanupExistingSocketFile: true,
@@ -121,6 +63,8 @@ struct UnixListener: Service {
                 )
             }
             return UnixListener(channel: channel, dispatcher: dispatcher, path: path, logger: logger)
+        } catch let error as ListenError {
+            throw error
         } catch {
             throw ListenError(what: "unix \(path)", reason: "\(error)")
         }
@@ -148,7 +92,10 @@ struct UnixListener: Service {
                     let reply: Reply
                     switch frame {
                     case .line(let line):
-                        reply = dispatcher.handle(line.readableBytesView, from: peer)
+                        // One request at a time per connection: its reply comes once it is on disk, in order.
+                        reply = await withCheckedContinuation { continuation in
+                            dispatcher.handle(line.readableBytesView, from: peer) { continuation.resume(returning: $0) }
+                        }
                     case .tooLong(let length):
                         reply = dispatcher.refuseTooLong(length, from: peer)
                     }

@@ -67,7 +67,7 @@ struct SystemdService: Service {
     private func reloadOnHangup() async {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups {
-            _ = dispatcher.reload(trigger: "SIGHUP")
+            dispatcher.reload(trigger: "SIGHUP")
         }
     }
 }

@@ -109,7 +109,9 @@ extension Reply {
         let seq = sequence.map(String.init)
         switch outcome.result {
         case .failure(let rejection):
-            return .error(WireError(WireError.Code(rawValue: rejection.code.rawValue), rejection.message))
+            return .error(
+                WireError(WireError.Code(rawValue: rejection.code.rawValue), rejection.message, sequence: sequence)
+            )
         case .success(let disposition):
             let event = outcome.events.last { disposition.incidents.contains($0.incident) && $0.kind != .skipped }
             switch disposition {

@@ -15,12 +15,15 @@ public enum Reply: Sendable, Hashable {
         switch self {
         case .ok(let fields): WireMessage(verb: "ok", fields: fields).rendered
         case .error(let error):
-            WireMessage(
-                verb: "err",
-                fields: [("code", error.code.rawValue), ("reason", error.reason)]
-                    + (error.details.isEmpty ? [] : [("details", Self.encodeLines(error.details))])
-            ).rendered
+            WireMessage(verb: "err", fields: Self.fields(of: error)).rendered
         }
+    }
+
+    private static func fields(of error: WireError) -> [(key: String, value: String)] {
+        var fields: [(key: String, value: String)] = [("code", error.code.rawValue), ("reason", error.reason)]
+        if !error.details.isEmpty { fields.append(("details", encodeLines(error.details))) }
+        if let sequence = error.sequence { fields.append(("seq", String(sequence))) }
+        return fields
     }
 
     /// Parses a reply line (for clients).
@@ -34,7 +37,8 @@ public enum Reply: Sendable, Hashable {
                         WireError(
                             WireError.Code(rawValue: message["code"] ?? "unknown"),
                             message["reason"] ?? "(no reason given)",
-                            details: message["details"].map(decodeLines) ?? []
+                            details: message["details"].map(decodeLines) ?? [],
+                            sequence: message["seq"].flatMap { UInt64($0) }
                         )
                     )
                 )

@@ -34,10 +34,46 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Lines a person should see, such as every positioned error of a rejected configuration.
     public var details: [String]
 
-    public init(_ code: Code, _ reason: String, details: [String] = []) {
+    /// The sender's `seq`, echoed in the reply so a controller can match an error to its request too.
+    public var sequence: UInt64?
+
+    public init(_ code: Code, _ reason: String, details: [String] = [], sequence: UInt64? = nil) {
         self.code = code
         self.reason = reason
         self.details = details
+        self.sequence = sequence
+    }
+
+    /// The same error, echoing the `seq` of the message it refuses when one can be found in it: a whole number after
+    /// `seq=` at the start of a field, even when the rest of the message is malformed.
+    public func echoing(sequenceIn bytes: some Collection<UInt8>) -> WireError {
+        guard sequence == nil else { return self }
+        var copy = self
+        copy.sequence = Self.findSequence(in: Array(bytes.prefix(WireMessage.maximumLength + 2)))
+        return copy
+    }
+
+    static func findSequence(in bytes: [UInt8]) -> UInt64? {
+        let space = UInt8(ascii: " ")
+        let tab = UInt8(ascii: "\t")
+        let separators: Set<UInt8> = [space, tab, UInt8(ascii: "\n"), UInt8(ascii: "\r")]
+        let key = Array("seq=".utf8)
+        var index = 1
+        while index + key.count <= bytes.count {
+            defer { index += 1 }
+            guard bytes[index - 1] == space || bytes[index - 1] == tab,
+                bytes[index..<(index + key.count)].elementsEqual(key)
+            else { continue }
+            var end = index + key.count
+            var digits: [UInt8] = []
+            while end < bytes.count, bytes[end] >= UInt8(ascii: "0"), bytes[end] <= UInt8(ascii: "9") {
+                digits.append(bytes[end])
+                end += 1
+            }
+            guard !digits.isEmpty, end == bytes.count || separators.contains(bytes[end]) else { continue }
+            return UInt64(String(decoding: digits, as: UTF8.self))
+        }
+        return nil
     }
 
     public var description: String { "\(code): \(reason)" }

@@ -46,3 +46,44 @@ public struct JournalEntry: Sendable, Hashable {
         return "<\(priority)>\(flat)" + (rest.isEmpty ? "" : " [" + rest.joined(separator: " ") + "]")
     }
 }
+
+extension JournalEntry {
+    /// The entry as bytes for the durable outbox: per field, the name's and the value's UTF-8 lengths (32-bit, little
+    /// endian) followed by their bytes.
+    public var serialized: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 8 })
+        func append(_ text: String) {
+            let utf8 = text.utf8
+            withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: utf8)
+        }
+        for field in fields {
+            append(field.name)
+            append(field.value)
+        }
+        return bytes
+    }
+
+    /// Reads `serialized` back; nil when the bytes are not such an entry.
+    public init?(serialized bytes: some Collection<UInt8>) {
+        self.init()
+        let bytes = Array(bytes)
+        var offset = 0
+        func next() -> String? {
+            guard offset + 4 <= bytes.count else { return nil }
+            let length = Int(
+                UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+                    | UInt32(bytes[offset + 3]) << 24
+            )
+            offset += 4
+            guard length <= bytes.count - offset else { return nil }
+            defer { offset += length }
+            return String(decoding: bytes[offset..<offset + length], as: UTF8.self)
+        }
+        while offset < bytes.count {
+            guard let name = next(), let value = next(), Self.isValidFieldName(name) else { return nil }
+            fields.append(Field(name: name, value: value))
+        }
+    }
+}

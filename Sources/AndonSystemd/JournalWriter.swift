@@ -5,14 +5,39 @@ import Foundation
 /// Writes journal entries on its own thread, behind a bounded queue.
 ///
 /// `sd_journal_sendv` blocks when journald stalls, so nobody else calls it: `submit` only enqueues and never blocks.
-/// When the queue is full the entry is dropped and counted, and the writer logs how many were dropped as soon as it
-/// can. When there is no journal socket, or journald does not answer on it, entries go to standard error as
-/// `<N>MESSAGE [...]` lines: one warning when the outage starts, one note (also to the journal) when journald answers
-/// again, saying how many entries went to standard error meanwhile. `shutdown()` writes everything queued, then stops.
+///
+/// Two kinds of entries:
+/// - **Durable** entries (`submitDurable`) are already committed to the state store's outbox with a sequence number.
+///   They are written strictly in that order, at least once: when the memory queue was full, or after a restart, the
+///   missing ones are read back from the outbox (`backlog`). While journald does not answer they wait (on disk), and
+///   the writer retries; when it answers again, one entry says how many waited and for how long.
+///   `durableWrittenThrough` tells the store which outbox entries it may delete.
+/// - **Plain** entries (`submit`: the daemon's own lifecycle and warnings): when the queue is full they are dropped
+///   and counted; when journald is missing or does not answer they go to standard error as `<N>MESSAGE [...]` lines.
+///
+/// With no journal socket at all (andond run by hand on a machine without journald), durable entries go to standard
+/// error too and count as written. `shutdown()` writes everything queued (durable entries that cannot be written stay
+/// in the outbox for the next start), then stops.
 public final class JournalWriter: @unchecked Sendable {
     // All mutable state is guarded by `condition`.
     private let condition = NSCondition()
-    private var queue = Deque<JournalEntry>()
+    private var queue = Deque<Queued>()
+    /// The highest durable sequence number written (or handed to standard error without a journal).
+    private var durableWritten: Int64 = 0
+    /// The highest durable sequence number submitted, in memory or not.
+    private var durableSubmitted: Int64 = 0
+    /// Durable entries not queued in memory because the queue was full: they are read back from the outbox.
+    private var spilledTotal = 0
+    private var backlogSource: (@Sendable (_ after: Int64, _ limit: Int) -> [(sequence: Int64, entry: [UInt8])])?
+    /// While journald does not answer with durable entries waiting: since when, and the first sequence that waits.
+    private var durableOutage: (since: Date, firstWaiting: Int64)?
+    /// How long the writer waits before trying journald again.
+    var retryInterval: TimeInterval = 0.25
+
+    private struct Queued {
+        var entry: JournalEntry
+        var sequence: Int64?
+    }
     private var closed = false
     private var finished = false
     private var droppedTotal = 0
@@ -27,6 +52,8 @@ public final class JournalWriter: @unchecked Sendable {
     public static let droppedMessageID = "b1c71e9a669d426eabe6438ac7996121"
     /// MESSAGE_ID of the writer's own entries: journald answers again after entries went to standard error.
     public static let journalBackMessageID = "0b36e554c38245389c479dc14c60dd1e"
+    /// MESSAGE_ID of the writer's own entries: journald answers again after durable entries waited for it.
+    public static let journalGapMessageID = "5c0c2f8a3e3b4f54a0f1d1a2b8e6c7d9"
 
     public let capacity: Int
     private let socketPath: String
@@ -38,6 +65,8 @@ public final class JournalWriter: @unchecked Sendable {
         public var dropped: Int
         public var failed: Int
         public var queued: Int
+        /// Durable entries committed but not yet written (waiting in memory or in the outbox).
+        public var waiting: Int = 0
     }
 
     /// - Parameters:
@@ -83,15 +112,57 @@ public final class JournalWriter: @unchecked Sendable {
             droppedTotal += 1
             return false
         }
-        queue.append(entry)
+        queue.append(Queued(entry: entry, sequence: nil))
         condition.signal()
         return true
+    }
+
+    /// Where durable entries missing from memory are read back from (the store's outbox, in sequence order), and the
+    /// highest sequence number already written (entries up to it are never written again). Call before submitting.
+    public func durable(
+        writtenThrough: Int64,
+        submittedThrough: Int64,
+        backlog: @escaping @Sendable (_ after: Int64, _ limit: Int) -> [(sequence: Int64, entry: [UInt8])]
+    ) {
+        condition.lock()
+        durableWritten = writtenThrough
+        durableSubmitted = max(durableSubmitted, submittedThrough, writtenThrough)
+        backlogSource = backlog
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Queues a committed entry with its outbox sequence number (increasing, without gaps). Never blocks; when the
+    /// queue is full the entry is not lost: the writer reads it back from the outbox.
+    public func submitDurable(_ entry: JournalEntry, sequence: Int64) {
+        condition.lock()
+        defer { condition.unlock() }
+        durableSubmitted = max(durableSubmitted, sequence)
+        if !closed, queue.count < capacity {
+            queue.append(Queued(entry: entry, sequence: sequence))
+        } else {
+            spilledTotal += 1
+        }
+        condition.signal()
+    }
+
+    /// Durable entries up to this sequence number reached journald (or standard error, without a journal).
+    public var durableWrittenThrough: Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return durableWritten
     }
 
     public var statistics: Statistics {
         condition.lock()
         defer { condition.unlock() }
-        return Statistics(written: writtenTotal, dropped: droppedTotal, failed: failedTotal, queued: queue.count)
+        return Statistics(
+            written: writtenTotal,
+            dropped: droppedTotal,
+            failed: failedTotal,
+            queued: queue.count,
+            waiting: Int(durableSubmitted - durableWritten)
+        )
     }
 
     /// Whether a journald answers on the socket: a datagram `connect` succeeds only with a listener behind the path,
@@ -133,17 +204,34 @@ public final class JournalWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while queue.isEmpty && !closed && droppedReported == droppedTotal { condition.wait() }
-            var batch: [JournalEntry] = []
+            while queue.isEmpty && !closed && droppedReported == droppedTotal
+                && !(backlogSource != nil && durableSubmitted > durableWritten)
+            {
+                condition.wait()
+            }
+            var batch: [Queued] = []
             while batch.count < 256, let entry = queue.popFirst() { batch.append(entry) }
             let dropped = droppedTotal - droppedReported
             droppedReported = droppedTotal
+            // Durable entries that are not in memory (spilled, or from before a restart) come from the outbox.
+            let missing = batch.isEmpty && backlogSource != nil && durableSubmitted > durableWritten
             let done = closed && queue.isEmpty && batch.isEmpty
             condition.unlock()
 
-            if dropped > 0 { batch.append(Self.droppedEntry(dropped)) }
-            for entry in batch { write(entry) }
-            if done { break }
+            if dropped > 0 { write(Self.droppedEntry(dropped)) }
+            if missing, !fillGap(upTo: Int64.max) { break }
+            var stopped = false
+            for item in batch {
+                guard let sequence = item.sequence else {
+                    write(item.entry)
+                    continue
+                }
+                guard fillGap(upTo: sequence - 1), writeDurable(item.entry, sequence: sequence) else {
+                    stopped = true
+                    break
+                }
+            }
+            if done || stopped { break }
         }
         condition.lock()
         finished = true
@@ -151,6 +239,104 @@ public final class JournalWriter: @unchecked Sendable {
         exitWaiters = []
         condition.unlock()
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Writes the durable entries after the last written one up to `last` from the outbox, in order. False when the
+    /// writer is shutting down with entries it could not write (they stay in the outbox).
+    private func fillGap(upTo last: Int64) -> Bool {
+        while true {
+            condition.lock()
+            let after = durableWritten
+            let source = backlogSource
+            condition.unlock()
+            guard after < last, let source else { return true }
+            let rows = source(after, 512).filter { $0.sequence <= last }
+            guard !rows.isEmpty else { return true }
+            for row in rows where row.sequence > after {
+                guard let entry = JournalEntry(serialized: row.entry) else {
+                    advanceDurable(to: row.sequence)
+                    continue
+                }
+                guard writeDurable(entry, sequence: row.sequence) else { return false }
+            }
+        }
+    }
+
+    private func advanceDurable(to sequence: Int64) {
+        condition.lock()
+        durableWritten = max(durableWritten, sequence)
+        condition.unlock()
+    }
+
+    /// Writes one durable entry, waiting for journald while it does not answer. False only when shutdown began
+    /// while it could not be written.
+    private func writeDurable(_ entry: JournalEntry, sequence: Int64) -> Bool {
+        condition.lock()
+        let already = sequence <= durableWritten
+        condition.unlock()
+        if already { return true }
+        var warned = false
+        while true {
+            if access(socketPath, W_OK) != 0 {
+                // No journal on this machine: standard error is the journal (as for plain entries).
+                write(entry)
+                advanceDurable(to: sequence)
+                return true
+            }
+            let result = sender(entry)
+            if result >= 0 {
+                condition.lock()
+                writtenTotal += 1
+                durableWritten = max(durableWritten, sequence)
+                let outage = durableOutage
+                durableOutage = nil
+                let waiting = durableSubmitted - sequence + 1
+                condition.unlock()
+                if let outage { noteGap(outage, waiting: waiting, through: durableSubmitted(atLeast: sequence)) }
+                return true
+            }
+            condition.lock()
+            if durableOutage == nil { durableOutage = (Date(), sequence) }
+            let closing = closed
+            condition.unlock()
+            if !warned {
+                warned = true
+                writeFallback(
+                    "<4>andond: journald does not answer at \(socketPath) (\(String(cString: strerror(-result)))); "
+                        + "journal entries wait in the state directory until it does"
+                )
+            }
+            if closing { return false }
+            Thread.sleep(forTimeInterval: retryInterval)
+        }
+    }
+
+    private func durableSubmitted(atLeast sequence: Int64) -> Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return max(durableSubmitted, sequence)
+    }
+
+    /// The one entry after an outage with durable entries waiting: how many waited, from when, for how long.
+    private func noteGap(_ outage: (since: Date, firstWaiting: Int64), waiting: Int64, through last: Int64) {
+        let span = Date().timeIntervalSince(outage.since)
+        let count = last - outage.firstWaiting + 1
+        let message =
+            "andond: journald answers again after \(Int(span.rounded())) s; \(count) journal entr"
+            + "\(count == 1 ? "y" : "ies") waited for it in the state directory and are written now, in order"
+        var note = JournalEntry()
+        note.add("MESSAGE", message)
+        note.add("PRIORITY", 4)
+        note.add("MESSAGE_ID", Self.journalGapMessageID)
+        note.add("SYSLOG_IDENTIFIER", "andond")
+        note.add("ANDON_JOURNAL_DELAYED", count)
+        note.add("ANDON_JOURNAL_GAP_MS", Int64(span * 1000))
+        note.add("ANDON_JOURNAL_FIRST_DELAYED", outage.firstWaiting)
+        _ = waiting
+        let result = sender(note)
+        condition.lock()
+        if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
+        condition.unlock()
     }
 
     private func write(_ entry: JournalEntry) {

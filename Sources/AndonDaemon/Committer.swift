@@ -1,0 +1,268 @@
+import AndonConfig
+import AndonCore
+import AndonStore
+import AndonSystemd
+import Foundation
+
+/// Group commit: inputs and their journal entries collect in one pending batch (appended under the dispatcher's
+/// engine lock, so in engine order); one thread writes each batch in one transaction, fsyncs it, and only then sends
+/// the batch's replies and hands its entries to the journal writer. While one batch is on its way to the disk the
+/// next one fills, so a burst of signals costs one fsync, not one per signal, and no event loop ever waits for the
+/// disk. The engine lock is never held across a commit.
+///
+/// A commit that fails (disk full, I/O error) is retried every second with the batches after it; meanwhile its
+/// replies wait (`ok` means on disk), its entries go to the journal at once as plain entries (people must still be
+/// called), and one `crit` entry says why.
+final class Committer: @unchecked Sendable {
+    // Everything mutable is guarded by `condition`.
+    private let condition = NSCondition()
+    private var pending = Pending()
+    private var closing = false
+    private var finished = false
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    private var nextInput: Int64
+    private var nextEvent: Int64
+    private var inputsSinceSnapshot = 0
+    private var lastSnapshot = Date()
+    private var snapshotWanted = false
+    private var failing: String?
+    private(set) var committedBatches = 0
+
+    let store: StateStore
+    let journal: JournalWriter
+    let storeID: String
+    /// A snapshot is taken after this many inputs, or after `snapshotInterval` with at least one.
+    var snapshotEvery = 100_000
+    var snapshotInterval: TimeInterval = 60
+    /// While idle, a commit records that andond is alive (and prunes the outbox) this often.
+    var aliveInterval: TimeInterval = 10
+    /// Inputs older than this are deleted when a snapshot covers them.
+    var retention: Duration = .seconds(90 * 86_400)
+
+    struct Pending {
+        var inputs: [StoredInput] = []
+        var outbox: [(sequence: Int64, entry: JournalEntry)] = []
+        var deliveries: [@Sendable () -> Void] = []
+        var snapshot: (state: DurableState, configuration: String, file: String, at: Instant)?
+        var isEmpty: Bool { inputs.isEmpty && outbox.isEmpty && deliveries.isEmpty && snapshot == nil }
+    }
+
+    init(store: StateStore, journal: JournalWriter, storeID: String, nextInput: Int64, nextEvent: Int64) {
+        self.store = store
+        self.journal = journal
+        self.storeID = storeID
+        self.nextInput = nextInput
+        self.nextEvent = nextEvent
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "andond-commit"
+        thread.start()
+    }
+
+    /// Appends an input and its events' journal entries (stamped with `ANDON_EVENT_ID` here); `deliver` runs once the
+    /// batch is on disk. Call under the engine lock, so the log has the engine's order. Returns true when the caller
+    /// should add a snapshot of the state after this input (`attachSnapshot`).
+    @discardableResult
+    func append(
+        _ input: EngineInput,
+        at instant: Instant,
+        entries: [JournalEntry],
+        deliver: (@Sendable () -> Void)?
+    ) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        pending.inputs.append(input.stored(sequence: nextInput, at: instant))
+        nextInput += 1
+        for var entry in entries {
+            entry.add("ANDON_EVENT_ID", "\(storeID)-\(nextEvent)")
+            pending.outbox.append((nextEvent, entry))
+            nextEvent += 1
+        }
+        if let deliver { pending.deliveries.append(deliver) }
+        inputsSinceSnapshot += 1
+        condition.signal()
+        if snapshotWanted
+            || inputsSinceSnapshot >= snapshotEvery
+            || Date().timeIntervalSince(lastSnapshot) >= snapshotInterval
+        {
+            snapshotWanted = false
+            inputsSinceSnapshot = 0
+            lastSnapshot = Date()
+            return true
+        }
+        return false
+    }
+
+    /// The state after the last appended input, to store with this batch (encoded on the commit thread).
+    func attachSnapshot(_ state: DurableState, configuration: Configuration, at instant: Instant) {
+        condition.lock()
+        pending.snapshot = (state, configuration.text, configuration.file, instant)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs `deliver` once everything appended so far is on disk (a retransmit's reply, for instance).
+    func afterCommit(_ deliver: @escaping @Sendable () -> Void) {
+        condition.lock()
+        pending.deliveries.append(deliver)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Asks for a snapshot with the next input (at a clean stop, for a quick next start).
+    func wantSnapshot() {
+        condition.lock()
+        snapshotWanted = true
+        condition.unlock()
+    }
+
+    /// The reason commits fail now, or nil.
+    var failure: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failing
+    }
+
+    /// Writes what is pending, records a clean stop, and ends the thread.
+    func finish() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            closing = true
+            if finished {
+                condition.unlock()
+                continuation.resume()
+                return
+            }
+            exitWaiters.append(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Commits synchronously on the caller's thread (at start, before the commit thread runs).
+    func commitNow(stoppedCleanly: Bool? = nil) throws(StoreError) {
+        condition.lock()
+        let taken = pending
+        pending = Pending()
+        condition.unlock()
+        try commit(taken, stoppedCleanly: stoppedCleanly)
+        deliver(taken)
+    }
+
+    private func run() {
+        var lastCommit = Date()
+        var retry: Pending?
+        while true {
+            condition.lock()
+            while pending.isEmpty && retry == nil && !closing
+                && Date().timeIntervalSince(lastCommit) < aliveInterval
+            {
+                _ = condition.wait(until: lastCommit.addingTimeInterval(aliveInterval))
+            }
+            var taken = pending
+            pending = Pending()
+            let ending = closing
+            condition.unlock()
+            let fresh = taken.outbox
+
+            if var earlier = retry {
+                earlier.inputs += taken.inputs
+                earlier.outbox += taken.outbox
+                earlier.deliveries += taken.deliveries
+                earlier.snapshot = taken.snapshot ?? earlier.snapshot
+                taken = earlier
+                retry = nil
+            }
+            do {
+                try commit(taken, stoppedCleanly: ending ? true : nil)
+                lastCommit = Date()
+                recovered()
+                deliver(taken)
+            } catch {
+                failed(error, freshEntries: fresh)
+                retry = taken
+                if ending { break }
+                Thread.sleep(forTimeInterval: 1)
+                continue
+            }
+            if ending { break }
+        }
+        condition.lock()
+        finished = true
+        let waiters = exitWaiters
+        exitWaiters = []
+        condition.unlock()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func commit(_ taken: Pending, stoppedCleanly: Bool?) throws(StoreError) {
+        var batch = CommitBatch()
+        batch.inputs = taken.inputs
+        batch.outbox = taken.outbox.map { ($0.sequence, Data($0.entry.serialized)) }
+        batch.journalWrittenThrough = journal.durableWrittenThrough
+        batch.aliveAt = Int64(Date().timeIntervalSince1970 * 1000)
+        batch.stoppedCleanly = stoppedCleanly ?? (committedBatches == 0 ? false : nil)
+        condition.lock()
+        batch.nextEventSequence = nextEvent
+        let lastInput = nextInput - 1
+        condition.unlock()
+        if let snapshot = taken.snapshot {
+            let encoder = JSONEncoder()
+            // Plain Codable value types of numbers and strings: encoding cannot fail.
+            let state = try! encoder.encode(snapshot.state)
+            batch.snapshot = StoredSnapshot(
+                inputSequence: taken.inputs.last?.sequence ?? lastInput,
+                at: snapshot.at.millisecondsSinceEpoch,
+                configuration: snapshot.configuration,
+                configurationFile: snapshot.file,
+                state: state
+            )
+            batch.pruneInputsBefore = (snapshot.at - retention).millisecondsSinceEpoch
+        }
+        try store.commit(batch)
+        committedBatches += 1
+    }
+
+    private func deliver(_ taken: Pending) {
+        for delivery in taken.deliveries { delivery() }
+        for (sequence, entry) in taken.outbox { journal.submitDurable(entry, sequence: sequence) }
+    }
+
+    private func failed(_ error: StoreError, freshEntries: [(sequence: Int64, entry: JournalEntry)]) {
+        condition.lock()
+        let first = failing == nil
+        failing = error.message
+        condition.unlock()
+        if first {
+            journal.submit(
+                .daemon(
+                    "andond cannot write its state: \(error.message); replies wait until it can (controllers resend), "
+                        + "calls are still escalated and journaled, and a restart now would lose what was not written. "
+                        + "Free space or fix \(store.directory)",
+                    priority: .critical,
+                    id: MessageID.stateWriteFailed,
+                    fields: [("ANDON_STATE", store.path)]
+                )
+            )
+        }
+        // People must still be called: the entries go out now, and again (same ANDON_EVENT_ID) once committed.
+        for (_, entry) in freshEntries { journal.submit(entry) }
+    }
+
+    private func recovered() {
+        condition.lock()
+        let was = failing
+        failing = nil
+        condition.unlock()
+        guard let was else { return }
+        journal.submit(
+            .daemon(
+                "andond writes its state again (it could not: \(was)); the replies that waited are sent now",
+                priority: .notice,
+                id: MessageID.stateWriteFailed
+            )
+        )
+    }
+}

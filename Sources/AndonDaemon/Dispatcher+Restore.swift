@@ -1,0 +1,67 @@
+import AndonConfig
+import AndonCore
+import AndonSystemd
+import Foundation
+import Synchronization
+
+extension Dispatcher {
+    /// After a restore: swaps in the configuration andond starts with when it differs from the one it ran under,
+    /// fires every deadline that passed while it was down (in order; each entry says how late it is), and writes
+    /// the one entry that says what was restored. Call before the first commit.
+    func begin(_ restored: Restored, stateNote: String?) {
+        state.withLock { state in
+            let now = clock.now
+            let current = restored.configuration
+            if restored.lastConfiguration.map({ $0.file != current.file || $0.text != current.text }) ?? true {
+                var engine: EscalationEngine? = restored.fresh ? nil : state.engine
+                let events = EngineInput.configuration(current).apply(to: &engine, at: now, firstIncidentNumber: 1)
+                    .events
+                state.engine = engine ?? state.engine
+                record(.configuration(current), at: now, events: events, in: &state, deliver: nil)
+            }
+            var engine: EscalationEngine? = state.engine
+            let late = EngineInput.tick.apply(to: &engine, at: now, firstIncidentNumber: 1).events
+            state.engine = engine ?? state.engine
+            record(.tick, at: now, events: late, in: &state, deliver: nil)
+            state.stateNote = stateNote
+            guard !restored.fresh else { return }
+            let engineNow = state.engine
+            let open = restored.openAtStart
+            let stops = engineNow.openIncidents.filter { $0.kind == .stop }.count
+            let acknowledged = engineNow.openIncidents.filter(\.isAcknowledged).count
+            let down = restored.aliveAt.map { now.duration(since: $0) }
+            var message =
+                "restored \(open) open call\(open == 1 ? "" : "s") (\(stops) line stop\(stops == 1 ? "" : "s"), "
+                + "\(acknowledged) acknowledged) from the state directory"
+            if let down {
+                message += "; andond was down for about \(down.roundedDescription)"
+            }
+            message +=
+                restored.stoppedCleanly
+                ? " after a clean stop"
+                : " after it ended without stopping cleanly (a crash, a kill or the watchdog)"
+            if !late.isEmpty {
+                message += "; \(late.count) step\(late.count == 1 ? "" : "s") fell due meanwhile and happen now"
+            }
+            if !restored.skipped.isEmpty {
+                message +=
+                    "; \(restored.skipped.count) recorded input(s) could not be replayed: "
+                    + restored.skipped.prefix(3).joined(separator: "; ")
+            }
+            journal.submit(
+                .daemon(
+                    message,
+                    priority: restored.skipped.isEmpty ? .notice : .error,
+                    id: MessageID.restored,
+                    fields: [
+                        ("ANDON_RESTORED", String(open)),
+                        ("ANDON_DOWN_MS", down.map { String($0.milliseconds) } ?? ""),
+                        ("ANDON_CLEAN_STOP", restored.stoppedCleanly ? "1" : "0"),
+                        ("ANDON_REPLAYED", String(restored.replayed)),
+                        ("ANDON_LATE_EVENTS", String(late.count)),
+                    ].filter { !$0.1.isEmpty }
+                )
+            )
+        }
+    }
+}

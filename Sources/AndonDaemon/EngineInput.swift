@@ -1,0 +1,164 @@
+import AndonConfig
+import AndonCore
+import AndonProtocol
+import AndonStore
+
+/// One input to the escalation engine, as the input log records it. The live daemon and a restore both go through
+/// `apply`, so replaying the log gives exactly the state (and the events) the live daemon had.
+enum EngineInput: Sendable {
+    /// A configuration swapped in: at the first start it creates the engine; later (a reload, a start with a changed
+    /// file) it reconfigures it.
+    case configuration(Configuration)
+    /// A controller's signal; `message` is its canonical wire form (what a retransmit must match).
+    case signal(Signal, sequence: UInt64?, source: String, message: String)
+    /// A responder's action.
+    case action(Action, actor: Actor, message: String)
+    /// The timer: fire the deadlines that are due.
+    case tick
+
+    enum Action: Sendable {
+        case acknowledge(IncidentID, note: String?)
+        case resolve(IncidentID, note: String)
+        case escalate(IncidentID, reason: String?)
+    }
+
+    enum Outcome {
+        case signal(SignalOutcome)
+        case action(ActionOutcome)
+        case events([Event])
+
+        var events: [Event] {
+            switch self {
+            case .signal(let outcome): outcome.events
+            case .action(let outcome): outcome.events
+            case .events(let events): events
+            }
+        }
+    }
+
+    /// Applies the input at `instant`. `engine` is nil only before the first configuration.
+    func apply(to engine: inout EscalationEngine?, at instant: Instant, firstIncidentNumber: UInt64) -> Outcome {
+        switch self {
+        case .configuration(let configuration):
+            guard var running = engine else {
+                engine = EscalationEngine(
+                    plant: configuration.plant,
+                    startingAt: instant,
+                    firstIncidentNumber: firstIncidentNumber
+                )
+                return .events([])
+            }
+            let events = running.reconfigure(configuration.plant, at: instant)
+            engine = running
+            return .events(events)
+        default:
+            break
+        }
+        // Every other input needs an engine; the log always starts with a configuration.
+        guard var running = engine else { return .events([]) }
+        defer { engine = running }
+        switch self {
+        case .configuration:
+            return .events([])
+        case .signal(let signal, let sequence, let source, _):
+            return .signal(
+                running.receive(signal, at: instant, origin: SignalOrigin(source: source, sequence: sequence))
+            )
+        case .action(.acknowledge(let id, let note), let actor, _):
+            return .action(running.acknowledge(id, by: actor, note: note, at: instant))
+        case .action(.resolve(let id, let note), let actor, _):
+            return .action(running.resolve(id, by: actor, note: note, at: instant))
+        case .action(.escalate(let id, let reason), let actor, _):
+            return .action(running.escalate(id, by: actor, reason: reason, at: instant))
+        case .tick:
+            return .events(running.advance(to: instant))
+        }
+    }
+
+    // MARK: The stored form
+
+    /// The input as the log stores it.
+    func stored(sequence: Int64, at instant: Instant) -> StoredInput {
+        let (kind, source, body): (StoredInput.Kind, String, String) =
+            switch self {
+            case .configuration(let configuration): (.configuration, configuration.file, configuration.text)
+            case .signal(_, _, let source, let message): (.signal, source, message)
+            case .action(_, let actor, let message): (.action, Self.encode(actor), message)
+            case .tick: (.tick, "", "")
+            }
+        return StoredInput(
+            sequence: sequence,
+            at: instant.millisecondsSinceEpoch,
+            kind: kind,
+            source: source,
+            body: body
+        )
+    }
+
+    /// Reads a stored input back; nil (with the reason) when it cannot be understood.
+    static func decode(_ stored: StoredInput) -> Result<EngineInput, InputLogError> {
+        let at = Instant(millisecondsSinceEpoch: stored.at)
+        switch stored.kind {
+        case .tick:
+            return .success(.tick)
+        case .configuration:
+            do {
+                return .success(
+                    .configuration(try ConfigurationLoader.parse(stored.body, file: stored.source, now: at))
+                )
+            } catch {
+                return .failure(
+                    InputLogError(
+                        sequence: stored.sequence,
+                        reason: "the configuration recorded then no longer loads: "
+                            + (error.errors.first?.description ?? "\(error)")
+                    )
+                )
+            }
+        case .signal:
+            guard case .success(.signal(let signal, let sequence)) = Request.parse(Array(stored.body.utf8)) else {
+                return .failure(InputLogError(sequence: stored.sequence, reason: "not a signal: \(stored.body)"))
+            }
+            return .success(.signal(signal, sequence: sequence, source: stored.source, message: stored.body))
+        case .action:
+            guard let actor = decodeActor(stored.source) else {
+                return .failure(InputLogError(sequence: stored.sequence, reason: "unknown actor \(stored.source)"))
+            }
+            let action: Action
+            switch Request.parse(Array(stored.body.utf8)) {
+            case .success(.acknowledge(let id, let note)): action = .acknowledge(id, note: note)
+            case .success(.resolve(let id, let note)): action = .resolve(id, note: note)
+            case .success(.escalate(let id, let reason)): action = .escalate(id, reason: reason)
+            default:
+                return .failure(InputLogError(sequence: stored.sequence, reason: "not an action: \(stored.body)"))
+            }
+            return .success(.action(action, actor: actor, message: stored.body))
+        }
+    }
+
+    static func encode(_ actor: Actor) -> String {
+        switch actor {
+        case .responder(let id): "responder:\(id)"
+        case .administrator(let user): "administrator:\(user)"
+        }
+    }
+
+    static func decodeActor(_ text: String) -> Actor? {
+        if text.hasPrefix("responder:") { return .responder(ResponderID(rawValue: String(text.dropFirst(10)))) }
+        if text.hasPrefix("administrator:") { return .administrator(user: String(text.dropFirst(14))) }
+        return nil
+    }
+}
+
+/// An input log entry that cannot be replayed.
+struct InputLogError: Error, CustomStringConvertible {
+    var sequence: Int64
+    var reason: String
+    var description: String { "input \(sequence): \(reason)" }
+}
+
+/// What a snapshot stores: the engine's state and the retransmit window.
+struct DurableState: Codable {
+    var engine: EngineSnapshot
+    var window: SequenceWindow
+}

@@ -1,0 +1,365 @@
+import Foundation
+import GRDB
+
+/// andond's durable state, in one SQLite database (WAL, `synchronous=FULL`) in the state directory:
+///
+/// - `input`: every input the engine took, in order (a signal, a responder's action, a configuration, a timer tick),
+///   each with its instant and origin. The engine is deterministic, so these rebuild it exactly.
+/// - `snapshot`: the engine's state after a given input, with the configuration it ran under; restoring starts from
+///   the latest and replays the inputs after it.
+/// - `outbox`: journal entries committed but not yet confirmed written to journald, in event order.
+/// - `meta`: the store's identity, the next event number, when andond was last alive, whether it stopped cleanly.
+///
+/// The store knows records and blobs, not what is inside them. One writer at a time: the daemon's committer thread
+/// (the journal thread reads the outbox through the same serialized queue). Every method blocks on disk I/O and must
+/// never be called on an event loop.
+public final class StateStore: @unchecked Sendable {
+    /// The schema this andond writes; a database with migrations this build does not know is refused.
+    public static let databaseName = "andond.sqlite"
+
+    public let directory: String
+    public let path: String
+    private let lock: StateLock
+    // Replaced only by `moveAside`, which the single owner calls before any commit.
+    private var queue: DatabaseQueue
+    /// Set when a bad database was moved aside while opening: where it went and why.
+    public private(set) var movedAside: (path: String, reason: String)?
+
+    /// Opens (or creates) the store in `directory`, taking its lock first. A database that cannot be read is moved
+    /// aside (`movedAside` says where) and an empty one is created; one from a newer andond is refused.
+    public init(directory: String) throws(StoreError) {
+        self.directory = directory
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError(
+                .unusable,
+                "cannot create the state directory \(directory): \(String(cString: strerror(errno))); give andond a "
+                    + "writable one (StateDirectory=, --state-directory)"
+            )
+        }
+        lock = try StateLock(directory: directory)
+        path = (directory as NSString).appendingPathComponent(Self.databaseName)
+        do {
+            queue = try Self.open(path)
+        } catch let error as StoreError where error.code == .newer {
+            throw error
+        } catch {
+            let reason = Self.describe(error)
+            let aside = try Self.moveFiles(of: path, reason: reason)
+            movedAside = (aside, reason)
+            do {
+                queue = try Self.open(path)
+            } catch {
+                throw StoreError(.unusable, "cannot create a new database at \(path): \(Self.describe(error))")
+            }
+        }
+    }
+
+    private static func open(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.label = "andond-state"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let migrator = Self.migrator
+        try queue.read { db in
+            // Reads the schema: a file that is not a database fails here, before anything is written.
+            _ = try db.tableExists("meta")
+            if try migrator.hasBeenSuperseded(db) {
+                let known = Set(migrator.migrations)
+                let unknown = try migrator.appliedIdentifiers(db).subtracting(known).sorted()
+                throw StoreError(
+                    .newer,
+                    "the database \(path) was written by a newer andond (schema \(unknown.joined(separator: ", ")); "
+                        + "this one knows \(migrator.migrations.joined(separator: ", "))). Run the newer andond, or "
+                        + "move the state directory aside to start over"
+                )
+            }
+        }
+        try migrator.migrate(queue)
+        try queue.write { db in
+            if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'store_id'") == nil {
+                let id = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('store_id', ?)", arguments: [id])
+            }
+        }
+        return queue
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE input (
+                        seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind INTEGER NOT NULL,
+                        source TEXT NOT NULL, body TEXT NOT NULL);
+                    CREATE INDEX input_at ON input(at);
+                    CREATE TABLE snapshot (
+                        input_seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, configuration TEXT NOT NULL,
+                        configuration_file TEXT NOT NULL, state BLOB NOT NULL);
+                    CREATE TABLE outbox (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
+                    """
+            )
+        }
+        return migrator
+    }
+
+    /// Moves a database that cannot be used aside (with its WAL), as `andond.sqlite.bad-YYYYMMDDTHHMMSSZ`; returns
+    /// the new path. Then a new, empty database is opened in its place.
+    public func moveAside(reason: String) throws(StoreError) -> String {
+        // Close the old connection before moving its files: the placeholder queue is an in-memory one.
+        do { queue = try DatabaseQueue() } catch { throw StoreError(.unusable, Self.describe(error)) }
+        let aside = try Self.moveFiles(of: path, reason: reason)
+        movedAside = (aside, reason)
+        do {
+            queue = try Self.open(path)
+        } catch {
+            throw StoreError(.unusable, "cannot create a new database at \(path): \(Self.describe(error))")
+        }
+        return aside
+    }
+
+    private static func moveFiles(of path: String, reason: String) throws(StoreError) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let aside = path + ".bad-" + formatter.string(from: Date())
+        guard rename(path, aside) == 0 || errno == ENOENT else {
+            throw StoreError(
+                .unusable,
+                "the database \(path) cannot be read (\(reason)) and cannot be moved aside: "
+                    + "\(String(cString: strerror(errno)))"
+            )
+        }
+        for suffix in ["-wal", "-shm"] { _ = rename(path + suffix, aside + suffix) }
+        return aside
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return "\(error)"
+    }
+
+    // MARK: Reading
+
+    /// Everything a restore needs: the latest snapshot, the inputs after it, the outbox, and the meta values.
+    public func load() throws(StoreError) -> StoredState {
+        do {
+            return try queue.read { db in
+                var meta: [String: String] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT key, value FROM meta") { meta[row[0]] = row[1] }
+                let snapshot = try Row.fetchOne(
+                    db,
+                    sql: "SELECT input_seq, at, configuration, configuration_file, state FROM snapshot "
+                        + "ORDER BY input_seq DESC LIMIT 1"
+                ).map { row in
+                    StoredSnapshot(
+                        inputSequence: row[0],
+                        at: row[1],
+                        configuration: row[2],
+                        configurationFile: row[3],
+                        state: row[4]
+                    )
+                }
+                let after = snapshot?.inputSequence ?? 0
+                let inputs = try Row.fetchAll(
+                    db,
+                    sql: "SELECT seq, at, kind, source, body FROM input WHERE seq > ? ORDER BY seq",
+                    arguments: [after]
+                ).map(Self.input)
+                let lastInput = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM input") ?? 0
+                return StoredState(
+                    storeID: meta["store_id"] ?? "0",
+                    snapshot: snapshot,
+                    inputs: inputs,
+                    lastInputSequence: max(lastInput, after),
+                    nextEventSequence: meta["next_event"].flatMap(Int64.init) ?? 1,
+                    aliveAt: meta["alive_at"].flatMap(Int64.init),
+                    stoppedCleanly: meta["clean_stop"] == "1",
+                    legacyNextIncident: nil
+                )
+            }
+        } catch {
+            throw StoreError(.corrupt, "cannot read \(path): \(Self.describe(error))")
+        }
+    }
+
+    private static func input(_ row: Row) -> StoredInput {
+        StoredInput(
+            sequence: row[0],
+            at: row[1],
+            kind: StoredInput.Kind(rawValue: row[2]) ?? .tick,
+            source: row[3],
+            body: row[4]
+        )
+    }
+
+    /// Journal entries of the outbox after `sequence`, in order, at most `limit`.
+    public func outbox(after sequence: Int64, limit: Int) throws(StoreError) -> [(sequence: Int64, entry: Data)] {
+        do {
+            return try queue.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT seq, entry FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [sequence, limit]
+                ).map { (sequence: $0[0], entry: $0[1]) }
+            }
+        } catch {
+            throw StoreError(.corrupt, "cannot read the journal outbox of \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// Inputs with an instant in `range` (milliseconds since the epoch), in order: for replaying history.
+    public func inputs(from start: Int64, to end: Int64) throws(StoreError) -> [StoredInput] {
+        do {
+            return try queue.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT seq, at, kind, source, body FROM input WHERE at >= ? AND at < ? ORDER BY seq",
+                    arguments: [start, end]
+                ).map(Self.input)
+            }
+        } catch {
+            throw StoreError(.corrupt, "cannot read the input log of \(path): \(Self.describe(error))")
+        }
+    }
+
+    // MARK: Writing
+
+    /// Writes one batch in one transaction, and returns once it is on disk (fsynced).
+    public func commit(_ batch: CommitBatch) throws(StoreError) {
+        do {
+            try queue.write { db in
+                if !batch.inputs.isEmpty {
+                    let insert = try db.cachedStatement(
+                        sql: "INSERT INTO input(seq, at, kind, source, body) VALUES (?, ?, ?, ?, ?)"
+                    )
+                    for input in batch.inputs {
+                        try insert.execute(arguments: [
+                            input.sequence, input.at, input.kind.rawValue, input.source, input.body,
+                        ])
+                    }
+                }
+                if !batch.outbox.isEmpty {
+                    let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outbox(seq, entry) VALUES (?, ?)")
+                    for (sequence, entry) in batch.outbox { try insert.execute(arguments: [sequence, entry]) }
+                }
+                if let written = batch.journalWrittenThrough {
+                    try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq <= ?").execute(arguments: [written])
+                }
+                if let snapshot = batch.snapshot {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO snapshot(input_seq, at, configuration, configuration_file, state) "
+                            + "VALUES (?, ?, ?, ?, ?)",
+                        arguments: [
+                            snapshot.inputSequence, snapshot.at, snapshot.configuration, snapshot.configurationFile,
+                            snapshot.state,
+                        ]
+                    )
+                    // Two snapshots stay (the newest and the one before); inputs stay for the retention period.
+                    try db.execute(
+                        sql: "DELETE FROM snapshot WHERE input_seq < (SELECT MIN(input_seq) FROM "
+                            + "(SELECT input_seq FROM snapshot ORDER BY input_seq DESC LIMIT 2))"
+                    )
+                    if let keepFrom = batch.pruneInputsBefore {
+                        try db.execute(
+                            sql: "DELETE FROM input WHERE at < ? AND seq <= ?",
+                            arguments: [keepFrom, snapshot.inputSequence]
+                        )
+                    }
+                }
+                let setMeta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
+                if let next = batch.nextEventSequence { try setMeta.execute(arguments: ["next_event", String(next)]) }
+                if let alive = batch.aliveAt { try setMeta.execute(arguments: ["alive_at", String(alive)]) }
+                if let clean = batch.stoppedCleanly {
+                    try setMeta.execute(arguments: ["clean_stop", clean ? "1" : "0"])
+                }
+            }
+        } catch {
+            throw StoreError(.write, "cannot write to \(path): \(Self.describe(error))")
+        }
+    }
+}
+
+/// One input as stored.
+public struct StoredInput: Sendable, Hashable {
+    public enum Kind: Int, Sendable, Hashable {
+        /// A configuration swapped in (at start or by a reload): `source` is its file, `body` its text.
+        case configuration = 1
+        /// A controller signal: `source` is the sender, `body` the message as received.
+        case signal = 2
+        /// A responder's action: `source` is the actor, `body` the request.
+        case action = 3
+        /// The timer fired deadlines that were due.
+        case tick = 4
+    }
+
+    public var sequence: Int64
+    /// Milliseconds since the epoch.
+    public var at: Int64
+    public var kind: Kind
+    public var source: String
+    public var body: String
+
+    public init(sequence: Int64, at: Int64, kind: Kind, source: String, body: String) {
+        self.sequence = sequence
+        self.at = at
+        self.kind = kind
+        self.source = source
+        self.body = body
+    }
+}
+
+/// The engine's state after input `inputSequence`, with the configuration it ran under.
+public struct StoredSnapshot: Sendable, Hashable {
+    public var inputSequence: Int64
+    public var at: Int64
+    public var configuration: String
+    public var configurationFile: String
+    public var state: Data
+
+    public init(inputSequence: Int64, at: Int64, configuration: String, configurationFile: String, state: Data) {
+        self.inputSequence = inputSequence
+        self.at = at
+        self.configuration = configuration
+        self.configurationFile = configurationFile
+        self.state = state
+    }
+}
+
+/// What `load()` found.
+public struct StoredState: Sendable {
+    public var storeID: String
+    public var snapshot: StoredSnapshot?
+    public var inputs: [StoredInput]
+    public var lastInputSequence: Int64
+    public var nextEventSequence: Int64
+    /// When andond last recorded that it was alive (milliseconds since the epoch).
+    public var aliveAt: Int64?
+    public var stoppedCleanly: Bool
+    public var legacyNextIncident: UInt64?
+}
+
+/// One transaction's worth of writes.
+public struct CommitBatch: Sendable {
+    public var inputs: [StoredInput] = []
+    public var outbox: [(sequence: Int64, entry: Data)] = []
+    /// Outbox entries up to this one reached journald: they are deleted.
+    public var journalWrittenThrough: Int64?
+    public var snapshot: StoredSnapshot?
+    /// With a snapshot: inputs older than this instant (and covered by the snapshot) are deleted.
+    public var pruneInputsBefore: Int64?
+    public var nextEventSequence: Int64?
+    public var aliveAt: Int64?
+    public var stoppedCleanly: Bool?
+
+    public init() {}
+
+    public var isEmpty: Bool { inputs.isEmpty && outbox.isEmpty && snapshot == nil }
+}
