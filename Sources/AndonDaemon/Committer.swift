@@ -26,6 +26,8 @@ final class Committer: @unchecked Sendable {
     private var lastSnapshot = Date()
     private var snapshotWanted = false
     private var failing: String?
+    /// The journal watermark the last commit recorded.
+    private var recordedWatermark: Int64 = 0
     private(set) var committedBatches = 0
 
     let store: StateStore
@@ -159,7 +161,13 @@ final class Committer: @unchecked Sendable {
             while pending.isEmpty && retry == nil && !closing
                 && Date().timeIntervalSince(lastCommit) < aliveInterval
             {
-                _ = condition.wait(until: lastCommit.addingTimeInterval(aliveInterval))
+                // Journal progress is recorded within a second, so a crash writes at most that much twice.
+                if journal.durableWrittenThrough > recordedWatermark, Date().timeIntervalSince(lastCommit) >= 1 {
+                    break
+                }
+                _ = condition.wait(
+                    until: min(lastCommit.addingTimeInterval(aliveInterval), Date().addingTimeInterval(1))
+                )
             }
             var taken = pending
             pending = Pending()
@@ -201,7 +209,8 @@ final class Committer: @unchecked Sendable {
         var batch = CommitBatch()
         batch.inputs = taken.inputs
         batch.outbox = taken.outbox.map { ($0.sequence, Data($0.entry.serialized)) }
-        batch.journalWrittenThrough = journal.durableWrittenThrough
+        let watermark = journal.durableWrittenThrough
+        batch.journalWrittenThrough = watermark
         batch.aliveAt = Int64(Date().timeIntervalSince1970 * 1000)
         batch.stoppedCleanly = stoppedCleanly ?? (committedBatches == 0 ? false : nil)
         condition.lock()
@@ -223,6 +232,9 @@ final class Committer: @unchecked Sendable {
         }
         try store.commit(batch)
         committedBatches += 1
+        condition.lock()
+        recordedWatermark = max(recordedWatermark, watermark)
+        condition.unlock()
     }
 
     private func deliver(_ taken: Pending) {

@@ -33,15 +33,15 @@ public enum MessageID {
     /// journald answers again after durable entries waited for it in the state directory.
     public static let journalGap = JournalWriter.journalGapMessageID
     /// Open calls restored from the state directory at start.
-    public static let restored = "e3a1c4d27b5f4e0c9d8a6b3f2e1d0c9b"
+    public static let restored = "9c425f3e0a754554815f734031948540"
     /// The state database could not be read: moved aside, andond starts empty.
-    public static let stateMovedAside = "9f2e7d6c5b4a43218f0e1d2c3b4a5968"
+    public static let stateMovedAside = "076e58d94f2f41ee8d4eb916e7b504c7"
     /// andond refuses to start: its state directory is locked by another andond, from a newer andond, or unusable.
-    public static let stateRefused = "4b8a2f6e1c3d4e5f8a9b0c1d2e3f4a5b"
+    public static let stateRefused = "f3250407b5d34818860876674aa2ab7d"
     /// A commit of the state failed (and when it works again).
-    public static let stateWriteFailed = "c7d6e5f4a3b24c1d9e8f7a6b5c4d3e2f"
+    public static let stateWriteFailed = "ded753b6a5d04fb9b8cb722c2afdce0f"
     /// An error of one datagram or connection (a reply that could not be sent, a failed read).
-    public static let peerError = "2a3b4c5d6e7f48a19b2c3d4e5f6a7b8c"
+    public static let peerError = "d2e49cef92004096a0ee81a4ad930291"
 
     /// Every MESSAGE_ID andond writes, for the catalog and the docs.
     public static var all: [String] {

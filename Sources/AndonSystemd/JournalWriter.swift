@@ -53,7 +53,7 @@ public final class JournalWriter: @unchecked Sendable {
     /// MESSAGE_ID of the writer's own entries: journald answers again after entries went to standard error.
     public static let journalBackMessageID = "0b36e554c38245389c479dc14c60dd1e"
     /// MESSAGE_ID of the writer's own entries: journald answers again after durable entries waited for it.
-    public static let journalGapMessageID = "5c0c2f8a3e3b4f54a0f1d1a2b8e6c7d9"
+    public static let journalGapMessageID = "4f3e0b93b0f14b7f9e73061b713e41ee"
 
     public let capacity: Int
     private let socketPath: String

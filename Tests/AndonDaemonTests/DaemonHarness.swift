@@ -62,23 +62,50 @@ final class DaemonHarness {
         """
     }
 
-    init(configuration: ((String) -> String)? = nil, environment: [String: String] = [:]) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+    /// Whether this harness made `directory` (and removes it when done).
+    private let ownsDirectory: Bool
+    var stateDirectory: String { directory.appendingPathComponent("state").path }
+
+    /// Starts andond. With `reusing`, on another harness's directory (its configuration, socket path and state
+    /// directory): a restart. `launcher` runs andond through another program (`ip netns exec NS`).
+    init(
+        configuration: ((String) -> String)? = nil,
+        environment: [String: String] = [:],
+        reusing previous: DaemonHarness? = nil,
+        udp: String = "127.0.0.1:0",
+        launcher: [String] = []
+    ) throws {
+        if let previous {
+            directory = previous.directory
+            ownsDirectory = false
+        } else {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "andond-test-\(UUID().uuidString)"
+            )
+            ownsDirectory = true
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+        }
         socketPath = directory.appendingPathComponent("andond.sock").path
         configPath = directory.appendingPathComponent("andond.yaml").path
-        try (configuration ?? Self.configuration)(socketPath).write(
-            toFile: configPath,
-            atomically: true,
-            encoding: .utf8
-        )
+        if previous == nil || configuration != nil {
+            try (configuration ?? Self.configuration)(socketPath).write(
+                toFile: configPath,
+                atomically: true,
+                encoding: .utf8
+            )
+        }
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.andond)
-        process.arguments = [
-            "--config", configPath, "--udp", "127.0.0.1:0", "--state-directory",
-            directory.appendingPathComponent("state").path,
+        let arguments = [
+            "--config", configPath, "--udp", udp, "--state-directory", directory.appendingPathComponent("state").path,
         ]
+        if launcher.isEmpty {
+            process.executableURL = URL(fileURLWithPath: Self.andond)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: launcher[0])
+            process.arguments = Array(launcher.dropFirst()) + [Self.andond] + arguments
+        }
         // Never let andond think it runs under a service manager unless a test says so.
         let inherited = ProcessInfo.processInfo.environment.filter { key, _ in
             !["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]
@@ -109,7 +136,45 @@ final class DaemonHarness {
 
     deinit {
         stop()
-        try? FileManager.default.removeItem(at: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// SIGKILL: no clean stop, nothing flushed.
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Runs andond with `arguments` to its end (bounded: 10 s); for starts that must fail.
+    static func runAndond(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: andond)
+        process.arguments = arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw HarnessError("andond \(arguments) did not exit")
+        }
+        return (
+            process.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
+    }
+
+    /// The open incidents, as `andonctl status --json` reports them.
+    func openIncidents() throws -> [[String: Any]] {
+        let status = try andonctl(["status", "--json"])
+        guard status.status == 0,
+            let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any],
+            let incidents = object["incidents"] as? [[String: Any]]
+        else { throw HarnessError("andonctl status --json: \(status.status) \(status.stdout) \(status.stderr)") }
+        return incidents
     }
 
     /// SIGTERM, then wait (bounded); returns the exit status.

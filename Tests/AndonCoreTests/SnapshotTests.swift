@@ -1,0 +1,81 @@
+import AndonCore
+import Foundation
+import Testing
+
+/// A restored snapshot behaves exactly like the engine it was taken from: the same events, at the same instants, in
+/// the same order, for every later input (deadlines that fall due together included).
+@Suite struct SnapshotTests {
+    static func roundTrip(_ engine: EscalationEngine) throws -> EscalationEngine {
+        let data = try JSONEncoder().encode(engine.snapshot)
+        let decoded = try JSONDecoder().decode(EngineSnapshot.self, from: data)
+        return EscalationEngine(plant: engine.plant, restoring: decoded)
+    }
+
+    @Test(arguments: 0..<16)
+    func aRestoredEngineGivesTheSameEventsAsTheOriginal(seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed &+ 1000)
+        let plant = TestPlant.make(heartbeat: .seconds(45))
+        let start = TestPlant.local("2026-03-01 00:00") + .seconds(Int64.random(in: 0..<(300 * 86_400), using: &random))
+        var original = EscalationEngine(plant: plant, startingAt: start)
+        var restored = try Self.roundTrip(original)
+        var now = start
+        var compared = 0
+        let lines: [LineID] = ["L1", "L2", "L3"]
+        for step in 0..<300 {
+            // Often the same instant, so that deadlines fall due together.
+            now += .milliseconds(
+                Int64.random(in: 0...3, using: &random) == 0 ? 0 : Int64.random(in: 0...200_000, using: &random)
+            )
+            let line = lines.randomElement(using: &random)!  // non-empty
+            let station = StationID(rawValue: "S\(Int.random(in: 1...3, using: &random))")
+            let open = original.openIncidents.map(\.id)
+            let root = Actor.administrator(user: "root")
+            func apply(_ engine: inout EscalationEngine, _ choice: Int) -> [Event] {
+                switch choice {
+                case 0..<35:
+                    let category = Category.allCases[choice % Category.allCases.count]
+                    return engine.receive(.andon(line: line, station: station, category: category, text: nil), at: now)
+                        .events
+                case 35..<42: return engine.receive(.stop(line: line, station: nil, reason: "r"), at: now).events
+                case 42..<47: return engine.receive(.resume(line: line), at: now).events
+                case 47..<55 where !open.isEmpty:
+                    return engine.acknowledge(open[choice % open.count], by: root, at: now).events
+                case 55..<58 where !open.isEmpty:
+                    return engine.resolve(open[choice % open.count], by: root, note: "n", at: now).events
+                case 58..<65: return engine.receive(.heartbeat(line: "L2"), at: now).events
+                default: return engine.advance(to: now)
+                }
+            }
+            let choice = Int.random(in: 0..<100, using: &random)
+            let expected = apply(&original, choice)
+            let actual = apply(&restored, choice)
+            #expect(actual == expected, "seed \(seed) step \(step): the restored engine differs")
+            compared += expected.count
+            if Int.random(in: 0..<10, using: &random) == 0 { restored = try Self.roundTrip(restored) }
+        }
+        now += .seconds(86_400)
+        #expect(restored.advance(to: now) == original.advance(to: now), "seed \(seed): a day later")
+        #expect(restored.snapshot == original.snapshot)
+        #expect(restored.nextIncidentNumber == original.nextIncidentNumber)
+        #expect(compared > 50, "seed \(seed): too few events to compare")
+    }
+
+    @Test func theSequenceWindowAnswersRetransmitsAndForgetsBeyondItsBounds() {
+        var window = SequenceWindow(capacity: 3, lifetime: .seconds(60))
+        let t0 = Instant(secondsSinceEpoch: 1_000)
+        window.remember(line: "L1", sequence: 7, message: "andon a", reply: "ok incident=1", at: t0)
+        #expect(window.reply(line: "L1", sequence: 7, message: "andon a", at: t0 + .seconds(5)) == "ok incident=1")
+        // Another line, another message with the same seq, or too late: not a retransmit.
+        #expect(window.reply(line: "L2", sequence: 7, message: "andon a", at: t0) == nil)
+        #expect(window.reply(line: "L1", sequence: 7, message: "andon b", at: t0) == nil)
+        #expect(window.reply(line: "L1", sequence: 7, message: "andon a", at: t0 + .seconds(60)) == nil)
+        for seq in 8...10 {
+            window.remember(line: "L1", sequence: UInt64(seq), message: "m\(seq)", reply: "r\(seq)", at: t0)
+        }
+        #expect(window.count == 3)
+        #expect(window.reply(line: "L1", sequence: 7, message: "andon a", at: t0) == nil, "the oldest is forgotten")
+        #expect(window.reply(line: "L1", sequence: 10, message: "m10", at: t0) == "r10")
+        window.remember(line: "L1", sequence: 11, message: "m11", reply: "r11", at: t0 + .seconds(61))
+        #expect(window.count == 1, "expired entries are forgotten when the line remembers a new one")
+    }
+}
