@@ -150,6 +150,87 @@ import Testing
         #expect(lines.map(String.init) == (1...600).map { "<6>entry \($0)" })
     }
 
+    /// Durable entries: journald refuses for a while and the memory queue is too small, so most of them spill to the
+    /// outbox. Each is written exactly once, in order, after journald answers again, with one note of the gap.
+    @Test func durableEntriesWaitForJournaldAndComeInOrderFromMemoryOrTheOutbox() async throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("andond-journal-d-\(getpid())")
+        try #require(FileManager.default.createFile(atPath: socket.path, contents: nil))
+        defer { try? FileManager.default.removeItem(at: socket) }
+        let sent = Mutex<[String]>([])
+        let refusals = Mutex(0)
+        let writer = JournalWriter(capacity: 4, socketPath: socket.path, standardError: FileHandle.nullDevice) {
+            entry in
+            let message = entry["MESSAGE"] ?? ""
+            // journald is away for the 3rd entry's first 20 tries.
+            if message == "call 3",
+                refusals.withLock({
+                    $0 += 1
+                    return $0 <= 20
+                })
+            {
+                return -ECONNREFUSED
+            }
+            sent.withLock { $0.append(entry["ANDON_JOURNAL_DELAYED"].map { "gap \($0)" } ?? message) }
+            return 0
+        }
+        writer.retryInterval = 0.005
+        var outbox: [(sequence: Int64, entry: [UInt8])] = []
+        for index in 1...12 {
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "call \(index)")
+            outbox.append((Int64(index), entry.serialized))
+        }
+        let stored = outbox
+        writer.durable(writtenThrough: 0, submittedThrough: 0) { after, limit in
+            Array(stored.filter { $0.sequence > after }.prefix(limit))
+        }
+        for (sequence, bytes) in outbox {
+            writer.submitDurable(try #require(JournalEntry(serialized: bytes)), sequence: sequence)
+        }
+        #expect(writer.statistics.waiting == 12)
+        writer.start()
+        for _ in 0..<500 where writer.durableWrittenThrough < 12 { try await Task.sleep(for: .milliseconds(10)) }
+        await writer.shutdown()
+        #expect(sent.withLock { $0 } == ["call 1", "call 2", "call 3", "gap 10"] + (4...12).map { "call \($0)" })
+        #expect(writer.durableWrittenThrough == 12)
+        #expect(writer.statistics.waiting == 0)
+    }
+
+    /// After a restart, what the outbox still holds past the last written entry is written; nothing before it.
+    @Test func afterARestartTheOutboxIsWrittenFromWhereTheJournalStopped() async throws {
+        let sent = Mutex<[String]>([])
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("andond-journal-r-\(getpid())")
+        try #require(FileManager.default.createFile(atPath: socket.path, contents: nil))
+        defer { try? FileManager.default.removeItem(at: socket) }
+        let writer = JournalWriter(socketPath: socket.path, standardError: FileHandle.nullDevice) { entry in
+            sent.withLock { $0.append(entry["MESSAGE"] ?? "") }
+            return 0
+        }
+        let outbox: [(sequence: Int64, entry: [UInt8])] = (1...6).map { index in
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "call \(index)")
+            return (Int64(index), entry.serialized)
+        }
+        writer.durable(writtenThrough: 3, submittedThrough: 6) { after, limit in
+            Array(outbox.filter { $0.sequence > after }.prefix(limit))
+        }
+        var next = JournalEntry()
+        next.add("MESSAGE", "call 7")
+        writer.submitDurable(next, sequence: 7)
+        writer.start()
+        await writer.shutdown()
+        #expect(sent.withLock { $0 } == ["call 4", "call 5", "call 6", "call 7"])
+    }
+
+    @Test func aJournalEntryRoundTripsThroughItsSerializedForm() throws {
+        var entry = JournalEntry()
+        entry.add("MESSAGE", "two\nlines and ünïcode")
+        entry.add("ANDON_RESPONDER", "anna")
+        entry.add("ANDON_RESPONDER", "")
+        #expect(JournalEntry(serialized: entry.serialized) == entry)
+        #expect(JournalEntry(serialized: Array(entry.serialized.dropLast())) == nil)
+    }
+
     @Test(arguments: [
         ("MESSAGE", true), ("ANDON_TIER", true), ("A1", true), ("_PID", false), ("1ABC", false), ("andon_tier", false),
         ("ANDON-TIER", false), ("", false), (String(repeating: "A", count: 65), false),

@@ -1,0 +1,104 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// SIGKILL at random moments under load: every signal that got `ok` is in the restored state and in the journal.
+/// CI runs a few rounds; `ANDOND_CRASH_ROUNDS=100 scripts/test --filter CrashTests` is the long run the README cites.
+@Suite(.serialized) struct CrashTests {
+    /// Long timeouts, so the calls stay at their first tier and the journal holds only what the test sends.
+    static func configuration(socket: String) -> String {
+        """
+        listen: { socket: \(socket), socket_mode: "0666" }
+        site: { name: Crash test plant, time_zone: Europe/Berlin }
+        shifts:
+          a: { start: "00:00", end: "12:00" }
+          b: { start: "12:00", end: "00:00" }
+        responders:
+          tl: { user: \(DaemonHarness.teamLeader) }
+          k: { user: \(DaemonHarness.kpoMember) }
+        rotas:
+          team-leader: { by_shift: { a: [tl], b: [tl] } }
+          kpo: { by_shift: { a: [k], b: [k] } }
+        policies:
+          andon:
+            - { tier: team-leader, ack_within: 2h }
+            - { tier: kpo, ack_within: 2h, repeat_every: 1h }
+          stop:
+            - { tier: team-leader, ack_within: 2h }
+            - { tier: kpo, ack_within: 2h, repeat_every: 1h }
+        lines:
+          L1: { description: line one }
+        """
+    }
+
+    @Test func everySignalAnsweredOkSurvivesSIGKILLAtRandomMoments() throws {
+        let rounds = ProcessInfo.processInfo.environment["ANDOND_CRASH_ROUNDS"].flatMap(Int.init) ?? 3
+        let run = String(UUID().uuidString.prefix(8))
+        let first = try DaemonHarness(configuration: Self.configuration)
+        var daemon = first
+        var answered: [String: String] = [:]  // station -> incident
+        var killedWithUnanswered = 0
+        for round in 0..<rounds {
+            let port = daemon.udpPort
+            let confirmed = Mutex<[(station: String, incident: String)]>([])
+            let stop = Mutex(false)
+            let done = DispatchSemaphore(value: 0)
+            let sender = Thread {
+                defer { done.signal() }
+                guard let socket = try? UDPSocket(timeoutMilliseconds: 300) else { return }
+                var index = 0
+                while !stop.withLock({ $0 }) && index < 20_000 {
+                    let station = "C\(run)-\(round)-\(index)"
+                    index += 1
+                    guard
+                        let reply = try? socket.exchange(
+                            Array("andon line=L1 station=\(station) category=help seq=\(index)".utf8),
+                            port: port
+                        ), reply.hasPrefix("ok incident="), let incident = field("incident", of: reply)
+                    else { continue }
+                    confirmed.withLock { $0.append((station, incident)) }
+                }
+            }
+            sender.start()
+            usleep(UInt32.random(in: 50_000...400_000))
+            daemon.kill9()
+            stop.withLock { $0 = true }
+            done.wait()
+            let got = confirmed.withLock { $0 }
+            for (station, incident) in got { answered[station] = incident }
+            if !got.isEmpty { killedWithUnanswered += 1 }
+
+            daemon = try DaemonHarness(reusing: first)
+            let open = try daemon.openIncidents()
+            let restored = Dictionary(
+                open.compactMap { incident -> (String, String)? in
+                    guard let station = incident["station"] as? String, let id = incident["id"] as? Int else {
+                        return nil
+                    }
+                    return (station, String(id))
+                },
+                uniquingKeysWith: { first, _ in first }
+            )
+            let lost = answered.filter { restored[$0.key] != $0.value }
+            #expect(lost.isEmpty, "round \(round): \(lost.count) calls answered ok are not restored: \(lost.prefix(5))")
+        }
+        #expect(answered.count > rounds * 20, "too little load: \(answered.count) signals in \(rounds) rounds")
+        #expect(killedWithUnanswered == rounds)
+
+        // Every answered call's `raised` entry reached the journal, from whichever andond wrote it.
+        let deadline = Date().addingTimeInterval(30)
+        var missing = Set(answered.keys)
+        while !missing.isEmpty && Date() < deadline {
+            let entries = try DaemonHarness.journalEntries(matching: [
+                "ANDON_EVENT=raised", "ANDON_LINE=L1", "--since=@\(first.startedAtMicroseconds / 1_000_000 - 1)",
+            ])
+            for entry in entries {
+                if let station = entry["ANDON_STATION"], station.hasPrefix("C\(run)-") { missing.remove(station) }
+            }
+            if !missing.isEmpty { usleep(200_000) }
+        }
+        #expect(missing.isEmpty, "\(missing.count) answered calls never reached the journal: \(missing.prefix(5))")
+        print("crash test: \(rounds) rounds, \(answered.count) calls answered ok, all restored and journaled")
+    }
+}
