@@ -5,9 +5,12 @@ import AndonProtocol
 public enum StatusFormatter {
     public static func render(_ report: StatusReport) -> String {
         let now = Instant(millisecondsSinceEpoch: report.now)
-        let count = report.incidents.count
+        let count = report.total ?? report.incidents.count
         var lines = ["\(count) open call\(count == 1 ? "" : "s") at \(report.site)"]
-        guard count > 0 else { return lines[0] }
+        if let total = report.total, total != report.incidents.count {
+            lines[0] += " (showing \(report.incidents.count))"
+        }
+        guard !report.incidents.isEmpty else { return lines[0] }
         let header = ["ID", "LINE", "STATION", "KIND", "CATEGORY", "TIER", "RESPONDERS", "AGE", "ACKNOWLEDGED", "NEXT"]
         let rows = report.incidents.map { incident -> [String] in
             let age = Duration.milliseconds(incident.ageMilliseconds).roundedDescription
@@ -34,6 +37,9 @@ public enum StatusFormatter {
                 index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
             }
             lines.append(cells.joined(separator: "  "))
+        }
+        if let omitted = report.omitted, omitted > 0 {
+            lines.append("... and \(omitted) more (andonctl status --limit 0 shows all, --line L one line's)")
         }
         return lines.joined(separator: "\n")
     }

@@ -45,17 +45,36 @@ final class Committer: @unchecked Sendable {
         var inputs: [StoredInput] = []
         var outbox: [(sequence: Int64, entry: JournalEntry)] = []
         var deliveries: [@Sendable () -> Void] = []
-        var snapshot: (state: DurableState, configuration: String, file: String, at: Instant)?
+        /// An encoded snapshot, ready to be written with this batch.
+        var snapshot: StoredSnapshot?
         var isEmpty: Bool { inputs.isEmpty && outbox.isEmpty && deliveries.isEmpty && snapshot == nil }
     }
 
-    init(store: StateStore, journal: JournalWriter, storeID: String, nextInput: Int64, nextEvent: Int64) {
+    /// Builds and encodes snapshots off the engine lock and off the commit thread.
+    private let snapshots = DispatchQueue(label: "andond.snapshot", qos: .utility)
+    private var encoding = false
+
+    /// - Parameter unsnapshotted: inputs in the log after the latest snapshot (a restore replayed them): the next
+    ///   snapshot is due by the count of the log, not of this process, and right away when a restore replayed many.
+    init(
+        store: StateStore,
+        journal: JournalWriter,
+        storeID: String,
+        nextInput: Int64,
+        nextEvent: Int64,
+        unsnapshotted: Int = 0
+    ) {
         self.store = store
         self.journal = journal
         self.storeID = storeID
         self.nextInput = nextInput
         self.nextEvent = nextEvent
+        self.inputsSinceSnapshot = unsnapshotted
+        self.snapshotWanted = unsnapshotted >= Self.snapshotAfterRestore
     }
+
+    /// A restore that replayed at least this many inputs is followed by a snapshot, so the next one is quick.
+    static let snapshotAfterRestore = 1_000
 
     func start() {
         let thread = Thread { [self] in run() }
@@ -97,11 +116,47 @@ final class Committer: @unchecked Sendable {
         return false
     }
 
-    /// The state after the last appended input, to store with this batch (encoded on the commit thread).
-    func attachSnapshot(_ state: DurableState, configuration: Configuration, at instant: Instant) {
+    /// Stores the state after the last appended input: `engine` and `window` are values copied under the engine
+    /// lock (no work there); the snapshot is built and encoded on its own queue, then written with a later batch,
+    /// which commits after the inputs it covers. One at a time: a snapshot asked for while one is encoding waits for
+    /// the next turn.
+    func attachSnapshot(
+        engine: EscalationEngine,
+        window: SequenceWindow,
+        configuration: Configuration,
+        at instant: Instant
+    ) {
         condition.lock()
-        pending.snapshot = (state, configuration.text, configuration.file, instant)
-        condition.signal()
+        let covered = nextInput - 1
+        guard !encoding else {
+            snapshotWanted = true
+            condition.unlock()
+            return
+        }
+        encoding = true
+        condition.unlock()
+        snapshots.async { [self] in
+            // Plain Codable value types of numbers and strings: encoding cannot fail.
+            let state = try! JSONEncoder().encode(DurableState(engine: engine.snapshot, window: window))
+            let stored = StoredSnapshot(
+                inputSequence: covered,
+                at: instant.millisecondsSinceEpoch,
+                configuration: configuration.text,
+                configurationFile: configuration.file,
+                state: state
+            )
+            condition.lock()
+            pending.snapshot = stored
+            encoding = false
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Waits until a snapshot being encoded has joined the pending batch (at a clean stop).
+    private func waitForSnapshot() {
+        condition.lock()
+        while encoding { condition.wait() }
         condition.unlock()
     }
 
@@ -161,17 +216,25 @@ final class Committer: @unchecked Sendable {
             while pending.isEmpty && retry == nil && !closing
                 && Date().timeIntervalSince(lastCommit) < aliveInterval
             {
-                // Journal progress is recorded within a second, so a crash writes at most that much twice.
-                if journal.durableWrittenThrough > recordedWatermark, Date().timeIntervalSince(lastCommit) >= 1 {
+                // Journal progress is recorded within a second, so a crash writes at most that much twice. Once all
+                // of it is recorded, an idle andond sleeps until the next alive commit.
+                let lagging = recordedWatermark < nextEvent - 1
+                if lagging, journal.durableWrittenThrough > recordedWatermark,
+                    Date().timeIntervalSince(lastCommit) >= 1
+                {
                     break
                 }
-                _ = condition.wait(
-                    until: min(lastCommit.addingTimeInterval(aliveInterval), Date().addingTimeInterval(1))
-                )
+                let alive = lastCommit.addingTimeInterval(aliveInterval)
+                _ = condition.wait(until: lagging ? min(alive, Date().addingTimeInterval(1)) : alive)
+            }
+            let ending = closing
+            if ending {
+                condition.unlock()
+                waitForSnapshot()
+                condition.lock()
             }
             var taken = pending
             pending = Pending()
-            let ending = closing
             condition.unlock()
             let fresh = taken.outbox
 
@@ -217,18 +280,9 @@ final class Committer: @unchecked Sendable {
         batch.nextEventSequence = nextEvent
         let lastInput = nextInput - 1
         condition.unlock()
-        if let snapshot = taken.snapshot {
-            let encoder = JSONEncoder()
-            // Plain Codable value types of numbers and strings: encoding cannot fail.
-            let state = try! encoder.encode(snapshot.state)
-            batch.snapshot = StoredSnapshot(
-                inputSequence: taken.inputs.last?.sequence ?? lastInput,
-                at: snapshot.at.millisecondsSinceEpoch,
-                configuration: snapshot.configuration,
-                configurationFile: snapshot.file,
-                state: state
-            )
-            batch.pruneInputsBefore = (snapshot.at - retention).millisecondsSinceEpoch
+        if let snapshot = taken.snapshot, snapshot.inputSequence <= lastInput {
+            batch.snapshot = snapshot
+            batch.pruneInputsBefore = snapshot.at - retention.milliseconds
         }
         try store.commit(batch)
         committedBatches += 1

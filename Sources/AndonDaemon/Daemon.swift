@@ -236,7 +236,8 @@ public enum Daemon {
                 journal: journal,
                 storeID: restored.loaded.storeID,
                 nextInput: restored.loaded.lastInputSequence + 1,
-                nextEvent: restored.loaded.nextEventSequence
+                nextEvent: restored.loaded.nextEventSequence,
+                unsnapshotted: restored.replayed
             )
             // Entries committed before and not yet confirmed written come back from the outbox, in order.
             let firstWaiting = (try? store.outbox(after: 0, limit: 1).first?.sequence) ?? nil

@@ -24,6 +24,17 @@ extension Dispatcher {
             state.engine = engine ?? state.engine
             record(.tick, at: now, events: late, in: &state, deliver: nil)
             state.stateNote = stateNote
+            // After a long replay, a snapshot right away: the next start replays only what comes after it.
+            if restored.replayed >= Committer.snapshotAfterRestore,
+                committer.append(.tick, at: now, entries: [], deliver: nil)
+            {
+                committer.attachSnapshot(
+                    engine: state.engine,
+                    window: state.window,
+                    configuration: state.configuration,
+                    at: now
+                )
+            }
             guard !restored.fresh else { return }
             let engineNow = state.engine
             let open = restored.openAtStart

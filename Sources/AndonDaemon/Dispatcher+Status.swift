@@ -5,9 +5,9 @@ import Foundation
 import Synchronization
 
 extension Dispatcher {
-    /// Open incidents and counters. The engine is copied under the lock (a value: O(1)) and rendered outside it, so
-    /// a large answer never stalls ingest.
-    public func status() -> StatusReport {
+    /// Open incidents (of `line`, at most `limit`, oldest first) and counters. The engine is copied under the lock
+    /// (a value: O(1)) and rendered outside it, so a large answer never stalls ingest.
+    public func status(line: LineID? = nil, limit: Int? = nil) -> StatusReport {
         let (engine, counters) = state.withLock { state in
             var counters = state.rejections.totals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
             counters["messages"] = state.handled
@@ -24,10 +24,19 @@ extension Dispatcher {
         all["journal-failed"] = journal.failed
         all["journal-waiting"] = journal.waiting
         all["peer-errors"] = peerErrors.withLock { $0.totals.values.reduce(0, +) }
-        let incidents = engine.openIncidents.map { incident in
+        let matching = engine.openIncidents.filter { line == nil || $0.line == line }
+        let shown = limit.map { Array(matching.prefix($0)) } ?? matching
+        let incidents = shown.map { incident in
             IncidentReport(incident: incident, plant: plant, now: now, tiers: plant.policy(incident.policy).tiers.count)
         }
-        return StatusReport(site: plant.name, now: now.millisecondsSinceEpoch, incidents: incidents, counters: all)
+        return StatusReport(
+            site: plant.name,
+            now: now.millisecondsSinceEpoch,
+            incidents: incidents,
+            counters: all,
+            total: engine.openIncidentCount,
+            omitted: matching.count - shown.count
+        )
     }
 
     /// How long `statusLine()` stays true if no event happens: while a line stop is open its age ticks (2 s);

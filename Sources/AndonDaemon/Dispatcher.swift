@@ -92,13 +92,14 @@ public final class Dispatcher: Sendable {
             committer.wantSnapshot()
             let now = clock.now
             if committer.append(.tick, at: now, entries: [], deliver: nil) {
-                committer.attachSnapshot(snapshot(of: state), configuration: state.configuration, at: now)
+                committer.attachSnapshot(
+                    engine: state.engine,
+                    window: state.window,
+                    configuration: state.configuration,
+                    at: now
+                )
             }
         }
-    }
-
-    func snapshot(of state: State) -> DurableState {
-        DurableState(engine: state.engine.snapshot, window: state.window)
     }
 
     // MARK: Messages
@@ -179,8 +180,8 @@ public final class Dispatcher: Sendable {
             act(.resolve(id, note: note), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .escalate(let id, let reason):
             act(.escalate(id, reason: reason), on: id, message: request.message.rendered, from: peer, reply: reply)
-        case .status:
-            reply(json(status()))
+        case .status(let line, let limit):
+            reply(json(status(line: line, limit: limit)))
         case .who(let line, let station, let category, let stop, let at):
             reply(who(line: line, station: station, category: category, stop: stop, at: at))
         case .reload:
@@ -382,7 +383,12 @@ public final class Dispatcher: Sendable {
             return entry
         }
         if committer.append(input, at: now, entries: entries, deliver: deliver) {
-            committer.attachSnapshot(snapshot(of: state), configuration: state.configuration, at: now)
+            committer.attachSnapshot(
+                engine: state.engine,
+                window: state.window,
+                configuration: state.configuration,
+                at: now
+            )
         }
         if !events.isEmpty { statusChanged.yield() }
         rearm(&state)

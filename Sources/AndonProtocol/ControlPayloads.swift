@@ -6,12 +6,25 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public var now: Int64
     public var incidents: [IncidentReport]
     public var counters: [String: Int]
+    /// Open incidents in all (with a `line=` filter or a `limit=`, more than `incidents` may hold).
+    public var total: Int?
+    /// Incidents that matched the filter but are beyond the limit.
+    public var omitted: Int?
 
-    public init(site: String, now: Int64, incidents: [IncidentReport], counters: [String: Int]) {
+    public init(
+        site: String,
+        now: Int64,
+        incidents: [IncidentReport],
+        counters: [String: Int],
+        total: Int? = nil,
+        omitted: Int? = nil
+    ) {
         self.site = site
         self.now = now
         self.incidents = incidents
         self.counters = counters
+        self.total = total
+        self.omitted = omitted
     }
 }
 

@@ -4,8 +4,8 @@ import AndonCore
 public enum Request: Sendable, Hashable {
     /// A line controller's signal, with its optional sequence number (echoed in the reply and logged as ANDON_SEQ).
     case signal(Signal, sequence: UInt64?)
-    /// Open incidents.
-    case status
+    /// Open incidents: only those of `line` when given, at most `limit` (the reply counts the rest).
+    case status(line: LineID? = nil, limit: Int? = nil)
     case acknowledge(IncidentID, note: String?)
     case resolve(IncidentID, note: String)
     case escalate(IncidentID, reason: String?)
@@ -29,7 +29,7 @@ public enum Request: Sendable, Hashable {
         "clear": (["line", "station"], ["seq"]),
         "resume": (["line"], ["seq"]),
         "heartbeat": (["line"], ["seq"]),
-        "status": ([], []),
+        "status": ([], ["line", "limit"]),
         "ack": (["id"], ["note"]),
         "resolve": (["id", "note"], []),
         "escalate": (["id"], ["reason"]),
@@ -94,7 +94,7 @@ public enum Request: Sendable, Hashable {
         case "heartbeat":
             self = .signal(.heartbeat(line: try fields.name("line")), sequence: try fields.sequence())
         case "status":
-            self = .status
+            self = .status(line: try fields.optionalName("line"), limit: try fields.limit())
         case "ack":
             self = .acknowledge(try fields.incident(), note: try fields.text("note"))
         case "resolve":
@@ -143,7 +143,10 @@ public enum Request: Sendable, Hashable {
                 add("line", line)
             }
             add("seq", sequence)
-        case .status: verb = "status"
+        case .status(let line, let limit):
+            verb = "status"
+            add("line", line)
+            add("limit", limit)
         case .acknowledge(let id, let note):
             verb = "ack"
             add("id", id)
@@ -210,6 +213,14 @@ private struct Fields {
             throw WireError(.badValue, "seq must be a whole number from 0 to \(UInt64.max)")
         }
         return number
+    }
+
+    func limit() throws(WireError) -> Int? {
+        guard let value = message["limit"] else { return nil }
+        guard let number = Int(value), number >= 0 else {
+            throw WireError(.badValue, "limit must be a whole number (0: no limit)")
+        }
+        return number == 0 ? nil : number
     }
 
     func incident() throws(WireError) -> IncidentID {

@@ -66,8 +66,23 @@ extension Andonctl {
 
         @OptionGroup var client: ClientOptions
 
+        @Option(help: "Only the calls of this line.") var line: String?
+
+        @Option(
+            help: "At most this many calls, oldest first; the rest are counted (0: all; default 500, with --json all)."
+        )
+        var limit: Int?
+
+        func validate() throws {
+            if let line, LineID(validating: line) == nil { throw ValidationError("--line \(line) is not a line name") }
+            if let limit, limit < 0 { throw ValidationError("--limit must be 0 (all) or more") }
+        }
+
         func run() throws {
-            let reply = try client.send(.status)
+            let limit = self.limit ?? (client.json ? 0 : 500)
+            let reply = try client.send(
+                .status(line: line.map { LineID(rawValue: $0) }, limit: limit == 0 ? nil : limit)
+            )
             if client.json {
                 print(reply["json"] ?? "{}")
                 return
