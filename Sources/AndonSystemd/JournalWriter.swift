@@ -33,6 +33,9 @@ public final class JournalWriter: @unchecked Sendable {
     private var durableOutage: (since: Date, firstWaiting: Int64)?
     /// How long the writer waits before trying journald again.
     var retryInterval: TimeInterval = 0.25
+    /// Durable entries written in the last `confirmationDelay`, oldest first, and the highest one older than that.
+    private var recentWrites = Deque<(sequence: Int64, at: Date)>()
+    private var confirmed: Int64 = 0
 
     private struct Queued {
         var entry: JournalEntry
@@ -126,6 +129,7 @@ public final class JournalWriter: @unchecked Sendable {
     ) {
         condition.lock()
         durableWritten = writtenThrough
+        confirmed = writtenThrough
         durableSubmitted = max(durableSubmitted, submittedThrough, writtenThrough)
         backlogSource = backlog
         condition.signal()
@@ -146,11 +150,12 @@ public final class JournalWriter: @unchecked Sendable {
         condition.signal()
     }
 
-    /// Durable entries up to this sequence number reached journald (or standard error, without a journal).
+    /// Durable entries up to this sequence number reached journald (or standard error, without a journal) at least
+    /// `confirmationDelay` ago: the outbox may delete them.
     public var durableWrittenThrough: Int64 {
         condition.lock()
         defer { condition.unlock() }
-        return durableWritten
+        return confirmedThrough(at: Date())
     }
 
     public var statistics: Statistics {
@@ -226,7 +231,15 @@ public final class JournalWriter: @unchecked Sendable {
                     write(item.entry)
                     continue
                 }
-                guard fillGap(upTo: sequence - 1), writeDurable(item.entry, sequence: sequence) else {
+                var outcome = DurableWrite.rewound
+                while outcome == .rewound {
+                    guard fillGap(upTo: sequence - 1) else {
+                        outcome = .closing
+                        break
+                    }
+                    outcome = writeDurable(item.entry, sequence: sequence)
+                }
+                if outcome == .closing {
                     stopped = true
                     break
                 }
@@ -252,12 +265,16 @@ public final class JournalWriter: @unchecked Sendable {
             guard after < last, let source else { return true }
             let rows = source(after, 512).filter { $0.sequence <= last }
             guard !rows.isEmpty else { return true }
-            for row in rows where row.sequence > after {
+            rows: for row in rows where row.sequence > after {
                 guard let entry = JournalEntry(serialized: row.entry) else {
                     advanceDurable(to: row.sequence)
                     continue
                 }
-                guard writeDurable(entry, sequence: row.sequence) else { return false }
+                switch writeDurable(entry, sequence: row.sequence) {
+                case .written: continue
+                case .rewound: break rows  // read again from where the writer rewound to
+                case .closing: return false
+                }
             }
         }
     }
@@ -268,35 +285,67 @@ public final class JournalWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Writes one durable entry, waiting for journald while it does not answer. False only when shutdown began
-    /// while it could not be written.
-    private func writeDurable(_ entry: JournalEntry, sequence: Int64) -> Bool {
+    enum DurableWrite {
+        case written
+        /// journald stopped answering: the writer went back to the last confirmed entry; write from there again.
+        case rewound
+        /// Shutdown began while the entry could not be written (it stays in the outbox).
+        case closing
+    }
+
+    /// How long after `sd_journal_sendv` succeeded an entry counts as confirmed. Success means journald's socket took
+    /// the datagram; a journald that dies before reading it loses it (without a socket unit holding its socket). So
+    /// the outbox keeps entries until they are this old, and an outage sends the unconfirmed ones again.
+    static let confirmationDelay: TimeInterval = 2
+
+    /// The highest durable sequence number written at least `confirmationDelay` ago (under `condition`).
+    private func confirmedThrough(at now: Date) -> Int64 {
+        while let first = recentWrites.first, now.timeIntervalSince(first.at) >= Self.confirmationDelay {
+            confirmed = max(confirmed, first.sequence)
+            recentWrites.removeFirst()
+        }
+        return recentWrites.first.map { max(confirmed, $0.sequence - 1) } ?? max(confirmed, durableWritten)
+    }
+
+    /// Writes one durable entry, waiting for journald while it does not answer. When journald stops answering, the
+    /// writer first goes back to the last confirmed entry (`.rewound`): the caller writes from there again.
+    private func writeDurable(_ entry: JournalEntry, sequence: Int64) -> DurableWrite {
         condition.lock()
         let already = sequence <= durableWritten
         condition.unlock()
-        if already { return true }
+        if already { return .written }
         var warned = false
         while true {
             if access(socketPath, W_OK) != 0 {
                 // No journal on this machine: standard error is the journal (as for plain entries).
                 write(entry)
                 advanceDurable(to: sequence)
-                return true
+                return .written
             }
             let result = sender(entry)
             if result >= 0 {
                 condition.lock()
                 writtenTotal += 1
                 durableWritten = max(durableWritten, sequence)
+                recentWrites.append((sequence, Date()))
                 let outage = durableOutage
                 durableOutage = nil
-                let waiting = durableSubmitted - sequence + 1
+                let last = max(durableSubmitted, sequence)
                 condition.unlock()
-                if let outage { noteGap(outage, waiting: waiting, through: durableSubmitted(atLeast: sequence)) }
-                return true
+                if let outage { noteGap(outage, through: last) }
+                return .written
             }
             condition.lock()
-            if durableOutage == nil { durableOutage = (Date(), sequence) }
+            var rewound = false
+            if durableOutage == nil {
+                let confirmedNow = confirmedThrough(at: Date())
+                if confirmedNow < durableWritten {
+                    durableWritten = confirmedNow
+                    recentWrites.removeAll()
+                    rewound = true
+                }
+                durableOutage = (Date(), durableWritten + 1)
+            }
             let closing = closed
             condition.unlock()
             if !warned {
@@ -306,7 +355,8 @@ public final class JournalWriter: @unchecked Sendable {
                         + "journal entries wait in the state directory until it does"
                 )
             }
-            if closing { return false }
+            if rewound { return .rewound }
+            if closing { return .closing }
             Thread.sleep(forTimeInterval: retryInterval)
         }
     }
@@ -318,7 +368,7 @@ public final class JournalWriter: @unchecked Sendable {
     }
 
     /// The one entry after an outage with durable entries waiting: how many waited, from when, for how long.
-    private func noteGap(_ outage: (since: Date, firstWaiting: Int64), waiting: Int64, through last: Int64) {
+    private func noteGap(_ outage: (since: Date, firstWaiting: Int64), through last: Int64) {
         let span = Date().timeIntervalSince(outage.since)
         let count = last - outage.firstWaiting + 1
         let message =
@@ -332,7 +382,6 @@ public final class JournalWriter: @unchecked Sendable {
         note.add("ANDON_JOURNAL_DELAYED", count)
         note.add("ANDON_JOURNAL_GAP_MS", Int64(span * 1000))
         note.add("ANDON_JOURNAL_FIRST_DELAYED", outage.firstWaiting)
-        _ = waiting
         let result = sender(note)
         condition.lock()
         if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
