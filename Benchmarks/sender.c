@@ -77,6 +77,9 @@ int main(int argc, char **argv) {
     qsort(times, k, sizeof(double), compare);
     printf("sent %ld replies %ld ok %ld", total, replies, oks);
     if (k > 0) printf(" p50 %.3f p99 %.3f max %.3f", times[k / 2], times[(long)(k * 0.99)], times[k - 1]);
-    printf(" elapsed %.2f\n", now() - start);
+    long slow = 0, first_slow = -1, last_slow = -1;
+    for (long i = 0; i < total; i++)
+        if (rtt[i] > 10) { slow++; if (first_slow < 0) first_slow = i; last_slow = i; }
+    printf(" elapsed %.2f over10ms %ld first %ld last %ld\n", now() - start, slow, first_slow, last_slow);
     return 0;
 }

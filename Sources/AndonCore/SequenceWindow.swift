@@ -42,8 +42,25 @@ public struct SequenceWindow: Sendable, Hashable, Codable {
 
     /// Remembers the reply to a signal, forgetting the oldest of its line beyond the capacity or the lifetime.
     public mutating func remember(line: LineID, sequence: UInt64, message: String, reply: String, at now: Instant) {
-        var window = lines[line] ?? LineWindow()
-        if window.entries.updateValue(Remembered(message: message, reply: reply, at: now), forKey: sequence) == nil {
+        // In place: a copy of the line's window would copy all its entries on every signal.
+        Self.remember(
+            in: &lines[line, default: LineWindow()],
+            Remembered(message: message, reply: reply, at: now),
+            sequence: sequence,
+            capacity: capacity,
+            lifetime: lifetime
+        )
+    }
+
+    private static func remember(
+        in window: inout LineWindow,
+        _ remembered: Remembered,
+        sequence: UInt64,
+        capacity: Int,
+        lifetime: Duration
+    ) {
+        let now = remembered.at
+        if window.entries.updateValue(remembered, forKey: sequence) == nil {
             window.order.append(sequence)
         }
         while window.head < window.order.count {
@@ -60,7 +77,6 @@ public struct SequenceWindow: Sendable, Hashable, Codable {
             window.order.removeFirst(window.head)
             window.head = 0
         }
-        lines[line] = window
     }
 
     /// Sequence numbers remembered, over all lines.

@@ -145,6 +145,8 @@ final class Committer: @unchecked Sendable {
                 configurationFile: configuration.file,
                 state: state
             )
+            // Building and encoding it allocated about the size of the state: give that back to the system.
+            returnFreedMemory()
             condition.lock()
             pending.snapshot = stored
             encoding = false

@@ -51,9 +51,7 @@ extension Dispatcher {
         state.withLock { state in
             let old = state.engine.plant
             let now = clock.now
-            var engine: EscalationEngine? = state.engine
-            let events = EngineInput.configuration(loaded).apply(to: &engine, at: now, firstIncidentNumber: 1).events
-            state.engine = engine ?? state.engine
+            let events = EngineInput.configuration(loaded).apply(to: &state.engine, at: now).events
             state.configuration = loaded
             let changes = loaded.plant.changes(from: old)
             var notes = changes

@@ -13,15 +13,12 @@ extension Dispatcher {
             let now = clock.now
             let current = restored.configuration
             if restored.lastConfiguration.map({ $0.file != current.file || $0.text != current.text }) ?? true {
-                var engine: EscalationEngine? = restored.fresh ? nil : state.engine
-                let events = EngineInput.configuration(current).apply(to: &engine, at: now, firstIncidentNumber: 1)
-                    .events
-                state.engine = engine ?? state.engine
+                // A fresh engine was made from this configuration at `now`, as replaying this input will make it.
+                let events =
+                    restored.fresh ? [] : EngineInput.configuration(current).apply(to: &state.engine, at: now).events
                 record(.configuration(current), at: now, events: events, in: &state, deliver: nil)
             }
-            var engine: EscalationEngine? = state.engine
-            let late = EngineInput.tick.apply(to: &engine, at: now, firstIncidentNumber: 1).events
-            state.engine = engine ?? state.engine
+            let late = EngineInput.tick.apply(to: &state.engine, at: now).events
             record(.tick, at: now, events: late, in: &state, deliver: nil)
             state.stateNote = stateNote
             // After a long replay, a snapshot right away: the next start replays only what comes after it.

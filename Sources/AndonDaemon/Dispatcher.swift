@@ -44,6 +44,8 @@ public final class Dispatcher: Sendable {
     let ownUID: UInt32
     /// Where andond listens; a reload cannot change it.
     let listenAtStart: ListenSettings
+    /// Renders `status` answers, which may be large, away from the event loops.
+    let reports = DispatchQueue(label: "andond.reports", qos: .utility)
     /// Counts errors of single datagrams and connections (send or receive), rate-limited in the journal.
     let peerErrors = Mutex(RejectionLog())
     /// Yields when what `statusLine()` shows may have changed: events were published, or the configuration was
@@ -181,7 +183,8 @@ public final class Dispatcher: Sendable {
         case .escalate(let id, let reason):
             act(.escalate(id, reason: reason), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .status(let line, let limit):
-            reply(json(status(line: line, limit: limit)))
+            // Off the event loop: rendering 100,000 calls takes seconds, and UDP shares the loops.
+            reports.async { [self] in reply(json(status(line: line, limit: limit))) }
         case .who(let line, let station, let category, let stop, let at):
             reply(who(line: line, station: station, category: category, stop: stop, at: at))
         case .reload:
@@ -220,9 +223,7 @@ public final class Dispatcher: Sendable {
                 return .queued
             }
             let input = EngineInput.signal(signal, sequence: sequence, source: peer.source, message: message)
-            var engine: EscalationEngine? = state.engine
-            let outcome = input.apply(to: &engine, at: now, firstIncidentNumber: 1)
-            state.engine = engine ?? state.engine
+            let outcome = input.apply(to: &state.engine, at: now)
             guard case .signal(let result) = outcome else { return .now(.error(WireError(.unavailable, "?"))) }
             let answer = Reply.signal(result, sequence: sequence, plant: state.engine.plant)
             if case .error(let error) = answer {
@@ -290,9 +291,7 @@ public final class Dispatcher: Sendable {
             }
             let now = clock.now
             let input = EngineInput.action(action, actor: actor, message: message)
-            var engine: EscalationEngine? = state.engine
-            let outcome = input.apply(to: &engine, at: now, firstIncidentNumber: 1)
-            state.engine = engine ?? state.engine
+            let outcome = input.apply(to: &state.engine, at: now)
             guard case .action(let result) = outcome else { return .error(WireError(.unavailable, "?")) }
             switch result.result {
             case .failure(let error):
@@ -352,9 +351,7 @@ public final class Dispatcher: Sendable {
             state.armedDeadline = nil
             state.timer = nil
             let now = clock.now
-            var engine: EscalationEngine? = state.engine
-            let events = EngineInput.tick.apply(to: &engine, at: now, firstIncidentNumber: 1).events
-            state.engine = engine ?? state.engine
+            let events = EngineInput.tick.apply(to: &state.engine, at: now).events
             record(.tick, at: now, events: events, in: &state, deliver: nil)
             rearm(&state)
         }

@@ -36,43 +36,41 @@ enum EngineInput: Sendable {
         }
     }
 
-    /// Applies the input at `instant`. `engine` is nil only before the first configuration.
-    func apply(to engine: inout EscalationEngine?, at instant: Instant, firstIncidentNumber: UInt64) -> Outcome {
+    /// Applies the input at `instant`, mutating `engine` in place (never through a copy: that would copy every
+    /// incident on every input).
+    func apply(to engine: inout EscalationEngine, at instant: Instant) -> Outcome {
         switch self {
         case .configuration(let configuration):
-            guard var running = engine else {
+            return .events(engine.reconfigure(configuration.plant, at: instant))
+        case .signal(let signal, let sequence, let source, _):
+            return .signal(
+                engine.receive(signal, at: instant, origin: SignalOrigin(source: source, sequence: sequence))
+            )
+        case .action(.acknowledge(let id, let note), let actor, _):
+            return .action(engine.acknowledge(id, by: actor, note: note, at: instant))
+        case .action(.resolve(let id, let note), let actor, _):
+            return .action(engine.resolve(id, by: actor, note: note, at: instant))
+        case .action(.escalate(let id, let reason), let actor, _):
+            return .action(engine.escalate(id, by: actor, reason: reason, at: instant))
+        case .tick:
+            return .events(engine.advance(to: instant))
+        }
+    }
+
+    /// Applies the input to an engine that may not exist yet: the log's first configuration creates it.
+    func apply(to engine: inout EscalationEngine?, at instant: Instant, firstIncidentNumber: UInt64) -> Outcome {
+        if engine == nil {
+            if case .configuration(let configuration) = self {
                 engine = EscalationEngine(
                     plant: configuration.plant,
                     startingAt: instant,
                     firstIncidentNumber: firstIncidentNumber
                 )
-                return .events([])
             }
-            let events = running.reconfigure(configuration.plant, at: instant)
-            engine = running
-            return .events(events)
-        default:
-            break
-        }
-        // Every other input needs an engine; the log always starts with a configuration.
-        guard var running = engine else { return .events([]) }
-        defer { engine = running }
-        switch self {
-        case .configuration:
             return .events([])
-        case .signal(let signal, let sequence, let source, _):
-            return .signal(
-                running.receive(signal, at: instant, origin: SignalOrigin(source: source, sequence: sequence))
-            )
-        case .action(.acknowledge(let id, let note), let actor, _):
-            return .action(running.acknowledge(id, by: actor, note: note, at: instant))
-        case .action(.resolve(let id, let note), let actor, _):
-            return .action(running.resolve(id, by: actor, note: note, at: instant))
-        case .action(.escalate(let id, let reason), let actor, _):
-            return .action(running.escalate(id, by: actor, reason: reason, at: instant))
-        case .tick:
-            return .events(running.advance(to: instant))
         }
+        // In place through the optional (checked just above).
+        return apply(to: &engine!, at: instant)
     }
 
     // MARK: The stored form

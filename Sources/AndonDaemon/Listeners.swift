@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonProtocol
 import AndonSystemd
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -99,7 +100,10 @@ struct UnixListener: Service {
                     case .tooLong(let length):
                         reply = dispatcher.refuseTooLong(length, from: peer)
                     }
-                    try await outbound.write(ByteBuffer(string: reply.rendered + "\n"))
+                    let line = reply.rendered
+                    try await outbound.write(ByteBuffer(string: line + "\n"))
+                    // A large answer (status of many calls) leaves freed memory behind: give it back to the system.
+                    if line.utf8.count > 1 << 20 { returnFreedMemory() }
                 }
             }
         } catch is CancellationError {

@@ -58,9 +58,16 @@ public final class StateStore: @unchecked Sendable {
 
     private static func open(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
-        configuration.journalMode = .wal
         configuration.label = "andond-state"
+        // WAL, set here rather than with `journalMode = .wal`: GRDB's WAL setup also sets `synchronous = NORMAL`,
+        // which does not fsync at commit. `ok` means on disk, so every commit is fsynced (FULL).
         configuration.prepareDatabase { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else {
+                throw DatabaseError(
+                    message: "could not switch \(db.description) to WAL mode (got \(mode ?? "nothing"))"
+                )
+            }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -144,6 +151,16 @@ public final class StateStore: @unchecked Sendable {
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
         return "\(error)"
+    }
+
+    /// The connection's `journal_mode` and `synchronous` (2 is FULL), as SQLite reports them.
+    public func durability() throws -> (journalMode: String, synchronous: Int) {
+        try queue.read { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            )
+        }
     }
 
     // MARK: Reading

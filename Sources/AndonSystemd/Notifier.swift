@@ -31,3 +31,9 @@ extension String {
 }
 
 func getenvString(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+/// Gives memory the process freed back to the system (glibc `malloc_trim`): after a large answer or a snapshot,
+/// so that the resident size follows what andond holds, not what it once needed.
+public func returnFreedMemory() {
+    _ = andond_malloc_trim()
+}

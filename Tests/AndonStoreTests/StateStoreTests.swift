@@ -51,6 +51,16 @@ import Testing
         #expect(store.movedAside == nil)
     }
 
+    /// `ok` means on disk: the database runs in WAL mode with every commit fsynced (`synchronous = FULL`, 2).
+    @Test func everyCommitIsFsynced() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try StateStore(directory: directory)
+        let durability = try store.durability()
+        #expect(durability.journalMode == "wal")
+        #expect(durability.synchronous == 2)
+    }
+
     @Test func aSecondStoreOnTheSameDirectoryIsRefusedAndNamesTheHolder() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
