@@ -19,15 +19,7 @@ public struct EngineSnapshot: Sendable, Equatable, Codable {
 extension EscalationEngine {
     /// The state to store. Cheap to take: the engine is a value; the copy is made when either side changes.
     public var snapshot: EngineSnapshot {
-        let live = queue.liveEntries { entry in
-            switch entry.target {
-            case .incident(let id, let generation):
-                guard let incident = incidents[id] else { return false }
-                return incident.generation == generation && incident.deadline != nil
-            case .heartbeat(let line):
-                return heartbeats[line]?.armedAt == entry.at
-            }
-        }
+        let live = queue.liveEntries { Self.isLive($0, incidents: incidents, heartbeats: heartbeats) }
         return EngineSnapshot(
             now: now,
             nextNumber: nextNumber,

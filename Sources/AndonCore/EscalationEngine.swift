@@ -686,14 +686,25 @@ public struct EscalationEngine: Sendable {
     }
 
     mutating func prune() {
-        queue.prune(liveCount: incidents.count + heartbeats.count) { entry in
-            switch entry.target {
-            case .incident(let id, let generation):
-                guard let incident = incidents[id] else { return false }
-                return incident.generation == generation && incident.deadline != nil
-            case .heartbeat(let line):
-                return heartbeats[line]?.armedAt == entry.at
-            }
+        // The maps are read while the queue (also part of self) changes: copies, which share storage and cost nothing.
+        let (incidents, heartbeats) = (incidents, heartbeats)
+        queue.prune(liveCount: incidents.count + heartbeats.count) {
+            Self.isLive($0, incidents: incidents, heartbeats: heartbeats)
+        }
+    }
+
+    /// Whether a queued timer still applies: its incident's current deadline, or its line's armed heartbeat.
+    static func isLive(
+        _ entry: DeadlineQueue.Entry,
+        incidents: [IncidentID: Incident],
+        heartbeats: [LineID: Heartbeat]
+    ) -> Bool {
+        switch entry.target {
+        case .incident(let id, let generation):
+            guard let incident = incidents[id] else { return false }
+            return incident.generation == generation && incident.deadline != nil
+        case .heartbeat(let line):
+            return heartbeats[line]?.armedAt == entry.at
         }
     }
 

@@ -211,25 +211,21 @@ public enum Daemon {
             if let aside = store.movedAside { movedAside(aside.path, aside.reason) }
             let legacy = Restored.legacyNextIncident(in: directory)
             let now = clock.now
+            func load() throws(StoreError) -> Restored {
+                try Restored.load(
+                    from: store,
+                    configuration: configuration,
+                    now: now,
+                    notifier: notifier,
+                    legacyNextIncident: legacy
+                )
+            }
             let restored: Restored
             do {
-                restored = try Restored.load(
-                    from: store,
-                    configuration: configuration,
-                    now: now,
-                    notifier: notifier,
-                    legacyNextIncident: legacy
-                )
+                restored = try load()
             } catch let error where error.code == .corrupt {
-                let aside = try store.moveAside(reason: error.message)
-                movedAside(aside, error.message)
-                restored = try Restored.load(
-                    from: store,
-                    configuration: configuration,
-                    now: now,
-                    notifier: notifier,
-                    legacyNextIncident: legacy
-                )
+                movedAside(try store.moveAside(reason: error.message), error.message)
+                restored = try load()
             }
             let committer = Committer(
                 store: store,
