@@ -198,8 +198,7 @@ public final class StateStore: @unchecked Sendable {
                     lastInputSequence: max(lastInput, after),
                     nextEventSequence: meta["next_event"].flatMap(Int64.init) ?? 1,
                     aliveAt: meta["alive_at"].flatMap(Int64.init),
-                    stoppedCleanly: meta["clean_stop"] == "1",
-                    legacyNextIncident: nil
+                    stoppedCleanly: meta["clean_stop"] == "1"
                 )
             }
         } catch {
@@ -360,7 +359,6 @@ public struct StoredState: Sendable {
     /// When andond last recorded that it was alive (milliseconds since the epoch).
     public var aliveAt: Int64?
     public var stoppedCleanly: Bool
-    public var legacyNextIncident: UInt64?
 }
 
 /// One transaction's worth of writes.
