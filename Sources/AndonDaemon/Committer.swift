@@ -280,9 +280,9 @@ final class Committer: @unchecked Sendable {
         batch.stoppedCleanly = stoppedCleanly ?? (committedBatches == 0 ? false : nil)
         condition.lock()
         batch.nextEventSequence = nextEvent
-        let lastInput = nextInput - 1
         condition.unlock()
-        if let snapshot = taken.snapshot, snapshot.inputSequence <= lastInput {
+        // A snapshot joins a batch that commits with or after the inputs it covers (batches commit in order).
+        if let snapshot = taken.snapshot {
             batch.snapshot = snapshot
             batch.pruneInputsBefore = snapshot.at - retention.milliseconds
         }

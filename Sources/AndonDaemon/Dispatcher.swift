@@ -47,7 +47,7 @@ public final class Dispatcher: Sendable {
     /// Renders `status` answers, which may be large, away from the event loops.
     let reports = DispatchQueue(label: "andond.reports", qos: .utility)
     /// Counts errors of single datagrams and connections (send or receive), rate-limited in the journal.
-    let peerErrors = Mutex(RejectionLog())
+    let peerErrors = Mutex(RejectionLog(subject: "could not answer or read"))
     /// Yields when what `statusLine()` shows may have changed: events were published, or the configuration was
     /// swapped. Pokes collapse into one while nobody reads them.
     public let statusChanges: AsyncStream<Void>
@@ -159,12 +159,12 @@ public final class Dispatcher: Sendable {
 
     /// Counts an error of one datagram or one connection (a reply that could not be sent, a failed read); at most
     /// one journal warning per peer host per minute. The listener goes on.
-    public func peerError(_ what: String, peer: String, host: String) {
-        let warning = peerErrors.withLock { $0.record(source: host, code: "peer-error", reason: what, at: clock.now) }
+    public func peerError(_ code: String, _ what: String, peer: String, host: String) {
+        let warning = peerErrors.withLock { $0.record(source: host, code: code, reason: what, at: clock.now) }
         guard let warning else { return }
         journal.submit(
             .daemon(
-                warning.replacingOccurrences(of: "refused a message from", with: "a peer error with"),
+                warning,
                 priority: .warning,
                 id: MessageID.peerError,
                 fields: [("ANDON_SOURCE", peer)]
@@ -208,7 +208,6 @@ public final class Dispatcher: Sendable {
         reply: @escaping @Sendable (Reply) -> Void
     ) {
         enum Answer {
-            case now(Reply)
             case refused(WireError)
             case queued
         }
@@ -223,31 +222,24 @@ public final class Dispatcher: Sendable {
                 return .queued
             }
             let input = EngineInput.signal(signal, sequence: sequence, source: peer.source, message: message)
-            let outcome = input.apply(to: &state.engine, at: now)
-            guard case .signal(let result) = outcome else { return .now(.error(WireError(.unavailable, "?"))) }
+            let result = EngineInput.receive(
+                signal,
+                sequence: sequence,
+                source: peer.source,
+                in: &state.engine,
+                at: now
+            )
             let answer = Reply.signal(result, sequence: sequence, plant: state.engine.plant)
             if case .error(let error) = answer {
                 // Refused: no effect but the time, whose events are logged as a tick.
                 record(.tick, at: now, events: result.events, in: &state, deliver: nil)
                 return .refused(error)
             }
-            if let sequence {
-                state.window.remember(
-                    line: signal.line,
-                    sequence: sequence,
-                    message: message,
-                    reply: answer.rendered,
-                    at: now
-                )
-            }
+            state.window.remember(answer, to: input, at: now)
             record(input, at: now, events: result.events, in: &state) { reply(answer) }
             return .queued
         }
-        switch answer {
-        case .now(let reply_): reply(reply_)
-        case .refused(let error): reply(refuse(error, from: peer))
-        case .queued: break
-        }
+        if case .refused(let error) = answer { reply(refuse(error, from: peer)) }
     }
 
     /// The actor a UNIX peer acts as: root and the daemon's own user as administrators, others as the responder
@@ -291,8 +283,7 @@ public final class Dispatcher: Sendable {
             }
             let now = clock.now
             let input = EngineInput.action(action, actor: actor, message: message)
-            let outcome = input.apply(to: &state.engine, at: now)
-            guard case .action(let result) = outcome else { return .error(WireError(.unavailable, "?")) }
+            let result = EngineInput.perform(action, by: actor, in: &state.engine, at: now)
             switch result.result {
             case .failure(let error):
                 record(.tick, at: now, events: result.events, in: &state, deliver: nil)
@@ -366,7 +357,7 @@ public final class Dispatcher: Sendable {
         in state: inout State,
         deliver: (@Sendable () -> Void)?
     ) {
-        if case .tick = input, events.isEmpty {
+        if input.isTick, events.isEmpty {
             if let deliver { committer.afterCommit(deliver) }
             return
         }
@@ -374,7 +365,7 @@ public final class Dispatcher: Sendable {
         let entries = events.map { event in
             var entry = JournalEntry(event: event, plant: plant)
             let late = now.duration(since: event.at)
-            if late > .zero || { if case .tick = input { true } else { false } }() {
+            if late > .zero || input.isTick {
                 entry.add("ANDON_LATE_MS", late.milliseconds)
             }
             return entry

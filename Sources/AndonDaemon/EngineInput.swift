@@ -43,18 +43,42 @@ enum EngineInput: Sendable {
         case .configuration(let configuration):
             return .events(engine.reconfigure(configuration.plant, at: instant))
         case .signal(let signal, let sequence, let source, _):
-            return .signal(
-                engine.receive(signal, at: instant, origin: SignalOrigin(source: source, sequence: sequence))
-            )
-        case .action(.acknowledge(let id, let note), let actor, _):
-            return .action(engine.acknowledge(id, by: actor, note: note, at: instant))
-        case .action(.resolve(let id, let note), let actor, _):
-            return .action(engine.resolve(id, by: actor, note: note, at: instant))
-        case .action(.escalate(let id, let reason), let actor, _):
-            return .action(engine.escalate(id, by: actor, reason: reason, at: instant))
+            return .signal(Self.receive(signal, sequence: sequence, source: source, in: &engine, at: instant))
+        case .action(let action, let actor, _):
+            return .action(Self.perform(action, by: actor, in: &engine, at: instant))
         case .tick:
             return .events(engine.advance(to: instant))
         }
+    }
+
+    /// A signal, as `apply` takes it: the live path calls this directly for the typed outcome.
+    static func receive(
+        _ signal: Signal,
+        sequence: UInt64?,
+        source: String,
+        in engine: inout EscalationEngine,
+        at instant: Instant
+    ) -> SignalOutcome {
+        engine.receive(signal, at: instant, origin: SignalOrigin(source: source, sequence: sequence))
+    }
+
+    /// A responder's action, as `apply` takes it.
+    static func perform(
+        _ action: Action,
+        by actor: Actor,
+        in engine: inout EscalationEngine,
+        at instant: Instant
+    ) -> ActionOutcome {
+        switch action {
+        case .acknowledge(let id, let note): engine.acknowledge(id, by: actor, note: note, at: instant)
+        case .resolve(let id, let note): engine.resolve(id, by: actor, note: note, at: instant)
+        case .escalate(let id, let reason): engine.escalate(id, by: actor, reason: reason, at: instant)
+        }
+    }
+
+    var isTick: Bool {
+        if case .tick = self { return true }
+        return false
     }
 
     /// Applies the input to an engine that may not exist yet: the log's first configuration creates it.
@@ -153,6 +177,15 @@ struct InputLogError: Error, CustomStringConvertible {
     var sequence: Int64
     var reason: String
     var description: String { "input \(sequence): \(reason)" }
+}
+
+extension SequenceWindow {
+    /// Remembers the reply to a signal with a `seq` that the engine took; a refusal had no effect and is not
+    /// remembered. The live path and a restore both go through here, so they remember the same replies.
+    mutating func remember(_ reply: Reply, to input: EngineInput, at instant: Instant) {
+        guard case .ok = reply, case .signal(let signal, let sequence?, _, let message) = input else { return }
+        remember(line: signal.line, sequence: sequence, message: message, reply: reply.rendered, at: instant)
+    }
 }
 
 /// What a snapshot stores: the engine's state and the retransmit window.

@@ -3,6 +3,8 @@ import AndonCore
 /// Rate-limits warnings about refused input: at most one journal warning per sender (`Peer.sender`) per interval,
 /// which says how many were refused since the last one and why. Everything is counted, nothing is lost from the totals.
 struct RejectionLog: Sendable {
+    /// How a warning begins, before the sender: what happened with it.
+    var subject = "refused a message from"
     var interval: Duration = .seconds(60)
     /// Sources remembered at most; the quietest are forgotten first when a flood of new sources arrives.
     var capacity = 4096
@@ -10,6 +12,10 @@ struct RejectionLog: Sendable {
     private struct Window {
         var start: Instant
         var suppressed: [String: Int] = [:]
+    }
+
+    init(subject: String = "refused a message from") {
+        self.subject = subject
     }
 
     private var windows: [String: Window] = [:]
@@ -22,7 +28,7 @@ struct RejectionLog: Sendable {
             windows[source]?.suppressed[code, default: 0] += 1
             return nil
         }
-        var message = "refused a message from \(source): \(code): \(reason)"
+        var message = "\(subject) \(source): \(code): \(reason)"
         if let window = windows[source], !window.suppressed.isEmpty {
             let count = window.suppressed.values.reduce(0, +)
             let why = window.suppressed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(

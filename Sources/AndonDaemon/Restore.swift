@@ -80,19 +80,10 @@ struct Restored {
             case .success(let input):
                 let outcome = input.apply(to: &engine, at: at, firstIncidentNumber: legacyNextIncident)
                 if case .configuration(let recorded) = input { last = (recorded.file, recorded.text) }
-                if case .signal(let signal, let sequence?, _, let message) = input,
-                    case .signal(let result) = outcome, let plant = engine?.plant
+                if case .signal(_, let sequence, _, _) = input, case .signal(let result) = outcome,
+                    let plant = engine?.plant
                 {
-                    let reply = Reply.signal(result, sequence: sequence, plant: plant)
-                    if case .ok = reply {
-                        window.remember(
-                            line: signal.line,
-                            sequence: sequence,
-                            message: message,
-                            reply: reply.rendered,
-                            at: at
-                        )
-                    }
+                    window.remember(Reply.signal(result, sequence: sequence, plant: plant), to: input, at: at)
                 }
             }
         }

@@ -98,6 +98,7 @@ struct UDPListener: Service {
                 guard !Task.isCancelled else { break }
                 reopened += 1
                 dispatcher.peerError(
+                    "listener-closed",
                     "the UDP listener on \(address) was closed by an error; listening again on the same socket "
                         + "(\(reopened) time\(reopened == 1 ? "" : "s"))",
                     peer: address,
@@ -167,6 +168,7 @@ final class UDPIngestHandler: ChannelInboundHandler, Sendable {
         dispatcher.handle(envelope.data.readableBytesView, from: .udp(peer)) { reply in
             if let failure = sender.send(reply.rendered, to: remote) {
                 dispatcher.peerError(
+                    "reply-failed",
                     "cannot send the reply to \(peer): \(failure)",
                     peer: peer,
                     host: Peer.udp(peer).sender
@@ -176,7 +178,7 @@ final class UDPIngestHandler: ChannelInboundHandler, Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        dispatcher.peerError("a datagram could not be read: \(error)", peer: "udp", host: "udp-receive")
+        dispatcher.peerError("read-failed", "a datagram could not be read: \(error)", peer: "udp", host: "udp-receive")
     }
 }
 
