@@ -24,6 +24,7 @@ let package = Package(
         .target(
             name: "AndonCore",
             dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]

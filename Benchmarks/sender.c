@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +63,22 @@ int main(int argc, char **argv) {
     char message[256];
     for (long i = 0; i < total; i++) {
         double due = start + i / rate;
-        while (now() < due) drain(fd);
+        // Wait for the next send without spinning (a real controller sleeps), reading replies as they come.
+        for (double left; (left = due - now()) > 0;) {
+            struct pollfd wait = {.fd = fd, .events = POLLIN};
+            struct timespec timeout = {.tv_sec = 0, .tv_nsec = (long)(left * 1e9)};
+            if (ppoll(&wait, 1, &timeout, NULL) > 0) drain(fd);
+        }
         int n = snprintf(message, sizeof message, "andon line=B%ld station=%s-%ld category=help seq=%ld",
                          i % lines + 1, prefix, i, i);
         sent_at[i] = now();
         if (sendto(fd, message, n, 0, (struct sockaddr *)&address, sizeof address) != n) sent_at[i] = 0;
     }
     double end = now() + 2;
-    while (now() < end && replies < total) drain(fd);
+    while (now() < end && replies < total) {
+        struct pollfd wait = {.fd = fd, .events = POLLIN};
+        if (poll(&wait, 1, 10) > 0) drain(fd);
+    }
     double *times = malloc((replies + 1) * sizeof(double));
     long k = 0;
     for (long i = 0; i < total; i++)

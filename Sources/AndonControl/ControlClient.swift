@@ -63,12 +63,15 @@ public struct ControlClient: Sendable {
         }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        while !received.contains(UInt8(ascii: "\n")) {
+        var complete = false
+        while !complete {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
             guard count > 0 else {
                 throw .protocolError(errno == EAGAIN ? "no reply within \(timeout)" : String(cString: strerror(errno)))
             }
+            // Only the new bytes are searched: a 30 MB status arrives in hundreds of pieces.
+            complete = buffer[..<count].contains(UInt8(ascii: "\n"))
             received += buffer[..<count]
         }
         let text = String(decoding: received.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)

@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 extension EscalationEngine {
     /// Swaps in a new configuration. Open incidents keep their state (tier, acknowledgement, deadline) and follow the
     /// new rotas and chains from the next time they notify anyone. A chain that lost tiers keeps the incident at its

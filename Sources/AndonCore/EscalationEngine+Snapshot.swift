@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 /// The engine's whole state apart from its configuration, as a value that can be stored and restored.
 ///
 /// Restoring a snapshot with the plant it was taken under gives an engine that behaves exactly like the one it was
@@ -35,7 +37,7 @@ extension EscalationEngine {
         self.plant = plant
         self.now = snapshot.now
         self.nextNumber = snapshot.nextNumber
-        self.incidents = Dictionary(uniqueKeysWithValues: snapshot.incidents.map { ($0.id, $0) })
+        self.incidents = TreeDictionary(uniqueKeysWithValues: snapshot.incidents.map { ($0.id, $0) })
         self.index = IncidentIndex(rebuildingFrom: snapshot.incidents)
         self.heartbeats = snapshot.heartbeats
         self.queue = DeadlineQueue(entries: snapshot.timers, sequence: snapshot.timerSequence)

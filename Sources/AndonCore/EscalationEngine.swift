@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 /// The escalation state machine: every open incident of the plant, and one queue of all their deadlines.
 ///
 /// A value type with no I/O and no clock of its own. Each input carries its instant; the engine first fires every
@@ -9,7 +11,9 @@ public struct EscalationEngine: Sendable {
     /// The latest instant the engine has processed. Inputs from before it are treated as happening at it.
     public internal(set) var now: Instant
 
-    var incidents: [IncidentID: Incident] = [:]
+    /// A persistent (structurally shared) map: a copy of the engine (a status request, a snapshot) costs O(1), and
+    /// the next change copies only the path to what it changes, never all the incidents under the engine lock.
+    var incidents: TreeDictionary<IncidentID, Incident> = [:]
     var index = IncidentIndex()
     var heartbeats: [LineID: Heartbeat] = [:]
     var queue = DeadlineQueue()
@@ -70,12 +74,27 @@ public struct EscalationEngine: Sendable {
 
     public var openIncidentCount: Int { incidents.count }
 
+    /// The IDs of the open incidents of `line` (of every line when nil), oldest first, at most `limit`; and how many
+    /// match in all. Sorts only IDs, so a short answer stays small at any size.
+    public func openIncidentIDs(of line: LineID?, limit: Int?) -> (ids: ArraySlice<IncidentID>, matching: Int) {
+        var ids: [IncidentID] = []
+        if let line {
+            for incident in incidents.values where incident.line == line { ids.append(incident.id) }
+        } else {
+            ids = Array(incidents.keys)
+        }
+        ids.sort()
+        return (limit.map { ids.prefix(max(0, $0)) } ?? ids[...], ids.count)
+    }
+
     /// What a status line shows, in one pass over the open incidents (no sorting, no copies).
     public var openSummary: OpenSummary {
         var summary = OpenSummary(open: incidents.count)
         for incident in incidents.values {
             if incident.isAtKPO { summary.atKPO += 1 }
+            if incident.isAcknowledged { summary.acknowledged += 1 }
             if incident.kind == .stop {
+                summary.stops += 1
                 summary.stoppedLines.insert(incident.line)
                 let since = incident.stoppedAt ?? incident.raisedAt
                 summary.oldestStop = min(summary.oldestStop ?? since, since)
@@ -664,6 +683,11 @@ public struct EscalationEngine: Sendable {
     private func notify(_ incident: inout Incident, _ responders: [ResponderID], at: Instant) {
         incident.responders = responders
         incident.notifiedAt = at
+        // The first tier's: the same array, one buffer for both (100,000 open calls, 6 MB less).
+        if incident.notified.isEmpty {
+            incident.notified = responders
+            return
+        }
         for responder in responders where !incident.notified.contains(responder) {
             incident.notified.append(responder)
         }
@@ -696,7 +720,7 @@ public struct EscalationEngine: Sendable {
     /// Whether a queued timer still applies: its incident's current deadline, or its line's armed heartbeat.
     static func isLive(
         _ entry: DeadlineQueue.Entry,
-        incidents: [IncidentID: Incident],
+        incidents: TreeDictionary<IncidentID, Incident>,
         heartbeats: [LineID: Heartbeat]
     ) -> Bool {
         switch entry.target {

@@ -1,3 +1,5 @@
+import HashTreeCollections
+
 /// The indexes over the open incidents that must stay in step with them: the open call at each station, each line's
 /// line-wide stop, every stop of a line, and each line's `silent` incident.
 ///
@@ -9,9 +11,10 @@ struct IncidentIndex: Sendable {
         var station: StationID
     }
 
-    private(set) var openAtStation: [StationKey: IncidentID] = [:]
+    // Persistent maps where they can grow with the incidents (see `EscalationEngine.incidents`).
+    private(set) var openAtStation: TreeDictionary<StationKey, IncidentID> = [:]
     private(set) var lineStops: [LineID: IncidentID] = [:]
-    private(set) var stopsByLine: [LineID: Set<IncidentID>] = [:]
+    private(set) var stopsByLine: [LineID: TreeSet<IncidentID>] = [:]
     private(set) var silentLines: [LineID: IncidentID] = [:]
 
     init() {}
@@ -25,7 +28,7 @@ struct IncidentIndex: Sendable {
     }
 
     func lineStop(of line: LineID) -> IncidentID? { lineStops[line] }
-    func stops(of line: LineID) -> Set<IncidentID> { stopsByLine[line] ?? [] }
+    func stops(of line: LineID) -> TreeSet<IncidentID> { stopsByLine[line] ?? [] }
     func silent(of line: LineID) -> IncidentID? { silentLines[line] }
 
     /// Files an incident under every index its kind, line and station put it in (again after a promotion).

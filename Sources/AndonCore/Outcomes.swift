@@ -72,6 +72,9 @@ public struct OpenSummary: Sendable, Hashable {
     public var stoppedLines: Set<LineID> = []
     /// When the longest-running open line stop began.
     public var oldestStop: Instant?
+    /// Open line stops (a line's own and its stations').
+    public var stops: Int = 0
+    public var acknowledged: Int = 0
 
     public init(open: Int) { self.open = open }
 }

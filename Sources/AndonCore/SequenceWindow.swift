@@ -82,3 +82,48 @@ public struct SequenceWindow: Sendable, Hashable, Codable {
     /// Sequence numbers remembered, over all lines.
     public var count: Int { lines.values.reduce(0) { $0 + $1.entries.count } }
 }
+
+// MARK: Byte form
+
+extension SequenceWindow {
+    /// Writes the window in `BinaryWriter`'s form, exactly (order and stale numbers included).
+    public func encode(into writer: inout BinaryWriter) {
+        writer.write(capacity)
+        writer.write(lifetime)
+        writer.write(each: lines.sorted { $0.key < $1.key }) { writer, element in
+            let (line, window) = element
+            writer.write(line)
+            writer.write(window.head)
+            writer.write(each: window.order) { $0.write($1) }
+            writer.write(each: window.entries.sorted { $0.key < $1.key }) { writer, entry in
+                writer.write(entry.key)
+                writer.write(entry.value.message)
+                writer.write(entry.value.reply)
+                writer.write(entry.value.at)
+            }
+        }
+    }
+
+    public init(decoding reader: inout BinaryReader) throws(BinaryFormatError) {
+        self.init(capacity: try reader.readInt(), lifetime: try reader.readDuration())
+        let count = try reader.readCount()
+        for _ in 0..<count {
+            let line: LineID = try reader.readName()
+            var window = LineWindow()
+            window.head = try reader.readInt()
+            window.order = try reader.readArray { (reader) throws(BinaryFormatError) in try reader.readUInt64() }
+            guard (0...window.order.count).contains(window.head) else { throw reader.failure("head out of range") }
+            let entries = try reader.readCount()
+            window.entries.reserveCapacity(entries)
+            for _ in 0..<entries {
+                let sequence = try reader.readUInt64()
+                window.entries[sequence] = Remembered(
+                    message: try reader.readString(),
+                    reply: try reader.readString(),
+                    at: try reader.readInstant()
+                )
+            }
+            lines[line] = window
+        }
+    }
+}

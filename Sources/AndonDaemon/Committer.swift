@@ -26,8 +26,12 @@ final class Committer: @unchecked Sendable {
     private var lastSnapshot = Date()
     private var snapshotWanted = false
     private var failing: String?
-    /// The journal watermark the last commit recorded.
+    /// The journal watermark the last commit recorded (outbox entries through it are deleted).
     private var recordedWatermark: Int64 = 0
+    /// Written entries remain in the outbox beyond what one commit deletes: the next commit comes at once.
+    private var outboxBehind = false
+    /// A large snapshot on its way to disk, one part per commit; its row comes with the last part.
+    private var snapshotParts: (row: StoredSnapshot, parts: [Data], next: Int)?
     private(set) var committedBatches = 0
 
     let store: StateStore
@@ -45,9 +49,13 @@ final class Committer: @unchecked Sendable {
         var inputs: [StoredInput] = []
         var outbox: [(sequence: Int64, entry: JournalEntry)] = []
         var deliveries: [@Sendable () -> Void] = []
-        /// An encoded snapshot, ready to be written with this batch.
+        /// An encoded snapshot, ready to be written with this batch: whole, or (with `snapshotPartCount`) its row.
         var snapshot: StoredSnapshot?
-        var isEmpty: Bool { inputs.isEmpty && outbox.isEmpty && deliveries.isEmpty && snapshot == nil }
+        var snapshotParts: [SnapshotPart] = []
+        var snapshotPartCount = 0
+        var isEmpty: Bool {
+            inputs.isEmpty && outbox.isEmpty && deliveries.isEmpty && snapshot == nil && snapshotParts.isEmpty
+        }
     }
 
     /// Builds and encodes snapshots off the engine lock and off the commit thread.
@@ -117,9 +125,10 @@ final class Committer: @unchecked Sendable {
     }
 
     /// Stores the state after the last appended input: `engine` and `window` are values copied under the engine
-    /// lock (no work there); the snapshot is built and encoded on its own queue, then written with a later batch,
-    /// which commits after the inputs it covers. One at a time: a snapshot asked for while one is encoding waits for
-    /// the next turn.
+    /// lock (O(1): persistent maps); the snapshot is encoded on its own queue, then written with later batches, which
+    /// commit after the inputs it covers: in parts of `SnapshotPart.size`, one per batch, so that no commit carries
+    /// megabytes while replies wait for it. One at a time: a snapshot asked for while one is encoding or being
+    /// written waits for the next turn.
     func attachSnapshot(
         engine: EscalationEngine,
         window: SequenceWindow,
@@ -128,7 +137,7 @@ final class Committer: @unchecked Sendable {
     ) {
         condition.lock()
         let covered = nextInput - 1
-        guard !encoding else {
+        guard !encoding, snapshotParts == nil else {
             snapshotWanted = true
             condition.unlock()
             return
@@ -136,8 +145,7 @@ final class Committer: @unchecked Sendable {
         encoding = true
         condition.unlock()
         snapshots.async { [self] in
-            // Plain Codable value types of numbers and strings: encoding cannot fail.
-            let state = try! JSONEncoder().encode(DurableState(engine: engine.snapshot, window: window))
+            let state = DurableState.encode(engine: engine, window: window)
             let stored = StoredSnapshot(
                 inputSequence: covered,
                 at: instant.millisecondsSinceEpoch,
@@ -145,10 +153,17 @@ final class Committer: @unchecked Sendable {
                 configurationFile: configuration.file,
                 state: state
             )
-            // Building and encoding it allocated about the size of the state: give that back to the system.
-            returnFreedMemory()
             condition.lock()
-            pending.snapshot = stored
+            if state.count > SnapshotPart.size {
+                let parts = stride(from: 0, to: state.count, by: SnapshotPart.size).map {
+                    state.subdata(in: $0..<min(state.count, $0 + SnapshotPart.size))
+                }
+                var row = stored
+                row.state = Data()
+                snapshotParts = (row, parts, 0)
+            } else {
+                pending.snapshot = stored
+            }
             encoding = false
             condition.signal()
             condition.unlock()
@@ -215,7 +230,7 @@ final class Committer: @unchecked Sendable {
         var retry: Pending?
         while true {
             condition.lock()
-            while pending.isEmpty && retry == nil && !closing
+            while pending.isEmpty && retry == nil && !closing && snapshotParts == nil && !outboxBehind
                 && Date().timeIntervalSince(lastCommit) < aliveInterval
             {
                 // Journal progress is recorded within a second, so a crash writes at most that much twice. Once all
@@ -237,6 +252,7 @@ final class Committer: @unchecked Sendable {
             }
             var taken = pending
             pending = Pending()
+            takeSnapshotParts(into: &taken, all: ending)
             condition.unlock()
             let fresh = taken.outbox
 
@@ -245,6 +261,8 @@ final class Committer: @unchecked Sendable {
                 earlier.outbox += taken.outbox
                 earlier.deliveries += taken.deliveries
                 earlier.snapshot = taken.snapshot ?? earlier.snapshot
+                earlier.snapshotParts += taken.snapshotParts
+                earlier.snapshotPartCount = max(earlier.snapshotPartCount, taken.snapshotPartCount)
                 taken = earlier
                 retry = nil
             }
@@ -270,10 +288,35 @@ final class Committer: @unchecked Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Moves the next part of a snapshot being written (every part, at a clean stop) into `taken`; with the last
+    /// part goes the snapshot's row. Call with `condition` locked.
+    private func takeSnapshotParts(into taken: inout Pending, all: Bool) {
+        guard var writing = snapshotParts else { return }
+        repeat {
+            taken.snapshotParts.append(
+                SnapshotPart(
+                    inputSequence: writing.row.inputSequence,
+                    index: writing.next,
+                    bytes: writing.parts[writing.next]
+                )
+            )
+            writing.next += 1
+        } while all && writing.next < writing.parts.count
+        if writing.next == writing.parts.count {
+            taken.snapshot = writing.row
+            taken.snapshotPartCount = writing.parts.count
+            snapshotParts = nil
+        } else {
+            snapshotParts = writing
+        }
+    }
+
     private func commit(_ taken: Pending, stoppedCleanly: Bool?) throws(StoreError) {
         var batch = CommitBatch()
         batch.inputs = taken.inputs
         batch.outbox = taken.outbox.map { ($0.sequence, Data($0.entry.serialized)) }
+        batch.snapshotParts = taken.snapshotParts
+        batch.snapshotPartCount = taken.snapshotPartCount
         let watermark = journal.durableWrittenThrough
         batch.journalWrittenThrough = watermark
         batch.aliveAt = Int64(Date().timeIntervalSince1970 * 1000)
@@ -286,10 +329,11 @@ final class Committer: @unchecked Sendable {
             batch.snapshot = snapshot
             batch.pruneInputsBefore = snapshot.at - retention.milliseconds
         }
-        try store.commit(batch)
+        let deletedThrough = try store.commit(batch) ?? watermark
         committedBatches += 1
         condition.lock()
-        recordedWatermark = max(recordedWatermark, watermark)
+        recordedWatermark = max(recordedWatermark, deletedThrough)
+        outboxBehind = deletedThrough < watermark
         condition.unlock()
     }
 

@@ -33,6 +33,7 @@ public struct DaemonOptions: Sendable {
 public enum Daemon {
     /// Runs andond; returns the process exit status.
     public static func run(_ options: DaemonOptions) async -> Int32 {
+        tuneMalloc()
         let journal = JournalWriter()
         journal.start()
         var logger = Logger(label: "andond") { _ in JournalLogHandler(journal: journal) }
@@ -74,7 +75,9 @@ public enum Daemon {
             notifier: notifier,
             timerLoop: group.next()
         ) {
-        case .success(let opened): (dispatcher, committer) = opened
+        case .success(let opened):
+            (dispatcher, committer) = opened
+            returnFreedMemory()  // what reading and replaying the state needed
         case .failure(let error):
             FileHandle.standardError.write(Data("andond: \(error.message)\n".utf8))
             journal.submit(

@@ -35,8 +35,8 @@ extension Dispatcher {
             guard !restored.fresh else { return }
             let engineNow = state.engine
             let open = restored.openAtStart
-            let stops = engineNow.openIncidents.filter { $0.kind == .stop }.count
-            let acknowledged = engineNow.openIncidents.filter(\.isAcknowledged).count
+            let summary = engineNow.openSummary
+            let (stops, acknowledged) = (summary.stops, summary.acknowledged)
             let down = restored.aliveAt.map { now.duration(since: $0) }
             var message =
                 "restored \(open) open call\(open == 1 ? "" : "s") (\(stops) line stop\(stops == 1 ? "" : "s"), "

@@ -6,8 +6,54 @@ import Synchronization
 
 extension Dispatcher {
     /// Open incidents (of `line`, at most `limit`, oldest first) and counters. The engine is copied under the lock
-    /// (a value: O(1)) and rendered outside it, so a large answer never stalls ingest.
+    /// (O(1): its incident maps are persistent) and read outside it, so a large answer never stalls ingest.
     public func status(line: LineID? = nil, limit: Int? = nil) -> StatusReport {
+        let view = statusView(line: line, limit: limit)
+        return StatusReport(
+            site: view.engine.plant.name,
+            now: view.now.millisecondsSinceEpoch,
+            incidents: view.ids.compactMap { view.report($0) },
+            counters: view.counters,
+            total: view.engine.openIncidentCount,
+            omitted: view.matching - view.ids.count
+        )
+    }
+
+    /// `status` as the JSON of the reply, written incident by incident: 100,000 calls take one buffer, not a tree
+    /// of values or an array of reports.
+    func statusJSON(line: LineID?, limit: Int?) -> String {
+        let view = statusView(line: line, limit: limit)
+        return StatusReport.json(
+            site: view.engine.plant.name,
+            now: view.now.millisecondsSinceEpoch,
+            counters: view.counters,
+            total: view.engine.openIncidentCount,
+            omitted: view.matching - view.ids.count,
+            incidents: view.ids.lazy.compactMap { view.report($0) },
+            expectedCount: view.ids.count
+        )
+    }
+
+    private struct StatusView {
+        var engine: EscalationEngine
+        var counters: [String: Int]
+        var now: Instant
+        var ids: ArraySlice<IncidentID>
+        var matching: Int
+
+        func report(_ id: IncidentID) -> IncidentReport? {
+            engine.incident(id).map { incident in
+                IncidentReport(
+                    incident: incident,
+                    plant: engine.plant,
+                    now: now,
+                    tiers: engine.plant.policy(incident.policy).tiers.count
+                )
+            }
+        }
+    }
+
+    private func statusView(line: LineID?, limit: Int?) -> StatusView {
         let (engine, counters) = state.withLock { state in
             var counters = state.rejections.totals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
             counters["messages"] = state.handled
@@ -15,8 +61,6 @@ extension Dispatcher {
             counters["restored"] = state.restoredCount
             return (state.engine, counters)
         }
-        let now = clock.now
-        let plant = engine.plant
         var all = counters
         let journal = journal.statistics
         all["journal-written"] = journal.written
@@ -24,32 +68,21 @@ extension Dispatcher {
         all["journal-failed"] = journal.failed
         all["journal-waiting"] = journal.waiting
         all["peer-errors"] = peerErrors.withLock { $0.totals.values.reduce(0, +) }
-        let matching = engine.openIncidents.filter { line == nil || $0.line == line }
-        let shown = limit.map { Array(matching.prefix($0)) } ?? matching
-        let incidents = shown.map { incident in
-            IncidentReport(incident: incident, plant: plant, now: now, tiers: plant.policy(incident.policy).tiers.count)
-        }
-        return StatusReport(
-            site: plant.name,
-            now: now.millisecondsSinceEpoch,
-            incidents: incidents,
-            counters: all,
-            total: engine.openIncidentCount,
-            omitted: matching.count - shown.count
-        )
+        let (ids, matching) = engine.openIncidentIDs(of: line, limit: limit)
+        return StatusView(engine: engine, counters: all, now: clock.now, ids: ids, matching: matching)
     }
 
     /// How long `statusLine()` stays true if no event happens: while a line stop is open its age ticks (2 s);
     /// otherwise until the KPO duty may change next, looked up to an hour ahead.
     public func statusValidity() -> Duration {
-        state.withLock { state in
-            if state.engine.openSummary.oldestStop != nil { return .seconds(2) }
-            let now = clock.now
-            let plant = state.engine.plant
-            let next = plant.rotas[.kpo]?.changePoints(from: now, to: now + .seconds(3600), calendar: plant.calendar)
-                .first { $0 > now }
-            return next.map { $0.duration(since: now) } ?? .seconds(3600)
-        }
+        // A copy of the engine is O(1) (its incident maps are persistent): the scans run outside the lock.
+        let engine = state.withLock { $0.engine }
+        if engine.openSummary.oldestStop != nil { return .seconds(2) }
+        let now = clock.now
+        let plant = engine.plant
+        let next = plant.rotas[.kpo]?.changePoints(from: now, to: now + .seconds(3600), calendar: plant.calendar)
+            .first { $0 > now }
+        return next.map { $0.duration(since: now) } ?? .seconds(3600)
     }
 
     /// Makes the status refresher look again (its timer, and the first line at start).
@@ -57,37 +90,34 @@ extension Dispatcher {
 
     /// The status line for `STATUS=`, and whether it differs from the one last published (which it now becomes).
     public func publishStatus() -> (line: String, changed: Bool) {
-        state.withLock { state in
-            let line = statusLine(state)
+        let line = statusLine()
+        return state.withLock { state in
             defer { state.publishedStatus = line }
             return (line, line != state.publishedStatus)
         }
     }
 
-    public func statusLine() -> String {
-        state.withLock { statusLine($0) }
-    }
-
     /// One line for `systemctl status`: open calls (and how many were restored at start), line stops and their age,
-    /// who is KPO now, and a state that cannot be written.
-    func statusLine(_ state: State) -> String {
+    /// who is KPO now, and a state that cannot be written. Counted on a copy of the engine, outside the lock.
+    public func statusLine() -> String {
+        let (engine, restoredCount, stateNote) = state.withLock { ($0.engine, $0.restoredCount, $0.stateNote) }
         let now = clock.now
-        let summary = state.engine.openSummary
+        let summary = engine.openSummary
         var parts = ["\(summary.open) open call\(summary.open == 1 ? "" : "s")"]
-        if state.restoredCount > 0 { parts[0] += " (\(state.restoredCount) restored at start)" }
+        if restoredCount > 0 { parts[0] += " (\(restoredCount) restored at start)" }
         if let oldest = summary.oldestStop {
             let lines = summary.stoppedLines.map(\.rawValue).sorted().joined(separator: ",")
             parts.append("LINE STOP \(lines) for \(now.duration(since: oldest).roundedDescription)")
         }
         if summary.atKPO > 0 { parts.append("\(summary.atKPO) at KPO") }
-        let plant = state.engine.plant
+        let plant = engine.plant
         let kpo = plant.duty(of: .kpo, at: now, shift: plant.calendar.occurrence(at: now)?.shift).responders
         parts.append(
             "KPO on duty: "
                 + (kpo.isEmpty ? "NOBODY" : kpo.map { plant.displayName(of: $0) }.joined(separator: ", "))
         )
         if committer.failure != nil { parts.append("STATE NOT WRITABLE") }
-        if let note = state.stateNote { parts.append(note) }
+        if let note = stateNote { parts.append(note) }
         return parts.joined(separator: "; ")
     }
 }

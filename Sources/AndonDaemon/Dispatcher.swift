@@ -184,7 +184,7 @@ public final class Dispatcher: Sendable {
             act(.escalate(id, reason: reason), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .status(let line, let limit):
             // Off the event loop: rendering 100,000 calls takes seconds, and UDP shares the loops.
-            reports.async { [self] in reply(json(status(line: line, limit: limit))) }
+            reports.async { [self] in reply(.ok(["json": statusJSON(line: line, limit: limit)])) }
         case .who(let line, let station, let category, let stop, let at):
             reply(who(line: line, station: station, category: category, stop: stop, at: at))
         case .reload:

@@ -187,9 +187,3 @@ extension SequenceWindow {
         remember(line: signal.line, sequence: sequence, message: message, reply: reply.rendered, at: instant)
     }
 }
-
-/// What a snapshot stores: the engine's state and the retransmit window.
-struct DurableState: Codable {
-    var engine: EngineSnapshot
-    var window: SequenceWindow
-}

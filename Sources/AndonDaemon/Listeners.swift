@@ -88,7 +88,7 @@ struct UnixListener: Service {
         // No credentials (not expected on Linux): treat as an unknown user, never as root.
         let peer = Peer.unix(credentials ?? PeerCredentials(pid: 0, uid: UInt32.max, gid: UInt32.max))
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
                     let reply: Reply
                     switch frame {
@@ -100,10 +100,11 @@ struct UnixListener: Service {
                     case .tooLong(let length):
                         reply = dispatcher.refuseTooLong(length, from: peer)
                     }
-                    let line = reply.rendered
-                    try await outbound.write(ByteBuffer(string: line + "\n"))
-                    // A large answer (status of many calls) leaves freed memory behind: give it back to the system.
-                    if line.utf8.count > 1 << 20 { returnFreedMemory() }
+                    var buffer = ByteBuffer(string: reply.rendered)
+                    buffer.writeInteger(UInt8(ascii: "\n"))
+                    // Until it is on the socket: a client that shuts down its side after the request (socat, nc)
+                    // must still get a large reply whole, and closing drops what is still queued.
+                    try await connection.channel.writeAndFlush(buffer)
                 }
             }
         } catch is CancellationError {

@@ -35,19 +35,10 @@ struct Restored {
         var last: (file: String, text: String)?
         var skipped: [String] = []
         if let snapshot = loaded.snapshot {
-            // Decoding a large snapshot takes seconds (about 3 s for 100,000 open calls): tell systemd first.
             if snapshot.state.count > 8 << 20 {
+                // A large snapshot: tell systemd that starting may take longer than usual.
                 notifier.notify(
                     "EXTEND_TIMEOUT_USEC=30000000\nSTATUS=Restoring \(snapshot.state.count >> 20) MB of state"
-                )
-            }
-            let state: DurableState
-            do {
-                state = try JSONDecoder().decode(DurableState.self, from: snapshot.state)
-            } catch {
-                throw StoreError(
-                    .corrupt,
-                    "the snapshot after input \(snapshot.inputSequence) cannot be read: \(error)"
                 )
             }
             let at = Instant(millisecondsSinceEpoch: snapshot.at)
@@ -62,8 +53,14 @@ struct Restored {
                 plant = configuration.plant
                 skipped.append("the snapshot's configuration no longer loads; its calls follow the current one")
             }
-            engine = EscalationEngine(plant: plant, restoring: state.engine)
-            window = state.window
+            do {
+                (engine, window) = try DurableState.decode(snapshot.state, plant: plant)
+            } catch {
+                throw StoreError(
+                    .corrupt,
+                    "the snapshot after input \(snapshot.inputSequence) cannot be read: \(error)"
+                )
+            }
             last = (snapshot.configurationFile, snapshot.configuration)
         }
         var lastExtension = Date()

@@ -148,3 +148,64 @@ extension Reply {
         }
     }
 }
+
+// MARK: Streamed JSON
+
+extension StatusReport {
+    /// The report's JSON, as `JSONEncoder` with `.sortedKeys` writes it, with each incident written as `incidents`
+    /// yields it: no array of reports and no tree of values, whatever the number of calls.
+    public static func json(
+        site: String,
+        now: Int64,
+        counters: [String: Int],
+        total: Int?,
+        omitted: Int?,
+        incidents: some Sequence<IncidentReport>,
+        expectedCount: Int = 0
+    ) -> String {
+        var writer = JSONWriter(reservingCapacity: 1024 + expectedCount * 320)
+        writer.object { writer in
+            writer.key("counters")
+            writer.object { writer in
+                for (name, value) in counters.sorted(by: { $0.key < $1.key }) { writer.field(name, value) }
+            }
+            writer.key("incidents")
+            writer.array { writer in
+                for incident in incidents { incident.write(to: &writer) }
+            }
+            writer.field("now", now)
+            writer.field("omitted", omitted)
+            writer.field("site", site)
+            writer.field("total", total)
+        }
+        return writer.text
+    }
+
+    public var json: String {
+        Self.json(site: site, now: now, counters: counters, total: total, omitted: omitted, incidents: incidents)
+    }
+}
+
+extension IncidentReport {
+    func write(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.field("acknowledgedAt", acknowledgedAt)
+            writer.field("acknowledgedBy", acknowledgedBy)
+            writer.field("ageMilliseconds", ageMilliseconds)
+            writer.field("category", category)
+            writer.field("id", id)
+            writer.field("kind", kind)
+            writer.field("line", line)
+            writer.field("nextDeadline", nextDeadline)
+            writer.field("raisedAt", raisedAt)
+            writer.field("responders", responders)
+            writer.field("rota", rota)
+            writer.field("signals", signals)
+            writer.field("station", station)
+            writer.field("text", text)
+            writer.field("tier", tier)
+            writer.field("tierNumber", tierNumber)
+            writer.field("tiers", tiers)
+        }
+    }
+}

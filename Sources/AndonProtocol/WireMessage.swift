@@ -46,10 +46,10 @@ public struct WireMessage: Sendable, Hashable {
 
     /// Parses one message from text (no terminating newline).
     public static func parse(_ text: String) -> Result<WireMessage, WireError> {
-        var scanner = Scanner(text.unicodeScalars)
+        var scanner = Scanner(text)
         scanner.skipSpaces()
         guard !scanner.isAtEnd else { return .failure(WireError(.syntax, "empty message")) }
-        let verb = scanner.take { isWordCharacter($0) || $0 == "-" }
+        let verb = scanner.take { isWordCharacter($0) || $0 == UInt8(ascii: "-") }
         guard !verb.isEmpty, scanner.isAtEnd || isSpace(scanner.peek) else {
             return .failure(
                 WireError(.syntax, "a message starts with a verb such as andon, stop, clear, resume or heartbeat")
@@ -60,12 +60,12 @@ public struct WireMessage: Sendable, Hashable {
             scanner.skipSpaces()
             if scanner.isAtEnd { return .success(message) }
             let key = scanner.take(while: isWordCharacter)
-            guard !key.isEmpty, scanner.peek == "=" else {
+            guard !key.isEmpty, scanner.peek == UInt8(ascii: "=") else {
                 return .failure(WireError(.syntax, "expected key=value at column \(scanner.column)"))
             }
             scanner.advance()
             let value: String
-            if scanner.peek == "\"" {
+            if scanner.peek == UInt8(ascii: "\"") {
                 scanner.advance()
                 guard let quoted = scanner.takeQuoted() else {
                     return .failure(WireError(.syntax, "unterminated or badly escaped quoted value for \(key)"))
@@ -73,7 +73,7 @@ public struct WireMessage: Sendable, Hashable {
                 value = quoted
             } else {
                 value = scanner.take { !isSpace($0) }
-                if value.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" }) {
+                if value.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
                     return .failure(
                         WireError(.syntax, "value of \(key) contains a quote or backslash; quote the whole value")
                     )
@@ -95,60 +95,69 @@ public struct WireMessage: Sendable, Hashable {
     }
 
     public static func quoteIfNeeded(_ value: String) -> String {
-        let plain = !value.isEmpty && !value.unicodeScalars.contains { isSpace($0) || $0 == "\"" || $0 == "\\" }
-        if plain { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            if scalar == "\"" || scalar == "\\" { out.append("\\") }
-            out.unicodeScalars.append(scalar)
+        // On UTF-8 bytes: every character that matters is ASCII, and a large value (a status of many calls) must
+        // not take a scalar-by-scalar pass.
+        let utf8 = value.utf8
+        let needsQuotes: (UInt8) -> Bool = {
+            $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
         }
-        return out + "\""
+        if !utf8.isEmpty && !utf8.contains(where: needsQuotes) { return value }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + utf8.count / 8 + 2)
+        out.append(UInt8(ascii: "\""))
+        for byte in utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
-private func isSpace(_ scalar: Unicode.Scalar?) -> Bool { scalar == " " || scalar == "\t" }
+private func isSpace(_ byte: UInt8?) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
-private func isWordCharacter(_ scalar: Unicode.Scalar) -> Bool {
-    ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_"
+private func isWordCharacter(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        || byte == UInt8(ascii: "_")
 }
 
+/// Scans UTF-8 bytes: every character with a meaning here is ASCII, which never occurs inside a multi-byte
+/// character, so values are cut on the right boundaries and a large reply is scanned in one pass.
 private struct Scanner {
-    let scalars: [Unicode.Scalar]
+    let bytes: [UInt8]
     var index = 0
 
-    init(_ view: String.UnicodeScalarView) { scalars = Array(view) }
+    init(_ text: String) { bytes = Array(text.utf8) }
 
-    var isAtEnd: Bool { index >= scalars.count }
-    var peek: Unicode.Scalar? { isAtEnd ? nil : scalars[index] }
-    var column: Int { index + 1 }
+    var isAtEnd: Bool { index >= bytes.count }
+    var peek: UInt8? { isAtEnd ? nil : bytes[index] }
+    /// In characters (Unicode scalars), counted only when an error needs it.
+    var column: Int { bytes[..<index].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 } }
 
     mutating func advance() { index += 1 }
 
     mutating func skipSpaces() { while isSpace(peek) { advance() } }
 
-    mutating func take(while predicate: (Unicode.Scalar) -> Bool) -> String {
-        var out = String.UnicodeScalarView()
-        while let scalar = peek, predicate(scalar) {
-            out.append(scalar)
-            advance()
-        }
-        return String(out)
+    mutating func take(while predicate: (UInt8) -> Bool) -> String {
+        let start = index
+        while let byte = peek, predicate(byte) { advance() }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
     /// After an opening quote: the value up to the closing quote, unescaped; nil when unterminated or badly escaped.
     mutating func takeQuoted() -> String? {
-        var out = String.UnicodeScalarView()
-        while let scalar = peek {
+        var out: [UInt8] = []
+        while let byte = peek {
             advance()
-            switch scalar {
-            case "\"":
-                return String(out)
-            case "\\":
-                guard let next = peek, next == "\"" || next == "\\" else { return nil }
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard let next = peek, next == UInt8(ascii: "\"") || next == UInt8(ascii: "\\") else { return nil }
                 out.append(next)
                 advance()
             default:
-                out.append(scalar)
+                out.append(byte)
             }
         }
         return nil

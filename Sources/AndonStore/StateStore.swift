@@ -6,7 +6,9 @@ import GRDB
 /// - `input`: every input the engine took, in order (a signal, a responder's action, a configuration, a timer tick),
 ///   each with its instant and origin. The engine is deterministic, so these rebuild it exactly.
 /// - `snapshot`: the engine's state after a given input, with the configuration it ran under; restoring starts from
-///   the latest and replays the inputs after it.
+///   the latest and replays the inputs after it. A large state is stored in `snapshot_part` rows of at most 1 MiB,
+///   written one per commit so that no commit (and no reply waiting for it) carries megabytes; the `snapshot` row
+///   comes with the last part, so a snapshot is complete or absent.
 /// - `outbox`: journal entries committed but not yet confirmed written to journald, in event order.
 /// - `meta`: the store's identity, the next event number, when andond was last alive, whether it stopped cleanly.
 ///
@@ -57,6 +59,13 @@ public final class StateStore: @unchecked Sendable {
     }
 
     private static func open(_ path: String) throws -> DatabaseQueue {
+        let queue = try connect(path)
+        try check(queue, path: path)
+        return queue
+    }
+
+    /// A connection with andond's settings (WAL, every commit fsynced).
+    private static func connect(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.label = "andond-state"
         // WAL, set here rather than with `journalMode = .wal`: GRDB's WAL setup also sets `synchronous = NORMAL`,
@@ -70,7 +79,10 @@ public final class StateStore: @unchecked Sendable {
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    private static func check(_ queue: DatabaseQueue, path: String) throws {
         let migrator = Self.migrator
         try queue.read { db in
             // Reads the schema: a file that is not a database fails here, before anything is written.
@@ -93,7 +105,6 @@ public final class StateStore: @unchecked Sendable {
                 try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('store_id', ?)", arguments: [id])
             }
         }
-        return queue
     }
 
     static var migrator: DatabaseMigrator {
@@ -110,6 +121,16 @@ public final class StateStore: @unchecked Sendable {
                         input_seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, configuration TEXT NOT NULL,
                         configuration_file TEXT NOT NULL, state BLOB NOT NULL);
                     CREATE TABLE outbox (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
+                    """
+            )
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE snapshot ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE snapshot_part (
+                        input_seq INTEGER NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL,
+                        PRIMARY KEY (input_seq, part));
                     """
             )
         }
@@ -171,20 +192,45 @@ public final class StateStore: @unchecked Sendable {
             return try queue.read { db in
                 var meta: [String: String] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM meta") { meta[row[0]] = row[1] }
-                let snapshot = try Row.fetchOne(
+                var snapshot = try Row.fetchOne(
                     db,
-                    sql: "SELECT input_seq, at, configuration, configuration_file, state FROM snapshot "
+                    sql: "SELECT input_seq, at, configuration, configuration_file, state, parts FROM snapshot "
                         + "ORDER BY input_seq DESC LIMIT 1"
                 ).map { row in
-                    StoredSnapshot(
-                        inputSequence: row[0],
-                        at: row[1],
-                        configuration: row[2],
-                        configurationFile: row[3],
-                        state: row[4]
+                    (
+                        StoredSnapshot(
+                            inputSequence: row[0],
+                            at: row[1],
+                            configuration: row[2],
+                            configurationFile: row[3],
+                            state: row[4]
+                        ),
+                        parts: row[5] as Int
                     )
                 }
-                let after = snapshot?.inputSequence ?? 0
+                if let (stored, parts) = snapshot, parts > 0 {
+                    var state = Data()
+                    let rows = try Row.fetchCursor(
+                        db,
+                        sql: "SELECT part, bytes FROM snapshot_part WHERE input_seq = ? ORDER BY part",
+                        arguments: [stored.inputSequence]
+                    )
+                    var count = 0
+                    while let row = try rows.next() {
+                        guard row[0] as Int == count else { break }
+                        state.append(row[1] as Data)
+                        count += 1
+                    }
+                    guard count == parts else {
+                        throw StoreError(
+                            .corrupt,
+                            "the snapshot after input \(stored.inputSequence) has \(count) of its \(parts) parts"
+                        )
+                    }
+                    snapshot?.0.state = state
+                }
+                let snapshotValue = snapshot?.0
+                let after = snapshotValue?.inputSequence ?? 0
                 let inputs = try Row.fetchAll(
                     db,
                     sql: "SELECT seq, at, kind, source, body FROM input WHERE seq > ? ORDER BY seq",
@@ -193,7 +239,7 @@ public final class StateStore: @unchecked Sendable {
                 let lastInput = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM input") ?? 0
                 return StoredState(
                     storeID: meta["store_id"] ?? "0",
-                    snapshot: snapshot,
+                    snapshot: snapshotValue,
                     inputs: inputs,
                     lastInputSequence: max(lastInput, after),
                     nextEventSequence: meta["next_event"].flatMap(Int64.init) ?? 1,
@@ -201,6 +247,8 @@ public final class StateStore: @unchecked Sendable {
                     stoppedCleanly: meta["clean_stop"] == "1"
                 )
             }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(.corrupt, "cannot read \(path): \(Self.describe(error))")
         }
@@ -248,10 +296,16 @@ public final class StateStore: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Writes one batch in one transaction, and returns once it is on disk (fsynced).
-    public func commit(_ batch: CommitBatch) throws(StoreError) {
+    /// Outbox entries deleted per commit at most: a commit after a long journald outage must stay short.
+    public static let outboxDeletesPerCommit: Int64 = 4096
+
+    /// Writes one batch in one transaction, and returns once it is on disk (fsynced). Returns the outbox sequence
+    /// number through which entries are now deleted (at most `outboxDeletesPerCommit` more than before), or nil
+    /// when the batch had no `journalWrittenThrough`.
+    @discardableResult
+    public func commit(_ batch: CommitBatch) throws(StoreError) -> Int64? {
         do {
-            try queue.write { db in
+            return try queue.write { db -> Int64? in
                 if !batch.inputs.isEmpty {
                     let insert = try db.cachedStatement(
                         sql: "INSERT INTO input(seq, at, kind, source, body) VALUES (?, ?, ?, ?, ?)"
@@ -266,22 +320,35 @@ public final class StateStore: @unchecked Sendable {
                     let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO outbox(seq, entry) VALUES (?, ?)")
                     for (sequence, entry) in batch.outbox { try insert.execute(arguments: [sequence, entry]) }
                 }
+                var deletedThrough: Int64?
                 if let written = batch.journalWrittenThrough {
-                    try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq <= ?").execute(arguments: [written])
+                    let first = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox")
+                    let through = first.map { min(written, $0 + Self.outboxDeletesPerCommit - 1) } ?? written
+                    try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq <= ?").execute(arguments: [through])
+                    deletedThrough = through
+                }
+                for part in batch.snapshotParts {
+                    try db.cachedStatement(
+                        sql: "INSERT OR REPLACE INTO snapshot_part(input_seq, part, bytes) VALUES (?, ?, ?)"
+                    ).execute(arguments: [part.inputSequence, part.index, part.bytes])
                 }
                 if let snapshot = batch.snapshot {
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO snapshot(input_seq, at, configuration, configuration_file, state) "
-                            + "VALUES (?, ?, ?, ?, ?)",
+                        sql: "INSERT OR REPLACE INTO snapshot(input_seq, at, configuration, configuration_file, state, "
+                            + "parts) VALUES (?, ?, ?, ?, ?, ?)",
                         arguments: [
                             snapshot.inputSequence, snapshot.at, snapshot.configuration, snapshot.configurationFile,
-                            snapshot.state,
+                            batch.snapshotPartCount > 0 ? Data() : snapshot.state, batch.snapshotPartCount,
                         ]
                     )
-                    // Two snapshots stay (the newest and the one before); inputs stay for the retention period.
+                    // Two snapshots stay (the newest and the one before), with their parts; parts of a snapshot that
+                    // never completed (andond ended while writing it) go too. Inputs stay for the retention period.
                     try db.execute(
                         sql: "DELETE FROM snapshot WHERE input_seq < (SELECT MIN(input_seq) FROM "
                             + "(SELECT input_seq FROM snapshot ORDER BY input_seq DESC LIMIT 2))"
+                    )
+                    try db.execute(
+                        sql: "DELETE FROM snapshot_part WHERE input_seq NOT IN (SELECT input_seq FROM snapshot)"
                     )
                     if let keepFrom = batch.pruneInputsBefore {
                         try db.execute(
@@ -296,6 +363,7 @@ public final class StateStore: @unchecked Sendable {
                 if let clean = batch.stoppedCleanly {
                     try setMeta.execute(arguments: ["clean_stop", clean ? "1" : "0"])
                 }
+                return deletedThrough
             }
         } catch {
             throw StoreError(.write, "cannot write to \(path): \(Self.describe(error))")
@@ -361,13 +429,33 @@ public struct StoredState: Sendable {
     public var stoppedCleanly: Bool
 }
 
+/// A piece of a snapshot's state (at most `SnapshotPart.size` bytes).
+public struct SnapshotPart: Sendable, Hashable {
+    public static let size = 1 << 20
+
+    public var inputSequence: Int64
+    public var index: Int
+    public var bytes: Data
+
+    public init(inputSequence: Int64, index: Int, bytes: Data) {
+        self.inputSequence = inputSequence
+        self.index = index
+        self.bytes = bytes
+    }
+}
+
 /// One transaction's worth of writes.
 public struct CommitBatch: Sendable {
     public var inputs: [StoredInput] = []
     public var outbox: [(sequence: Int64, entry: Data)] = []
     /// Outbox entries up to this one reached journald: they are deleted.
     public var journalWrittenThrough: Int64?
+    /// The snapshot row, with its last part (or, with no parts, its whole state in `snapshot.state`).
     public var snapshot: StoredSnapshot?
+    /// Parts of a snapshot being written (one per commit, in order).
+    public var snapshotParts: [SnapshotPart] = []
+    /// With `snapshot`: how many parts it has (0: its state is in the row).
+    public var snapshotPartCount = 0
     /// With a snapshot: inputs older than this instant (and covered by the snapshot) are deleted.
     public var pruneInputsBefore: Int64?
     public var nextEventSequence: Int64?
@@ -376,5 +464,5 @@ public struct CommitBatch: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { inputs.isEmpty && outbox.isEmpty && snapshot == nil }
+    public var isEmpty: Bool { inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty }
 }

@@ -24,7 +24,9 @@ struct Andond: AsyncParsableCommand {
     @Option(help: "Listen on this UNIX socket path instead of the configuration's.")
     var socket: String?
 
-    @Option(help: "Where to keep the incident counter (default: $STATE_DIRECTORY, else /var/lib/andond).")
+    @Option(
+        help: "Where to keep the state: open calls, the input log (default: $STATE_DIRECTORY, else /var/lib/andond)."
+    )
     var stateDirectory: String?
 
     func run() async throws {

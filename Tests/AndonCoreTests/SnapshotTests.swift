@@ -5,10 +5,22 @@ import Testing
 /// A restored snapshot behaves exactly like the engine it was taken from: the same events, at the same instants, in
 /// the same order, for every later input (deadlines that fall due together included).
 @Suite struct SnapshotTests {
-    static func roundTrip(_ engine: EscalationEngine) throws -> EscalationEngine {
-        let data = try JSONEncoder().encode(engine.snapshot)
-        let decoded = try JSONDecoder().decode(EngineSnapshot.self, from: data)
-        return EscalationEngine(plant: engine.plant, restoring: decoded)
+    /// Through the byte form andond stores (and, every other time, through the JSON form of the first 0.3 builds).
+    static func roundTrip(_ engine: EscalationEngine, json: Bool = false) throws -> EscalationEngine {
+        if json {
+            let data = try JSONEncoder().encode(engine.snapshot)
+            let decoded = try JSONDecoder().decode(EngineSnapshot.self, from: data)
+            return EscalationEngine(plant: engine.plant, restoring: decoded)
+        }
+        var writer = BinaryWriter()
+        engine.encodeState(into: &writer)
+        return try writer.bytes.withUnsafeBytes { buffer in
+            try BinaryReader.read(buffer) { (reader) throws(BinaryFormatError) in
+                let restored = try EscalationEngine(plant: engine.plant, decoding: &reader)
+                guard reader.remaining == 0 else { throw reader.failure("bytes left over") }
+                return restored
+            }
+        }
     }
 
     @Test(arguments: 0..<16)
@@ -51,13 +63,73 @@ import Testing
             let actual = apply(&restored, choice)
             #expect(actual == expected, "seed \(seed) step \(step): the restored engine differs")
             compared += expected.count
-            if Int.random(in: 0..<10, using: &random) == 0 { restored = try Self.roundTrip(restored) }
+            if Int.random(in: 0..<10, using: &random) == 0 {
+                restored = try Self.roundTrip(restored, json: Bool.random(using: &random))
+            }
         }
         now += .seconds(86_400)
         #expect(restored.advance(to: now) == original.advance(to: now), "seed \(seed): a day later")
         #expect(restored.snapshot == original.snapshot)
         #expect(restored.nextIncidentNumber == original.nextIncidentNumber)
         #expect(compared > 50, "seed \(seed): too few events to compare")
+    }
+
+    /// A damaged byte form throws where it stops making sense; it never traps and never loads as something else.
+    @Test func aTruncatedOrDamagedByteFormThrows() throws {
+        var engine = EscalationEngine(
+            plant: TestPlant.make(heartbeat: .seconds(45)),
+            startingAt: TestPlant.local("2026-03-01 08:00")
+        )
+        let now = TestPlant.local("2026-03-01 08:01")
+        _ = engine.receive(.andon(line: "L1", station: "S1", category: .quality, text: "burr"), at: now)
+        _ = engine.receive(.stop(line: "L2", station: nil, reason: "jam"), at: now)
+        _ = engine.acknowledge(IncidentID(1), by: .administrator(user: "root"), at: now + .seconds(5))
+        var writer = BinaryWriter()
+        engine.encodeState(into: &writer)
+        let bytes = writer.bytes
+        func decode(_ bytes: [UInt8]) -> Result<EscalationEngine, BinaryFormatError> {
+            bytes.withUnsafeBytes { buffer in
+                Result { () throws(BinaryFormatError) in
+                    try BinaryReader.read(buffer) { (reader) throws(BinaryFormatError) in
+                        let engine = try EscalationEngine(plant: TestPlant.make(), decoding: &reader)
+                        guard reader.remaining == 0 else { throw reader.failure("bytes left over") }
+                        return engine
+                    }
+                }
+            }
+        }
+        #expect(try decode(bytes).get().openIncidentCount == 2)
+        for length in 0..<bytes.count {
+            #expect(throws: BinaryFormatError.self, "cut at \(length)") { try decode(Array(bytes[..<length])).get() }
+        }
+        var random = SeededGenerator(seed: 7)
+        for _ in 0..<2_000 {
+            var damaged = bytes
+            damaged[Int.random(in: 0..<damaged.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            _ = decode(damaged)  // either an error or some engine: never a trap
+        }
+    }
+
+    @Test func theSequenceWindowSurvivesItsByteForm() throws {
+        var window = SequenceWindow(capacity: 4, lifetime: .seconds(60))
+        let t0 = Instant(secondsSinceEpoch: 1_000)
+        for seq in 1...9 {
+            window.remember(
+                line: seq % 2 == 0 ? "L1" : "L2",
+                sequence: UInt64(seq),
+                message: "m\(seq)",
+                reply: "r\(seq)",
+                at: t0
+            )
+        }
+        var writer = BinaryWriter()
+        window.encode(into: &writer)
+        let restored = try writer.bytes.withUnsafeBytes { buffer in
+            try BinaryReader.read(buffer) { (reader) throws(BinaryFormatError) in try SequenceWindow(decoding: &reader)
+            }
+        }
+        #expect(restored == window)
+        #expect(restored.reply(line: "L2", sequence: 9, message: "m9", at: t0) == "r9")
     }
 
     @Test func theSequenceWindowAnswersRetransmitsAndForgetsBeyondItsBounds() {

@@ -1,3 +1,4 @@
+import AndonProtocol
 import AndonTestSupport
 import Foundation
 import Glibc
@@ -262,6 +263,27 @@ import Testing
         #expect(
             lines.last == "ok incident=2 event=raised tier=team-leader responders=\(DaemonHarness.teamLeader) seq=3"
         )
+    }
+
+    @Test func aLargeStatusReachesWholeAClientThatShutsDownItsSide() throws {
+        // More than a socket buffer holds: closing after the reply was queued, not written, used to cut it short.
+        let daemon = try DaemonHarness()
+        let raised = try daemon.streamThenShutdown(
+            (1...1_500).map { "andon line=L1 station=S\($0) category=help\n" }.joined()
+        )
+        #expect(raised.split(separator: "\n").filter { $0.hasPrefix("ok incident=") }.count == 1_500)
+        let reply = try daemon.streamThenShutdown("status limit=0\n")
+        #expect(reply.utf8.count > 400_000)
+        #expect(reply.hasSuffix("\n"))
+        guard case .ok(let fields) = try Reply.parse(String(reply.dropLast())).get(),
+            let json = fields.first(where: { $0.key == "json" })?.value
+        else {
+            Issue.record("not an ok reply with json: \(reply.prefix(200))")
+            return
+        }
+        let status = try JSONDecoder().decode(StatusReport.self, from: Data(json.utf8))
+        #expect(status.incidents.count == 1_500)
+        #expect(status.incidents.map(\.id) == Array(1...1_500))
     }
 
     @Test func sigtermStopsCleanlyAndFlushesTheJournal() throws {

@@ -51,6 +51,59 @@ import Testing
         #expect(store.movedAside == nil)
     }
 
+    /// A large snapshot goes in parts, one commit each; it exists once its row lands with the last part, and the
+    /// parts of one that never completed are dropped when the next one does.
+    @Test func aSnapshotInPartsIsCompleteOrAbsent() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let parts = stride(from: 0, to: state.count, by: SnapshotPart.size).map {
+            state.subdata(in: $0..<min(state.count, $0 + SnapshotPart.size))
+        }
+        #expect(parts.count == 3)
+        let row = StoredSnapshot(inputSequence: 7, at: 9, configuration: "yaml", configurationFile: "/x", state: Data())
+        do {
+            let store = try StateStore(directory: directory)
+            // An earlier snapshot that stopped after its first part (andond ended while writing it).
+            var orphan = CommitBatch()
+            orphan.snapshotParts = [SnapshotPart(inputSequence: 5, index: 0, bytes: Data("old".utf8))]
+            try store.commit(orphan)
+            for (index, bytes) in parts.enumerated().dropLast() {
+                var batch = CommitBatch()
+                batch.inputs = [Self.input(Int64(index + 1), "andon \(index)")]
+                batch.snapshotParts = [SnapshotPart(inputSequence: 7, index: index, bytes: bytes)]
+                try store.commit(batch)
+            }
+            #expect(try store.load().snapshot == nil, "not complete before its last part")
+            var last = CommitBatch()
+            last.snapshotParts = [SnapshotPart(inputSequence: 7, index: 2, bytes: parts[2])]
+            last.snapshot = row
+            last.snapshotPartCount = 3
+            try store.commit(last)
+        }
+        let store = try StateStore(directory: directory)
+        let loaded = try store.load()
+        #expect(loaded.snapshot?.inputSequence == 7)
+        #expect(loaded.snapshot?.state == state)
+    }
+
+    /// One commit deletes at most `outboxDeletesPerCommit` written entries, and says how far it got.
+    @Test func outboxPruningIsBoundedPerCommit() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try StateStore(directory: directory)
+        let total = StateStore.outboxDeletesPerCommit * 2 + 10
+        var fill = CommitBatch()
+        fill.outbox = (1...total).map { ($0, Data("e".utf8)) }
+        try store.commit(fill)
+        var prune = CommitBatch()
+        prune.journalWrittenThrough = total
+        #expect(try store.commit(prune) == StateStore.outboxDeletesPerCommit)
+        #expect(try store.commit(prune) == StateStore.outboxDeletesPerCommit * 2)
+        #expect(try store.commit(prune) == total)
+        #expect(try store.outbox(after: 0, limit: 10).isEmpty)
+    }
+
     /// `ok` means on disk: the database runs in WAL mode with every commit fsynced (`synchronous = FULL`, 2).
     @Test func everyCommitIsFsynced() throws {
         let directory = Self.directory()

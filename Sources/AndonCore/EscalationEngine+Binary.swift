@@ -1,0 +1,192 @@
+import HashTreeCollections
+
+/// The engine's state in the byte form of `BinaryWriter`, written straight from the engine and read straight into one:
+/// no intermediate array of incidents, no tree of values. What it holds is what `EngineSnapshot` holds.
+extension EscalationEngine {
+    /// Writes the whole state apart from the configuration. Incidents go in the map's own order; restoring does not
+    /// depend on it.
+    public func encodeState(into writer: inout BinaryWriter) {
+        writer.write(now)
+        writer.write(nextNumber)
+        writer.write(UInt64(incidents.count))
+        for incident in incidents.values { incident.encode(into: &writer) }
+        writer.write(each: heartbeats.sorted { $0.key < $1.key }) { writer, element in
+            writer.write(element.key)
+            writer.write(element.value.within)
+            writer.write(element.value.quietSince)
+            writer.write(element.value.armedAt) { $0.write($1) }
+        }
+        let live = queue.liveEntries { Self.isLive($0, incidents: incidents, heartbeats: heartbeats) }
+        writer.write(live.sequence)
+        writer.write(each: live.entries) { writer, entry in
+            writer.write(entry.at)
+            writer.write(entry.sequence)
+            switch entry.target {
+            case .incident(let id, let generation):
+                writer.write(byte: 0)
+                writer.write(id.number)
+                writer.write(generation)
+            case .heartbeat(let line):
+                writer.write(byte: 1)
+                writer.write(line)
+            }
+        }
+    }
+
+    /// An engine in the state `encodeState` wrote, under `plant` (the configuration it was written under).
+    public init(plant: Plant, decoding reader: inout BinaryReader) throws(BinaryFormatError) {
+        self.plant = plant
+        self.now = try reader.readInstant()
+        self.nextNumber = try reader.readUInt64()
+        let count = try reader.readCount()
+        var incidents = TreeDictionary<IncidentID, Incident>()
+        var index = IncidentIndex()
+        for _ in 0..<count {
+            let incident = try Incident(decoding: &reader)
+            guard incidents.updateValue(incident, forKey: incident.id) == nil else {
+                throw reader.failure("incident \(incident.id) twice")
+            }
+            index.insert(incident)
+        }
+        self.incidents = incidents
+        self.index = index
+        let heartbeatCount = try reader.readCount()
+        for _ in 0..<heartbeatCount {
+            let line: LineID = try reader.readName()
+            heartbeats[line] = Heartbeat(
+                within: try reader.readDuration(),
+                quietSince: try reader.readInstant(),
+                armedAt: try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readInstant() }
+            )
+        }
+        let sequence = try reader.readUInt64()
+        let entries = try reader.readArray { (reader) throws(BinaryFormatError) -> DeadlineQueue.Entry in
+            let at = try reader.readInstant()
+            let sequence = try reader.readUInt64()
+            let target: DeadlineQueue.Target
+            switch try reader.readByte() {
+            case 0: target = .incident(IncidentID(try reader.readUInt64()), generation: try reader.readUInt64())
+            case 1: target = .heartbeat(try reader.readName())
+            case let other: throw reader.failure("\(other) is not a timer target")
+            }
+            return DeadlineQueue.Entry(at: at, sequence: sequence, target: target)
+        }
+        self.queue = DeadlineQueue(entries: entries, sequence: sequence)
+    }
+}
+
+extension Incident {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(id.number)
+        writer.write(byte: kind.code)
+        writer.write(line)
+        writer.write(station) { $0.write($1) }
+        writer.write(category) { $0.write($1.rawValue) }
+        writer.write(text) { $0.write($1) }
+        writer.write(reason) { $0.write($1) }
+        writer.write(raisedAt)
+        writer.write(origin.source) { $0.write($1) }
+        writer.write(origin.sequence) { $0.write($1) }
+        writer.write(policy)
+        writer.write(tierIndex)
+        writer.write(tierName)
+        writer.write(rota)
+        writer.write(tierEnteredAt)
+        writer.write(notifiedAt)
+        writer.write(each: responders) { $0.write($1) }
+        writer.write(each: notified) { $0.write($1) }
+        writer.write(acknowledgedBy) { writer, actor in
+            switch actor {
+            case .responder(let id):
+                writer.write(byte: 0)
+                writer.write(id)
+            case .administrator(let user):
+                writer.write(byte: 1)
+                writer.write(user)
+            }
+        }
+        writer.write(acknowledgedAt) { $0.write($1) }
+        writer.write(unansweredCount)
+        writer.write(signalCount)
+        writer.write(lastRepeatLoggedAt) { $0.write($1) }
+        writer.write(stoppedAt) { $0.write($1) }
+        writer.write(deadline) { writer, deadline in
+            writer.write(deadline.at)
+            writer.write(byte: deadline.purpose == .acknowledge ? 0 : 1)
+        }
+        writer.write(generation)
+    }
+
+    init(decoding reader: inout BinaryReader) throws(BinaryFormatError) {
+        typealias Read<T> = (inout BinaryReader) throws(BinaryFormatError) -> T
+        let string: Read<String> = { (reader) throws(BinaryFormatError) in try reader.readString() }
+        let instant: Read<Instant> = { (reader) throws(BinaryFormatError) in try reader.readInstant() }
+        let responder: Read<ResponderID> = { (reader) throws(BinaryFormatError) in try reader.readName() }
+        self.id = IncidentID(try reader.readUInt64())
+        let code = try reader.readByte()
+        guard let kind = IncidentKind(code: code) else { throw reader.failure("\(code) is not an incident kind") }
+        self.kind = kind
+        self.line = try reader.readName()
+        self.station = try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readName() }
+        self.category = try reader.readOptional { (reader) throws(BinaryFormatError) in
+            let raw = try reader.readString()
+            guard let category = Category(rawValue: raw) else { throw reader.failure("\(raw) is not a category") }
+            return category
+        }
+        self.text = try reader.readOptional(string)
+        self.reason = try reader.readOptional(string)
+        self.raisedAt = try reader.readInstant()
+        self.origin = SignalOrigin(
+            source: try reader.readOptional(string),
+            sequence: try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readUInt64() }
+        )
+        self.policy = try reader.readName()
+        self.tierIndex = try reader.readInt()
+        self.tierName = try reader.readString()
+        self.rota = try reader.readName()
+        self.tierEnteredAt = try reader.readInstant()
+        self.notifiedAt = try reader.readInstant()
+        self.responders = try reader.readArray(responder)
+        self.notified = try reader.readArray(responder)
+        self.acknowledgedBy = try reader.readOptional { (reader) throws(BinaryFormatError) -> Actor in
+            switch try reader.readByte() {
+            case 0: .responder(try reader.readName())
+            case 1: .administrator(user: try reader.readString())
+            case let other: throw reader.failure("\(other) is not an actor")
+            }
+        }
+        self.acknowledgedAt = try reader.readOptional(instant)
+        self.unansweredCount = try reader.readInt()
+        self.signalCount = try reader.readInt()
+        self.lastRepeatLoggedAt = try reader.readOptional(instant)
+        self.stoppedAt = try reader.readOptional(instant)
+        self.deadline = try reader.readOptional { (reader) throws(BinaryFormatError) -> Deadline in
+            let at = try reader.readInstant()
+            switch try reader.readByte() {
+            case 0: return Deadline(at: at, purpose: .acknowledge)
+            case 1: return Deadline(at: at, purpose: .resolve)
+            case let other: throw reader.failure("\(other) is not a deadline purpose")
+            }
+        }
+        self.generation = try reader.readUInt64()
+    }
+}
+
+extension IncidentKind {
+    fileprivate var code: UInt8 {
+        switch self {
+        case .andon: 0
+        case .stop: 1
+        case .silent: 2
+        }
+    }
+
+    fileprivate init?(code: UInt8) {
+        switch code {
+        case 0: self = .andon
+        case 1: self = .stop
+        case 2: self = .silent
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import AndonCore
+import Foundation
+
+/// What a snapshot stores: the engine's state and the retransmit window, in one versioned byte form.
+///
+/// `ANDS`, a version byte, then the engine (`EscalationEngine.encodeState`) and the window, in `BinaryWriter`'s
+/// form. A snapshot that starts with `{` is the JSON form the first 0.3 builds wrote; it still loads.
+enum DurableState {
+    static let magic: [UInt8] = Array("ANDS".utf8)
+    static let version: UInt8 = 1
+
+    static func encode(engine: EscalationEngine, window: SequenceWindow) -> Data {
+        var writer = BinaryWriter(reservingCapacity: 4096 + engine.openIncidentCount * 128 + window.count * 96)
+        writer.write(bytes: magic)
+        writer.write(byte: version)
+        engine.encodeState(into: &writer)
+        window.encode(into: &writer)
+        return Data(writer.bytes)
+    }
+
+    /// The engine under `plant` (the configuration the snapshot was taken under) and the window.
+    static func decode(_ data: Data, plant: Plant) throws(BinaryFormatError) -> (EscalationEngine, SequenceWindow) {
+        if data.first == UInt8(ascii: "{") {
+            do {
+                let legacy = try JSONDecoder().decode(Legacy.self, from: data)
+                return (EscalationEngine(plant: plant, restoring: legacy.engine), legacy.window)
+            } catch {
+                throw BinaryFormatError(offset: 0, reason: "a JSON snapshot that does not decode: \(error)")
+            }
+        }
+        // `withUnsafeBytes` rethrows untyped: carry the typed error out in a Result.
+        let result = data.withUnsafeBytes { buffer in
+            Result { () throws(BinaryFormatError) in
+                try BinaryReader.read(buffer) { (reader) throws(BinaryFormatError) in
+                    guard Array(try reader.readBytes(magic.count)) == magic else {
+                        throw BinaryFormatError(offset: 0, reason: "not an andond snapshot")
+                    }
+                    let found = try reader.readByte()
+                    guard found == version else {
+                        throw reader.failure("snapshot format \(found), this andond reads format \(version)")
+                    }
+                    let engine = try EscalationEngine(plant: plant, decoding: &reader)
+                    let window = try SequenceWindow(decoding: &reader)
+                    guard reader.remaining == 0 else {
+                        throw reader.failure("\(reader.remaining) bytes after the end")
+                    }
+                    return (engine, window)
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// The JSON form of the first 0.3 builds.
+    private struct Legacy: Decodable {
+        var engine: EngineSnapshot
+        var window: SequenceWindow
+    }
+}
