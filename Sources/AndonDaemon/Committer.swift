@@ -18,8 +18,7 @@ final class Committer: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending = Pending()
     private var closing = false
-    private var finished = false
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    private let exit = WorkerExit()
     private var nextInput: Int64
     private var nextEvent: Int64
     private var inputsSinceSnapshot = 0
@@ -44,17 +43,28 @@ final class Committer: @unchecked Sendable {
     var aliveInterval: TimeInterval = 10
     /// Inputs older than this are deleted when a snapshot covers them.
     var retention: Duration = .seconds(90 * 86_400)
+    /// At most this many journal entries wait in the outbox for journald (about 300 MB on disk; at 100 signals/s,
+    /// about 40 minutes of outage). Beyond it, new entries are not kept: they go to the journal writer at once as
+    /// plain entries (journald gets them if it answers by then, standard error otherwise), their calls still escalate
+    /// and are in the input log, and one `crit` entry says so; a notice counts them once the outbox has room again.
+    var outboxLimit: Int64 = 500_000
+    /// Entries not kept because the outbox was full, in all and since it last had room.
+    private var unkeptTotal = 0
+    private var unkeptSinceRoom = 0
 
     struct Pending {
         var inputs: [StoredInput] = []
         var outbox: [(sequence: Int64, entry: JournalEntry)] = []
         var deliveries: [@Sendable () -> Void] = []
+        /// Entries for which the outbox had no room: written as plain entries after the commit.
+        var unkept: [JournalEntry] = []
         /// An encoded snapshot, ready to be written with this batch: whole, or (with `snapshotPartCount`) its row.
         var snapshot: StoredSnapshot?
         var snapshotParts: [SnapshotPart] = []
         var snapshotPartCount = 0
         var isEmpty: Bool {
             inputs.isEmpty && outbox.isEmpty && deliveries.isEmpty && snapshot == nil && snapshotParts.isEmpty
+                && unkept.isEmpty
         }
     }
 
@@ -70,6 +80,7 @@ final class Committer: @unchecked Sendable {
         storeID: String,
         nextInput: Int64,
         nextEvent: Int64,
+        outboxFrom: Int64? = nil,
         unsnapshotted: Int = 0
     ) {
         self.store = store
@@ -77,6 +88,7 @@ final class Committer: @unchecked Sendable {
         self.storeID = storeID
         self.nextInput = nextInput
         self.nextEvent = nextEvent
+        self.recordedWatermark = (outboxFrom ?? nextEvent) - 1
         self.inputsSinceSnapshot = unsnapshotted
         self.snapshotWanted = unsnapshotted >= Self.snapshotAfterRestore
     }
@@ -104,10 +116,14 @@ final class Committer: @unchecked Sendable {
         defer { condition.unlock() }
         pending.inputs.append(input.stored(sequence: nextInput, at: instant))
         nextInput += 1
-        for var entry in entries {
-            entry.add("ANDON_EVENT_ID", "\(storeID)-\(nextEvent)")
-            pending.outbox.append((nextEvent, entry))
-            nextEvent += 1
+        if nextEvent - 1 - recordedWatermark + Int64(entries.count) > outboxLimit {
+            outboxFull(entries)
+        } else {
+            for var entry in entries {
+                entry.add("ANDON_EVENT_ID", "\(storeID)-\(nextEvent)")
+                pending.outbox.append((nextEvent, entry))
+                nextEvent += 1
+            }
         }
         if let deliver { pending.deliveries.append(deliver) }
         inputsSinceSnapshot += 1
@@ -122,6 +138,45 @@ final class Committer: @unchecked Sendable {
             return true
         }
         return false
+    }
+
+    /// Entries the full outbox cannot keep: stamped with an ID of their own (`STORE-uN`), written as plain entries
+    /// after the commit. Call with `condition` locked.
+    private func outboxFull(_ entries: [JournalEntry]) {
+        if unkeptSinceRoom == 0 {
+            journal.submit(
+                .daemon(
+                    "the journal outbox is full (\(outboxLimit) entries wait for journald): further entries are not "
+                        + "kept until journald takes some; their calls are still escalated and in the state, and the "
+                        + "entries go to journald at once if it answers (else to standard error)",
+                    priority: .critical,
+                    id: MessageID.outboxFull,
+                    fields: [("ANDON_STATE", store.path)]
+                )
+            )
+        }
+        for var entry in entries {
+            unkeptTotal += 1
+            unkeptSinceRoom += 1
+            entry.add("ANDON_EVENT_ID", "\(storeID)-u\(unkeptTotal)")
+            pending.unkept.append(entry)
+        }
+    }
+
+    /// After a commit: once the outbox has room for a tenth of its limit again, one notice counts what it could not
+    /// keep. Call with `condition` locked.
+    private func noteOutboxRoom() {
+        guard unkeptSinceRoom > 0, nextEvent - 1 - recordedWatermark < outboxLimit - outboxLimit / 10 else { return }
+        journal.submit(
+            .daemon(
+                "the journal outbox has room again; \(unkeptSinceRoom) entries were not kept while it was full (they "
+                    + "went to journald or standard error once, without a resend)",
+                priority: .notice,
+                id: MessageID.outboxFull,
+                fields: [("ANDON_JOURNAL_UNKEPT", String(unkeptSinceRoom))]
+            )
+        )
+        unkeptSinceRoom = 0
     }
 
     /// Stores the state after the last appended input: `engine` and `window` are values copied under the engine
@@ -192,6 +247,13 @@ final class Committer: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Journal entries not kept in the outbox because it was full, since andond started.
+    var unkeptEntries: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return unkeptTotal
+    }
+
     /// The reason commits fail now, or nil.
     var failure: String? {
         condition.lock()
@@ -201,18 +263,15 @@ final class Committer: @unchecked Sendable {
 
     /// Writes what is pending, records a clean stop, and ends the thread.
     func finish() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            closing = true
-            if finished {
-                condition.unlock()
-                continuation.resume()
-                return
-            }
-            exitWaiters.append(continuation)
-            condition.signal()
-            condition.unlock()
-        }
+        beginClosing()
+        await exit.wait()
+    }
+
+    private func beginClosing() {
+        condition.lock()
+        closing = true
+        condition.signal()
+        condition.unlock()
     }
 
     /// Commits synchronously on the caller's thread (at start, before the commit thread runs).
@@ -260,6 +319,7 @@ final class Committer: @unchecked Sendable {
                 earlier.inputs += taken.inputs
                 earlier.outbox += taken.outbox
                 earlier.deliveries += taken.deliveries
+                earlier.unkept += taken.unkept
                 earlier.snapshot = taken.snapshot ?? earlier.snapshot
                 earlier.snapshotParts += taken.snapshotParts
                 earlier.snapshotPartCount = max(earlier.snapshotPartCount, taken.snapshotPartCount)
@@ -280,12 +340,7 @@ final class Committer: @unchecked Sendable {
             }
             if ending { break }
         }
-        condition.lock()
-        finished = true
-        let waiters = exitWaiters
-        exitWaiters = []
-        condition.unlock()
-        for waiter in waiters { waiter.resume() }
+        exit.finished()
     }
 
     /// Moves the next part of a snapshot being written (every part, at a clean stop) into `taken`; with the last
@@ -334,12 +389,14 @@ final class Committer: @unchecked Sendable {
         condition.lock()
         recordedWatermark = max(recordedWatermark, deletedThrough)
         outboxBehind = deletedThrough < watermark
+        noteOutboxRoom()
         condition.unlock()
     }
 
     private func deliver(_ taken: Pending) {
         for delivery in taken.deliveries { delivery() }
         for (sequence, entry) in taken.outbox { journal.submitDurable(entry, sequence: sequence) }
+        for entry in taken.unkept { journal.submit(entry) }
     }
 
     private func failed(_ error: StoreError, freshEntries: [(sequence: Int64, entry: JournalEntry)]) {

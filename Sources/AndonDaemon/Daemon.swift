@@ -230,16 +230,17 @@ public enum Daemon {
                 movedAside(try store.moveAside(reason: error.message), error.message)
                 restored = try load()
             }
+            // Entries committed before and not yet confirmed written come back from the outbox, in order.
+            let firstWaiting = (try? store.outbox(after: 0, limit: 1).first?.sequence) ?? nil
             let committer = Committer(
                 store: store,
                 journal: journal,
                 storeID: restored.loaded.storeID,
                 nextInput: restored.loaded.lastInputSequence + 1,
                 nextEvent: restored.loaded.nextEventSequence,
+                outboxFrom: firstWaiting ?? restored.loaded.nextEventSequence,
                 unsnapshotted: restored.replayed
             )
-            // Entries committed before and not yet confirmed written come back from the outbox, in order.
-            let firstWaiting = (try? store.outbox(after: 0, limit: 1).first?.sequence) ?? nil
             journal.durable(
                 writtenThrough: (firstWaiting ?? restored.loaded.nextEventSequence) - 1,
                 submittedThrough: restored.loaded.nextEventSequence - 1

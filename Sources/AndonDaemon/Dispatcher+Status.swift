@@ -67,6 +67,7 @@ extension Dispatcher {
         all["journal-dropped"] = journal.dropped
         all["journal-failed"] = journal.failed
         all["journal-waiting"] = journal.waiting
+        all["journal-unkept"] = committer.unkeptEntries
         all["peer-errors"] = peerErrors.withLock { $0.totals.values.reduce(0, +) }
         let (ids, matching) = engine.openIncidentIDs(of: line, limit: limit)
         return StatusView(engine: engine, counters: all, now: clock.now, ids: ids, matching: matching)

@@ -40,6 +40,8 @@ public enum MessageID {
     public static let stateRefused = "f3250407b5d34818860876674aa2ab7d"
     /// A commit of the state failed (and when it works again).
     public static let stateWriteFailed = "ded753b6a5d04fb9b8cb722c2afdce0f"
+    /// The journal outbox is full: entries are not kept until journald takes some (and when it has room again).
+    public static let outboxFull = "078148c9e9734c4fb9a60b446fd17c76"
     /// An error of one datagram or connection (a reply that could not be sent, a failed read).
     public static let peerError = "d2e49cef92004096a0ee81a4ad930291"
 
@@ -47,7 +49,7 @@ public enum MessageID {
     public static var all: [String] {
         Event.Kind.allCases.map(of) + [
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
-            restored, stateMovedAside, stateRefused, stateWriteFailed, peerError,
+            restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, peerError,
         ]
     }
 }

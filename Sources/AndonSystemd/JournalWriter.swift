@@ -42,14 +42,13 @@ public final class JournalWriter: @unchecked Sendable {
         var sequence: Int64?
     }
     private var closed = false
-    private var finished = false
+    private let exit = WorkerExit()
     private var droppedTotal = 0
     private var droppedReported = 0
     private var writtenTotal = 0
     private var failedTotal = 0
     /// Entries written to standard error since the journal stopped answering; nil while it answers.
     private var outage: Int?
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// MESSAGE_ID of the writer's own entries: entries were dropped because the queue was full.
     public static let droppedMessageID = "b1c71e9a669d426eabe6438ac7996121"
@@ -192,18 +191,15 @@ public final class JournalWriter: @unchecked Sendable {
 
     /// Stops accepting entries, writes every queued one, and returns when the thread has finished.
     public func shutdown() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            closed = true
-            if finished {
-                condition.unlock()
-                continuation.resume()
-                return
-            }
-            exitWaiters.append(continuation)
-            condition.signal()
-            condition.unlock()
-        }
+        beginClosing()
+        await exit.wait()
+    }
+
+    private func beginClosing() {
+        condition.lock()
+        closed = true
+        condition.signal()
+        condition.unlock()
     }
 
     private func run() {
@@ -246,12 +242,7 @@ public final class JournalWriter: @unchecked Sendable {
             }
             if done || stopped { break }
         }
-        condition.lock()
-        finished = true
-        let waiters = exitWaiters
-        exitWaiters = []
-        condition.unlock()
-        for waiter in waiters { waiter.resume() }
+        exit.finished()
     }
 
     /// Writes the durable entries after the last written one up to `last` from the outbox, in order. False when the

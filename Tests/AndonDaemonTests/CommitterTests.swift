@@ -1,0 +1,54 @@
+import AndonCore
+import AndonStore
+import Foundation
+import Testing
+
+@testable import AndonDaemon
+@testable import AndonSystemd
+
+/// The group committer against a real store, with a journal writer that is never started (journald never takes
+/// anything, as in a long outage).
+@Suite struct CommitterTests {
+    @Test func aFullOutboxKeepsItsLimitAndCountsWhatItCouldNotKeep() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try StateStore(directory: directory)
+        let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        let committer = Committer(store: store, journal: journal, storeID: "t", nextInput: 1, nextEvent: 1)
+        committer.outboxLimit = 5
+        for index in 1...8 {
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "call \(index)")
+            committer.append(.tick, at: Instant(secondsSinceEpoch: Int64(index)), entries: [entry], deliver: nil)
+        }
+        try committer.commitNow()
+        #expect(try store.outbox(after: 0, limit: 100).map(\.sequence) == [1, 2, 3, 4, 5])
+        #expect(committer.unkeptEntries == 3)
+        #expect(try store.load().inputs.count == 8, "every input is kept: the calls are in the state")
+        // Queued for journald: the 5 kept (durable), one crit entry saying the outbox is full, the 3 not kept.
+        #expect(journal.statistics.queued == 9)
+    }
+
+    @Test func aRestartedCommitterCountsTheOutboxFromItsFirstWaitingEntry() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try StateStore(directory: directory)
+        let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        // Event numbers far beyond the limit, with nothing waiting: entries are kept.
+        let committer = Committer(
+            store: store,
+            journal: journal,
+            storeID: "t",
+            nextInput: 1,
+            nextEvent: 1_000,
+            outboxFrom: 1_000
+        )
+        committer.outboxLimit = 5
+        var entry = JournalEntry()
+        entry.add("MESSAGE", "call")
+        committer.append(.tick, at: Instant(secondsSinceEpoch: 1), entries: [entry], deliver: nil)
+        try committer.commitNow()
+        #expect(try store.outbox(after: 0, limit: 10).map(\.sequence) == [1_000])
+        #expect(committer.unkeptEntries == 0)
+    }
+}
