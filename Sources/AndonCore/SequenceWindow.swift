@@ -10,10 +10,49 @@ public struct SequenceWindow: Sendable, Hashable, Codable {
     public static let defaultLifetime: Duration = .seconds(3600)
 
     public struct Remembered: Sendable, Hashable, Codable {
-        /// The message as received (its canonical form), to tell a retransmit from a new signal.
-        public var message: String
+        /// A digest of the message as received (its canonical form), to tell a retransmit from a new signal: the
+        /// 64-bit FNV-1a of its UTF-8, stable across restarts. (The message itself would double the window's memory:
+        /// 41,000 remembered seqs of 40 busy lines took 18 MB with it.)
+        public var digest: UInt64
         public var reply: String
         public var at: Instant
+
+        public init(message: String, reply: String, at: Instant) {
+            self.init(digest: Self.digest(of: message), reply: reply, at: at)
+        }
+
+        init(digest: UInt64, reply: String, at: Instant) {
+            self.digest = digest
+            self.reply = reply
+            self.at = at
+        }
+
+        public static func digest(of message: String) -> UInt64 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in message.utf8 {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01b3
+            }
+            return hash
+        }
+
+        private enum CodingKeys: String, CodingKey { case digest, message, reply, at }
+
+        /// Also reads the JSON of the first 0.3 builds, which kept the message itself.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let digest = try container.decodeIfPresent(UInt64.self, forKey: .digest)
+            self.digest = try digest ?? Self.digest(of: container.decode(String.self, forKey: .message))
+            self.reply = try container.decode(String.self, forKey: .reply)
+            self.at = try container.decode(Instant.self, forKey: .at)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(digest, forKey: .digest)
+            try container.encode(reply, forKey: .reply)
+            try container.encode(at, forKey: .at)
+        }
     }
 
     private struct LineWindow: Sendable, Hashable, Codable {
@@ -34,7 +73,7 @@ public struct SequenceWindow: Sendable, Hashable, Codable {
 
     /// The reply remembered for this exact message, if it is a retransmit within the window.
     public func reply(line: LineID, sequence: UInt64, message: String, at now: Instant) -> String? {
-        guard let remembered = lines[line]?.entries[sequence], remembered.message == message,
+        guard let remembered = lines[line]?.entries[sequence], remembered.digest == Remembered.digest(of: message),
             now < remembered.at + lifetime
         else { return nil }
         return remembered.reply
@@ -97,14 +136,15 @@ extension SequenceWindow {
             writer.write(each: window.order) { $0.write($1) }
             writer.write(each: window.entries.sorted { $0.key < $1.key }) { writer, entry in
                 writer.write(entry.key)
-                writer.write(entry.value.message)
+                writer.write(entry.value.digest)
                 writer.write(entry.value.reply)
                 writer.write(entry.value.at)
             }
         }
     }
 
-    public init(decoding reader: inout BinaryReader) throws(BinaryFormatError) {
+    /// - Parameter keepsMessages: the form of andond's first byte-form snapshots (format 1), with each message whole.
+    public init(decoding reader: inout BinaryReader, keepsMessages: Bool = false) throws(BinaryFormatError) {
         self.init(capacity: try reader.readInt(), lifetime: try reader.readDuration())
         let count = try reader.readCount()
         for _ in 0..<count {
@@ -118,7 +158,7 @@ extension SequenceWindow {
             for _ in 0..<entries {
                 let sequence = try reader.readUInt64()
                 window.entries[sequence] = Remembered(
-                    message: try reader.readString(),
+                    digest: keepsMessages ? Remembered.digest(of: try reader.readString()) : try reader.readUInt64(),
                     reply: try reader.readString(),
                     at: try reader.readInstant()
                 )

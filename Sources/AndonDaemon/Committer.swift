@@ -30,7 +30,8 @@ final class Committer: @unchecked Sendable {
     /// Written entries remain in the outbox beyond what one commit deletes: the next commit comes at once.
     private var outboxBehind = false
     /// A large snapshot on its way to disk, one part per commit; its row comes with the last part.
-    private var snapshotParts: (row: StoredSnapshot, parts: [Data], next: Int)?
+    /// Each part is copied out of `state` only when its commit takes it.
+    private var snapshotParts: (row: StoredSnapshot, state: [UInt8], parts: [Range<Int>], next: Int)?
     private(set) var committedBatches = 0
 
     let store: StateStore
@@ -206,16 +207,14 @@ final class Committer: @unchecked Sendable {
                 at: instant.millisecondsSinceEpoch,
                 configuration: configuration.text,
                 configurationFile: configuration.file,
-                state: state
+                state: state.count > SnapshotPart.size ? Data() : Data(state)
             )
             condition.lock()
             if state.count > SnapshotPart.size {
                 let parts = stride(from: 0, to: state.count, by: SnapshotPart.size).map {
-                    state.subdata(in: $0..<min(state.count, $0 + SnapshotPart.size))
+                    $0..<min(state.count, $0 + SnapshotPart.size)
                 }
-                var row = stored
-                row.state = Data()
-                snapshotParts = (row, parts, 0)
+                snapshotParts = (stored, state, parts, 0)
             } else {
                 pending.snapshot = stored
             }
@@ -284,8 +283,14 @@ final class Committer: @unchecked Sendable {
         deliver(taken)
     }
 
+    /// After this many inputs and `trimAfterIdle` without any, the commit thread gives freed memory back once.
+    static let trimAfterInputs = 10_000
+    var trimAfterIdle: TimeInterval = 5
+
     private func run() {
         var lastCommit = Date()
+        var lastInputs = Date()
+        var inputsSinceTrim = 0
         var retry: Pending?
         while true {
             condition.lock()
@@ -300,8 +305,21 @@ final class Committer: @unchecked Sendable {
                 {
                     break
                 }
+                if inputsSinceTrim >= Self.trimAfterInputs, Date().timeIntervalSince(lastInputs) >= trimAfterIdle {
+                    // A burst left freed memory between what stays: with nothing coming in, give it back (1-15 ms
+                    // here at 100,000 open calls). Never on a busy andond: `malloc_trim` holds the heap's lock.
+                    condition.unlock()
+                    returnFreedMemory()
+                    inputsSinceTrim = 0
+                    condition.lock()
+                    continue
+                }
                 let alive = lastCommit.addingTimeInterval(aliveInterval)
-                _ = condition.wait(until: lagging ? min(alive, Date().addingTimeInterval(1)) : alive)
+                var until = lagging ? min(alive, Date().addingTimeInterval(1)) : alive
+                if inputsSinceTrim >= Self.trimAfterInputs {
+                    until = min(until, lastInputs.addingTimeInterval(trimAfterIdle))
+                }
+                _ = condition.wait(until: until)
             }
             let ending = closing
             if ending {
@@ -311,6 +329,10 @@ final class Committer: @unchecked Sendable {
             }
             var taken = pending
             pending = Pending()
+            if !taken.inputs.isEmpty {
+                lastInputs = Date()
+                inputsSinceTrim += taken.inputs.count
+            }
             takeSnapshotParts(into: &taken, all: ending)
             condition.unlock()
             let fresh = taken.outbox
@@ -352,7 +374,7 @@ final class Committer: @unchecked Sendable {
                 SnapshotPart(
                     inputSequence: writing.row.inputSequence,
                     index: writing.next,
-                    bytes: writing.parts[writing.next]
+                    bytes: Data(writing.state[writing.parts[writing.next]])
                 )
             )
             writing.next += 1

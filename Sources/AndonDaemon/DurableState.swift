@@ -7,15 +7,16 @@ import Foundation
 /// form. A snapshot that starts with `{` is the JSON form the first 0.3 builds wrote; it still loads.
 enum DurableState {
     static let magic: [UInt8] = Array("ANDS".utf8)
-    static let version: UInt8 = 1
+    /// 2: the window keeps message digests; 1 (read still) kept the messages.
+    static let version: UInt8 = 2
 
-    static func encode(engine: EscalationEngine, window: SequenceWindow) -> Data {
+    static func encode(engine: EscalationEngine, window: SequenceWindow) -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 4096 + engine.openIncidentCount * 128 + window.count * 96)
         writer.write(bytes: magic)
         writer.write(byte: version)
         engine.encodeState(into: &writer)
         window.encode(into: &writer)
-        return Data(writer.bytes)
+        return writer.bytes
     }
 
     /// The engine under `plant` (the configuration the snapshot was taken under) and the window.
@@ -36,11 +37,11 @@ enum DurableState {
                         throw BinaryFormatError(offset: 0, reason: "not an andond snapshot")
                     }
                     let found = try reader.readByte()
-                    guard found == version else {
-                        throw reader.failure("snapshot format \(found), this andond reads format \(version)")
+                    guard found == version || found == 1 else {
+                        throw reader.failure("snapshot format \(found), this andond reads formats 1 and \(version)")
                     }
                     let engine = try EscalationEngine(plant: plant, decoding: &reader)
-                    let window = try SequenceWindow(decoding: &reader)
+                    let window = try SequenceWindow(decoding: &reader, keepsMessages: found == 1)
                     guard reader.remaining == 0 else {
                         throw reader.failure("\(reader.remaining) bytes after the end")
                     }

@@ -24,6 +24,10 @@ public final class StateStore: @unchecked Sendable {
     private let lock: StateLock
     // Replaced only by `moveAside`, which the single owner calls before any commit.
     private var queue: DatabaseQueue
+    /// A second connection for the journal thread's outbox reads: in WAL mode they run beside commits, never behind
+    /// one (a journal that reads spilled entries back must not delay replies). Opened on first use.
+    private let readerLock = NSLock()
+    private var reader: DatabaseQueue?
     /// Set when a bad database was moved aside while opening: where it went and why.
     public private(set) var movedAside: (path: String, reason: String)?
 
@@ -68,6 +72,8 @@ public final class StateStore: @unchecked Sendable {
     private static func connect(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.label = "andond-state"
+        // Two connections (commits, outbox reads) share the file: one waits briefly for the other's lock.
+        configuration.busyMode = .timeout(5)
         // WAL, set here rather than with `journalMode = .wal`: GRDB's WAL setup also sets `synchronous = NORMAL`,
         // which does not fsync at commit. `ok` means on disk, so every commit is fsynced (FULL).
         configuration.prepareDatabase { db in
@@ -142,6 +148,7 @@ public final class StateStore: @unchecked Sendable {
     public func moveAside(reason: String) throws(StoreError) -> String {
         // Close the old connection before moving its files: the placeholder queue is an in-memory one.
         do { queue = try DatabaseQueue() } catch { throw StoreError(.unusable, Self.describe(error)) }
+        readerLock.withLock { reader = nil }
         let aside = try Self.moveFiles(of: path, reason: reason)
         movedAside = (aside, reason)
         do {
@@ -267,7 +274,13 @@ public final class StateStore: @unchecked Sendable {
     /// Journal entries of the outbox after `sequence`, in order, at most `limit`.
     public func outbox(after sequence: Int64, limit: Int) throws(StoreError) -> [(sequence: Int64, entry: Data)] {
         do {
-            return try queue.read { db in
+            let connection = try readerLock.withLock {
+                if let reader { return reader }
+                let opened = try Self.connect(path)
+                reader = opened
+                return opened
+            }
+            return try connection.read { db in
                 try Row.fetchAll(
                     db,
                     sql: "SELECT seq, entry FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",

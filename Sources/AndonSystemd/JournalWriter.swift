@@ -58,6 +58,12 @@ public final class JournalWriter: @unchecked Sendable {
     public static let journalGapMessageID = "4f3e0b93b0f14b7f9e73061b713e41ee"
 
     public let capacity: Int
+    /// Durable entries held in memory at most: the rest are on disk already and are read back from the outbox when
+    /// their turn comes. A burst then costs memory for a few thousand entries, not for the whole queue (16,384
+    /// entries were about 25 MB of small pieces, and the heap stayed that much larger after the burst), and plain
+    /// entries always find room.
+    public var durableCapacity = 2_048
+    private var durableQueued = 0
     private let socketPath: String
     private let standardError: FileHandle
     private let sender: @Sendable (JournalEntry) -> Int32
@@ -141,8 +147,9 @@ public final class JournalWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         durableSubmitted = max(durableSubmitted, sequence)
-        if !closed, queue.count < capacity {
+        if !closed, queue.count < capacity, durableQueued < durableCapacity {
             queue.append(Queued(entry: entry, sequence: sequence))
+            durableQueued += 1
         } else {
             spilledTotal += 1
         }
@@ -211,7 +218,10 @@ public final class JournalWriter: @unchecked Sendable {
                 condition.wait()
             }
             var batch: [Queued] = []
-            while batch.count < 256, let entry = queue.popFirst() { batch.append(entry) }
+            while batch.count < 256, let entry = queue.popFirst() {
+                if entry.sequence != nil { durableQueued -= 1 }
+                batch.append(entry)
+            }
             let dropped = droppedTotal - droppedReported
             droppedReported = droppedTotal
             // Durable entries that are not in memory (spilled, or from before a restart) come from the outbox.

@@ -39,13 +39,15 @@ public func returnFreedMemory() {
 }
 
 /// Sets glibc's malloc up for a long-running daemon, unless `MALLOC_ARENA_MAX` is set (then the environment rules):
-/// two arenas, so andond's threads (event loops, commit, journal, snapshot) share their freed memory (with the
-/// default, 100,000 open calls cost about a quarter more resident memory); and blocks of 1 MiB and more in mappings
-/// of their own, returned to the system when freed. Call before any thread starts.
+/// one arena, so andond's threads (event loops, commit, journal, snapshot) share their freed memory (with glibc's
+/// default, 100,000 open calls cost about a quarter more resident memory, and with two arenas about 8 MB more; the
+/// receipt round trip did not suffer in the benchmarks); and blocks of 1 MiB and more in mappings of their own,
+/// returned to the system when freed. Call before any thread starts.
 ///
-/// `returnFreedMemory` (`malloc_trim`) is no substitute on a hot path: it holds each arena's lock while it walks it,
-/// for a hundred milliseconds and more on a large fragmented heap, and every thread allocating there waits.
+/// `returnFreedMemory` (`malloc_trim`) is no substitute on a hot path: it holds the arena's lock while it walks it
+/// (up to a hundred milliseconds and more on a large fragmented heap), and every thread allocating waits. andond
+/// trims after a restore and once a burst is over (`Committer`).
 public func tuneMalloc() {
     guard getenv("MALLOC_ARENA_MAX") == nil else { return }
-    andond_tune_malloc(2, 1 << 20)
+    andond_tune_malloc(1, 1 << 20)
 }

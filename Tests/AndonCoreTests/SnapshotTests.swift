@@ -132,6 +132,36 @@ import Testing
         #expect(restored.reply(line: "L2", sequence: 9, message: "m9", at: t0) == "r9")
     }
 
+    /// andond's first byte-form snapshots kept each message whole; they still load, as digests.
+    @Test func aWindowOfTheFirstByteFormStillAnswersRetransmits() throws {
+        let t0 = Instant(secondsSinceEpoch: 1_000)
+        var writer = BinaryWriter()
+        writer.write(1024)
+        writer.write(Duration.seconds(3600))
+        writer.write(UInt64(1))  // one line
+        writer.write(LineID("L1"))
+        writer.write(0)  // head
+        writer.write(each: [UInt64(7)]) { $0.write($1) }
+        writer.write(UInt64(1))  // one entry
+        writer.write(UInt64(7))
+        writer.write("andon line=L1 station=S1 category=help seq=7")
+        writer.write("ok incident=1 seq=7")
+        writer.write(t0)
+        let window = try writer.bytes.withUnsafeBytes { buffer in
+            try BinaryReader.read(buffer) { (reader) throws(BinaryFormatError) in
+                try SequenceWindow(decoding: &reader, keepsMessages: true)
+            }
+        }
+        #expect(
+            window.reply(line: "L1", sequence: 7, message: "andon line=L1 station=S1 category=help seq=7", at: t0)
+                == "ok incident=1 seq=7"
+        )
+        #expect(
+            window.reply(line: "L1", sequence: 7, message: "andon line=L1 station=S2 category=help seq=7", at: t0)
+                == nil
+        )
+    }
+
     @Test func theSequenceWindowAnswersRetransmitsAndForgetsBeyondItsBounds() {
         var window = SequenceWindow(capacity: 3, lifetime: .seconds(60))
         let t0 = Instant(secondsSinceEpoch: 1_000)

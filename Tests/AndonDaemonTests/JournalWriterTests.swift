@@ -194,6 +194,44 @@ import Testing
         #expect(writer.statistics.waiting == 0)
     }
 
+    /// Durable entries beyond `durableCapacity` stay on disk and come from the outbox in their turn, in order; plain
+    /// entries still find room in the queue meanwhile.
+    @Test func durableEntriesBeyondTheirShareOfMemoryComeFromTheOutboxInOrder() async throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("andond-journal-c-\(getpid())")
+        try #require(FileManager.default.createFile(atPath: socket.path, contents: nil))
+        defer { try? FileManager.default.removeItem(at: socket) }
+        let sent = Mutex<[String]>([])
+        let writer = JournalWriter(capacity: 100, socketPath: socket.path, standardError: FileHandle.nullDevice) {
+            entry in
+            sent.withLock { $0.append(entry["MESSAGE"] ?? "") }
+            return 0
+        }
+        writer.durableCapacity = 3
+        var outbox: [(sequence: Int64, entry: [UInt8])] = []
+        for index in 1...10 {
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "call \(index)")
+            outbox.append((Int64(index), entry.serialized))
+        }
+        let stored = outbox
+        writer.durable(writtenThrough: 0, submittedThrough: 0) { after, limit in
+            Array(stored.filter { $0.sequence > after }.prefix(limit))
+        }
+        for (sequence, bytes) in outbox {
+            writer.submitDurable(try #require(JournalEntry(serialized: bytes)), sequence: sequence)
+        }
+        var plain = JournalEntry()
+        plain.add("MESSAGE", "plain")
+        #expect(writer.submit(plain), "plain entries are not crowded out by durable ones")
+        #expect(writer.statistics.queued == 4)
+        writer.start()
+        for _ in 0..<500 where writer.statistics.waiting > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        await writer.shutdown()
+        let written = sent.withLock { $0 }
+        #expect(written.filter { $0.hasPrefix("call") } == (1...10).map { "call \($0)" })
+        #expect(written.contains("plain"))
+    }
+
     /// After a restart, what the outbox still holds past the last written entry is written; nothing before it.
     @Test func afterARestartTheOutboxIsWrittenFromWhereTheJournalStopped() async throws {
         let sent = Mutex<[String]>([])
