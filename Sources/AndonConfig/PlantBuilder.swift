@@ -269,7 +269,7 @@ struct PlantBuilder {
         guard responder != nil || replaces != nil, (raw.responder == nil) == (responder == nil),
             (raw.replaces == nil) == (replaces == nil)
         else { return nil }
-        return Override(from: from, until: until, responder: responder, replaces: replaces)
+        return Override(from: from, until: until, responder: responder, replaces: replaces, note: raw.note)
     }
 
     // MARK: Shared helpers

@@ -119,7 +119,7 @@ extension ChainPreview {
                 who = step.duty.responders.map { id in
                     plant.responders[id].map { "\($0.name) (\($0.user))" } ?? id.rawValue
                 }.joined(separator: ", ")
-                what = step.timeoutDescription
+                what = step.timeoutDescription + "; " + step.duty.explanation(in: plant)
             }
             return [
                 "\(step.position.number).", step.position.name, "rota \(step.position.rota)",
@@ -132,6 +132,36 @@ extension ChainPreview {
             output.append("  " + cells.joined(separator: "  "))
         }
         return output.joined(separator: "\n")
+    }
+}
+
+extension DutyReason {
+    /// `by shift night`, `by rotation, member 2 of 3 since 2026-11-23 06:00 +01:00`,
+    /// `by override from 2026-12-24 14:00 +01:00 to 2026-12-24 22:00 +01:00, replacing eva (shift swap)`.
+    public func explanation(in plant: Plant) -> String {
+        let zone = plant.timeZone
+        switch self {
+        case .shift(let shift):
+            return "by shift \(shift)"
+        case .rotation(let member, let count, let since):
+            return "by rotation, member \(member) of \(count) since \(zone.format(since))"
+        case .override(let from, let until, let replaces, let note):
+            var text = "by override from \(zone.format(from)) to \(zone.format(until))"
+            if let replaces { text += ", replacing \(plant.responders[replaces]?.user ?? replaces.rawValue)" }
+            if let note { text += " (\(note))" }
+            return text
+        }
+    }
+}
+
+extension Duty {
+    /// Why each responder is on duty, in their order: `why: felix by shift night`.
+    public func explanation(in plant: Plant) -> String {
+        "why: "
+            + responders.map { id in
+                let user = plant.responders[id]?.user ?? id.rawValue
+                return reasons[id].map { "\(user) \($0.explanation(in: plant))" } ?? user
+            }.joined(separator: "; ")
     }
 }
 

@@ -83,22 +83,37 @@ public struct Override: Sendable, Hashable {
     public var until: Instant
     public var responder: ResponderID?
     public var replaces: ResponderID?
+    /// Why, as the configuration says (`note:`): "swap with ben", "sick".
+    public var note: String?
 
-    public init(from: Instant, until: Instant, responder: ResponderID?, replaces: ResponderID?) {
+    public init(from: Instant, until: Instant, responder: ResponderID?, replaces: ResponderID?, note: String? = nil) {
         precondition(responder != nil || replaces != nil, "an override adds or removes someone")
         self.from = from
         self.until = until
         self.responder = responder
         self.replaces = replaces
+        self.note = note
     }
 
     public func isActive(at instant: Instant) -> Bool { from <= instant && instant < until }
+}
+
+/// Why a responder is on duty: what put them there.
+public enum DutyReason: Sendable, Hashable {
+    /// Assigned to the running shift (`by_shift`).
+    case shift(ShiftID)
+    /// The rotation's turn: member `member` (from 1) of `of`, since the period began.
+    case rotation(member: Int, of: Int, since: Instant)
+    /// A dated override, with the responder it replaces (if any) and its note.
+    case override(from: Instant, until: Instant, replaces: ResponderID?, note: String?)
 }
 
 /// The answer to "who is on duty for this rota at this instant", with the reason when nobody is.
 public struct Duty: Sendable, Hashable {
     public var rota: RotaID
     public var responders: [ResponderID]
+    /// Why each of `responders` is on duty (the first reason, when two apply).
+    public var reasons: [ResponderID: DutyReason] = [:]
     /// The shift running at the instant, if any.
     public var shift: ShiftID?
     /// Why nobody is on duty; nil when someone is.
@@ -117,27 +132,48 @@ extension Rota {
     /// As `duty(at:calendar:)`, with the running shift already known.
     public func duty(at instant: Instant, shift: ShiftID?, timeZone: SiteTimeZone) -> Duty {
         var onDuty: [ResponderID] = []
-        func add(_ responder: ResponderID) { if !onDuty.contains(responder) { onDuty.append(responder) } }
+        var reasons: [ResponderID: DutyReason] = [:]
+        func add(_ responder: ResponderID, _ reason: DutyReason) {
+            guard !onDuty.contains(responder) else { return }
+            onDuty.append(responder)
+            reasons[responder] = reason
+        }
 
-        if let shift { byShift[shift]?.forEach(add) }
+        if let shift {
+            for responder in byShift[shift] ?? [] { add(responder, .shift(shift)) }
+        }
         if let rotation, rotation.duringShifts.map({ shift.map($0.contains) ?? false }) ?? true {
-            rotation.members(inPeriod: rotation.period(at: timeZone.local(instant))).forEach(add)
+            let period = rotation.period(at: timeZone.local(instant))
+            let since = timeZone.instant(of: rotation.start(ofPeriod: period))
+            for responder in rotation.members(inPeriod: period) {
+                let member = (rotation.members.firstIndex(of: responder) ?? 0) + 1
+                add(responder, .rotation(member: member, of: rotation.members.count, since: since))
+            }
         }
         let scheduled = onDuty
         for override in overrides where override.isActive(at: instant) {
+            let reason = DutyReason.override(
+                from: override.from,
+                until: override.until,
+                replaces: override.replaces,
+                note: override.note
+            )
             if let replaced = override.replaces {
                 guard let index = onDuty.firstIndex(of: replaced) else { continue }
                 onDuty.remove(at: index)
+                reasons[replaced] = nil
                 if let responder = override.responder, !onDuty.contains(responder) {
                     onDuty.insert(responder, at: index)
+                    reasons[responder] = reason
                 }
             } else if let responder = override.responder {
-                add(responder)
+                add(responder, reason)
             }
         }
         return Duty(
             rota: id,
             responders: onDuty,
+            reasons: reasons,
             shift: shift,
             emptyReason: onDuty.isEmpty ? emptyReason(shift: shift, scheduled: scheduled) : nil
         )

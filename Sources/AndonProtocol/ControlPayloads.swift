@@ -88,6 +88,24 @@ public struct WhoReport: Codable, Sendable, Hashable {
         public var ackWithinMilliseconds: Int64
         public var resolveWithinMilliseconds: Int64?
         public var repeatEveryMilliseconds: Int64?
+        /// Why each responder is on duty, in the order of `responders`.
+        public var why: [Why]?
+    }
+
+    /// What put a responder on duty: `shift` (with `shift`), `rotation` (member `member` of `of`, since `since`), or
+    /// `override` (`from`, `until`, the responder it `replaces`, its `note`); `text` says it in words.
+    public struct Why: Codable, Sendable, Hashable {
+        public var responder: String
+        public var by: String
+        public var text: String
+        public var shift: String?
+        public var member: Int?
+        public var of: Int?
+        public var since: Int64?
+        public var from: Int64?
+        public var until: Int64?
+        public var replaces: String?
+        public var note: String?
     }
 
     public var text: String
@@ -110,8 +128,34 @@ public struct WhoReport: Codable, Sendable, Hashable {
                 emptyReason: step.duty.emptyReason,
                 ackWithinMilliseconds: step.tier.ackWithin.milliseconds,
                 resolveWithinMilliseconds: step.tier.resolveWithin?.milliseconds,
-                repeatEveryMilliseconds: step.tier.repeatEvery?.milliseconds
+                repeatEveryMilliseconds: step.tier.repeatEvery?.milliseconds,
+                why: step.duty.responders.compactMap { id in
+                    step.duty.reasons[id].map { Why(responder: id, reason: $0, plant: plant) }
+                }
             )
+        }
+    }
+}
+
+extension WhoReport.Why {
+    init(responder id: ResponderID, reason: DutyReason, plant: Plant) {
+        responder = plant.responders[id]?.user ?? id.rawValue
+        text = reason.explanation(in: plant)
+        switch reason {
+        case .shift(let shift):
+            by = "shift"
+            self.shift = shift.rawValue
+        case .rotation(let member, let count, let since):
+            by = "rotation"
+            self.member = member
+            of = count
+            self.since = since.millisecondsSinceEpoch
+        case .override(let from, let until, let replaces, let note):
+            by = "override"
+            self.from = from.millisecondsSinceEpoch
+            self.until = until.millisecondsSinceEpoch
+            self.replaces = replaces.map { plant.responders[$0]?.user ?? $0.rawValue }
+            self.note = note
         }
     }
 }

@@ -113,6 +113,40 @@ import Testing
         #expect(day.emptyReason?.contains("off shift") == true)
     }
 
+    /// `andonctl who` says why each person is on duty: the shift's assignment, the rotation's turn, or an override.
+    @Test func aDutySaysWhatPutEachResponderOnIt() {
+        let from = TestPlant.local("2026-11-25 10:00")
+        let until = TestPlant.local("2026-11-25 12:00")
+        let rotation = Rotation(
+            members: ["r1", "r2", "r3"],
+            periodDays: 7,
+            anchor: LocalDateTime(parsing: "2026-11-02 06:00")!,
+            duringShifts: ["early"]
+        )
+        let rota = Rota(
+            id: "tl",
+            byShift: ["early": ["a", "g"]],
+            rotation: rotation,
+            overrides: [
+                Override(from: from, until: until, responder: "x", replaces: "a", note: "swap with a"),
+                Override(from: from, until: until, responder: "q", replaces: nil),
+            ]
+        )
+        let before = rota.duty(at: TestPlant.local("2026-11-25 09:00"), calendar: calendar)
+        #expect(before.responders == ["a", "g", "r1"])
+        #expect(before.reasons["a"] == .shift("early"))
+        // Week 4 from the anchor (2026-11-23 06:00): the first member again, 1 of 3.
+        #expect(before.reasons["r1"] == .rotation(member: 1, of: 3, since: TestPlant.local("2026-11-23 06:00")))
+        let during = rota.duty(at: from, calendar: calendar)
+        #expect(during.responders == ["x", "g", "r1", "q"])
+        #expect(during.reasons["x"] == .override(from: from, until: until, replaces: "a", note: "swap with a"))
+        #expect(during.reasons["q"] == .override(from: from, until: until, replaces: nil, note: nil))
+        #expect(during.reasons["a"] == nil, "a is not on duty")
+        #expect(during.reasons["g"] == .shift("early"))
+        let next = rota.duty(at: TestPlant.local("2026-11-30 09:00"), calendar: calendar)
+        #expect(next.reasons["r2"] == .rotation(member: 2, of: 3, since: TestPlant.local("2026-11-30 06:00")))
+    }
+
     @Test func overridesReplaceAddAndRemoveForTheirWindowOnly() {
         let from = TestPlant.local("2026-11-25 10:00")
         let until = TestPlant.local("2026-11-25 12:00")

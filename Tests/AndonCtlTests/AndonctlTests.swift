@@ -130,6 +130,37 @@ import Testing
         #expect(tiers[2].contains("group-leader") && tiers[2].contains("Lukas Wagner (lukas)"))
         #expect(tiers[3].contains("kpo") && tiers[3].contains("Lars Dietrich (ldietrich)"))
         #expect(tiers[3].contains("repeats every 5m"))
+        // Why each is on duty: the night shift's assignment, the weekly rotations' turns.
+        #expect(tiers[0].hasSuffix("why: felix by shift night"))
+        #expect(tiers[1].hasSuffix("why: nora by rotation, member 2 of 3 since 2026-11-23 06:00 +01:00"))
+        #expect(tiers[3].hasSuffix("why: ldietrich by rotation, member 2 of 3 since 2026-11-23 06:00 +01:00"))
+    }
+
+    @Test func whoNamesTheOverrideThatPutSomeoneOnDuty() throws {
+        // The example's Christmas Eve swap: felix covers eva's late shift on L2.
+        let text = try Self.run([
+            "who", "-c", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at",
+            "2026-12-24 15:00",
+        ])
+        #expect(text.status == 0, "\(text.stderr)")
+        let first = text.stdout.split(separator: "\n").first { $0.hasPrefix("  1.") }.map(String.init) ?? ""
+        #expect(first.contains("Felix Maier (felix)"))
+        #expect(
+            first.hasSuffix(
+                "why: felix by override from 2026-12-24 14:00 +01:00 to 2026-12-24 22:00 +01:00, replacing eva (shift swap)"
+            )
+        )
+        let json = try Self.run([
+            "who", "-c", Self.example, "--line", "L2", "--station", "S3", "--category", "quality", "--at",
+            "2026-12-24 15:00", "--json",
+        ])
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let why = ((report?["tiers"] as? [[String: Any]])?.first?["why"] as? [[String: Any]])?.first
+        #expect(why?["responder"] as? String == "felix")
+        #expect(why?["by"] as? String == "override")
+        #expect(why?["replaces"] as? String == "eva")
+        #expect(why?["note"] as? String == "shift swap")
+        #expect((why?["until"] as? Int).map { $0 > (why?["from"] as? Int ?? .max) } == true)
     }
 
     @Test func whoAtAShiftBoundaryPicksTheIncomingShift() throws {
