@@ -288,13 +288,7 @@ extension PlantBuilder {
                 )
             }
         }
-        var used: Set<RotaID> = []
-        for line in lines.values {
-            for policyID in Set(line.policies.values).union([line.stopPolicy]) {
-                for tier in policies[policyID]?.tiers ?? [] where !tier.isKPO { used.insert(line.rota(for: tier)) }
-            }
-        }
-        for rotaID in used.sorted() {
+        for rotaID in Plant.rotasCalledByTiers(lines: lines.values, policies: policies).sorted() {
             guard let rota = rotas[rotaID], !brokenRotas.contains(rotaID), let rawRota = raw.rotas?[rotaID.rawValue]
             else { continue }
             let gaps = rota.gaps(from: now, to: end, calendar: calendar)

@@ -90,6 +90,7 @@ public enum Daemon {
         let socketPath = options.socket ?? configuration.listen.socket
         var services: [any Service] = [
             JournalService(journal: journal), CommitService(committer: committer), TimerService(dispatcher: dispatcher),
+            CoverageService(dispatcher: dispatcher),
         ]
         var listening: [String] = []
         do {

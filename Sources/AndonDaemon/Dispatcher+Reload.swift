@@ -46,6 +46,7 @@ extension Dispatcher {
                     )
                 )
             )
+            checkCoverage()  // the configuration in use, which may have come closer to a gap since it was loaded
             return
         }
         state.withLock { state in
@@ -82,6 +83,7 @@ extension Dispatcher {
             }
             statusChanged.yield()  // the KPO on duty may be someone else now
         }
+        checkCoverage()
     }
 }
 

@@ -101,7 +101,9 @@ extension Dispatcher {
     /// One line for `systemctl status`: open calls (and how many were restored at start), line stops and their age,
     /// who is KPO now, and a state that cannot be written. Counted on a copy of the engine, outside the lock.
     public func statusLine() -> String {
-        let (engine, restoredCount, stateNote) = state.withLock { ($0.engine, $0.restoredCount, $0.stateNote) }
+        let (engine, restoredCount, stateNote, coverageNote) = state.withLock {
+            ($0.engine, $0.restoredCount, $0.stateNote, $0.coverageNote)
+        }
         let now = clock.now
         let summary = engine.openSummary
         var parts = ["\(summary.open) open call\(summary.open == 1 ? "" : "s")"]
@@ -118,6 +120,7 @@ extension Dispatcher {
                 + (kpo.isEmpty ? "NOBODY" : kpo.map { plant.displayName(of: $0) }.joined(separator: ", "))
         )
         if committer.failure != nil { parts.append("STATE NOT WRITABLE") }
+        if let note = coverageNote { parts.append(note) }
         if let note = stateNote { parts.append(note) }
         return parts.joined(separator: "; ")
     }

@@ -33,6 +33,8 @@ public final class Dispatcher: Sendable {
         var restoredCount = 0
         /// What the status line says about the state directory (a database moved aside at start).
         var stateNote: String?
+        /// What the last coverage check found for `STATUS=`: a KPO gap ahead, or nil.
+        var coverageNote: String?
     }
 
     let state: Mutex<State>

@@ -42,6 +42,10 @@ public enum MessageID {
     public static let stateWriteFailed = "ded753b6a5d04fb9b8cb722c2afdce0f"
     /// The journal outbox is full: entries are not kept until journald takes some (and when it has room again).
     public static let outboxFull = "078148c9e9734c4fb9a60b446fd17c76"
+    /// The daily coverage check: KPO will have nobody on duty within 14 days.
+    public static let kpoGapAhead = "dab6251384e645e2a2cc598d4a56b16d"
+    /// The daily coverage check: another rota a tier calls will have nobody on duty within 14 days.
+    public static let rotaGapAhead = "d9719c8f76aa47f485a2500e41bc1e79"
     /// An error of one datagram or connection (a reply that could not be sent, a failed read).
     public static let peerError = "d2e49cef92004096a0ee81a4ad930291"
 
@@ -49,7 +53,8 @@ public enum MessageID {
     public static var all: [String] {
         Event.Kind.allCases.map(of) + [
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
-            restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, peerError,
+            restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, kpoGapAhead, rotaGapAhead,
+            peerError,
         ]
     }
 }

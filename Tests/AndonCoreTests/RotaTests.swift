@@ -147,6 +147,29 @@ import Testing
         #expect(next.reasons["r2"] == .rotation(member: 2, of: 3, since: TestPlant.local("2026-11-30 06:00")))
     }
 
+    /// The rolling coverage check: a KPO gap 20 days out is beyond the horizon today and within it 7 days later.
+    @Test func aKPOGapComesWithinTheHorizonAsTimePasses() {
+        var plant = TestPlant.make()
+        let now = TestPlant.local("2026-11-25 09:00")
+        let from = TestPlant.local("2026-12-15 10:00")
+        let until = TestPlant.local("2026-12-15 12:00")
+        let kpo = plant.rotas[.kpo]!  // the test plant has one
+        let onDuty = kpo.duty(at: from, calendar: plant.calendar).responders
+        plant.rotas[.kpo]!.overrides += onDuty.map { Override(from: from, until: until, responder: nil, replaces: $0) }
+        let horizon = Duration.seconds(14 * 86_400)
+        #expect(plant.coverage(from: now, horizon: horizon).kpo.isEmpty)
+        let later = plant.coverage(from: now + .seconds(7 * 86_400), horizon: horizon)
+        #expect(later.kpo.map(\.start) == [from])
+        #expect(later.kpo.map(\.end) == [until])
+        #expect(later.kpo.first?.reason.contains("an override removes") == true)
+        // The exact edge: the horizon is start..<start + 14 days. A gap that begins at its end is not in it; one
+        // millisecond later it is, up to the horizon's end.
+        #expect(plant.coverage(from: from - horizon, horizon: horizon).kpo.isEmpty)
+        let edge = plant.coverage(from: from - horizon + .milliseconds(1), horizon: horizon)
+        #expect(edge.kpo.map(\.start) == [from])
+        #expect(edge.kpo.map(\.end) == [from + .milliseconds(1)])
+    }
+
     @Test func overridesReplaceAddAndRemoveForTheirWindowOnly() {
         let from = TestPlant.local("2026-11-25 10:00")
         let until = TestPlant.local("2026-11-25 12:00")

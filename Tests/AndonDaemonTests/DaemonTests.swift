@@ -298,6 +298,19 @@ import Testing
         #expect(entries.contains { $0["MESSAGE_ID"] == "3e8684b2af1e48c9ac1af65708518105" })
     }
 
+    /// After a reload andond looks 14 days ahead: the test plant's `quality` rota never has anyone, so its tier is
+    /// skipped, and the check says so with its own MESSAGE_ID (a KPO gap would be `crit`; see RotaTests).
+    @Test func aReloadChecksTheComingDaysCoverage() throws {
+        let daemon = try DaemonHarness()
+        #expect(try daemon.andonctl(["reload"]).status == 0)
+        let entries = try daemon.journal { $0.contains { $0["MESSAGE_ID"] == "d9719c8f76aa47f485a2500e41bc1e79" } }
+        let gap = entries.first { $0["MESSAGE_ID"] == "d9719c8f76aa47f485a2500e41bc1e79" }
+        #expect(gap?["ANDON_ROTA"] == "quality")
+        #expect(gap?["PRIORITY"] == "4")
+        #expect(gap?["MESSAGE"]?.hasPrefix("rota quality will have nobody on duty from ") == true)
+        #expect(!entries.contains { $0["MESSAGE_ID"] == "dab6251384e645e2a2cc598d4a56b16d" }, "KPO is covered")
+    }
+
     @Test func reloadSwapsInAValidConfigurationAndRefusesABrokenOneWithEveryError() throws {
         let daemon = try DaemonHarness()
         let first = try daemon.udp("andon line=L1 station=S1 category=help")

@@ -1,0 +1,74 @@
+import AndonConfig
+import AndonCore
+import AndonSystemd
+import ServiceLifecycle
+import Synchronization
+
+extension Dispatcher {
+    /// Looks `ConfigurationLoader.coverageWindow` (14 days) ahead, as `check-config` does at load: andond runs this
+    /// once a day and after each reload, so a gap that comes within the horizon while it runs (a dated override, the
+    /// end of a rotation) is said days before it happens. A KPO gap is a `crit` entry and shows in `STATUS=` until a
+    /// later check finds none; a gap of another rota a tier calls is a warning (its calls skip that tier then).
+    func checkCoverage() {
+        let plant = state.withLock { $0.engine.plant }
+        let now = clock.now
+        let coverage = plant.coverage(from: now, horizon: ConfigurationLoader.coverageWindow)
+        let zone = plant.timeZone
+        func describe(_ gaps: [CoverageGap]) -> String {
+            guard let first = gaps.first else { return "" }
+            return "from \(zone.format(first.start)) to \(zone.format(first.end))"
+                + (gaps.count > 1 ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s")" : "")
+                + " in the next 14 days (\(first.reason))"
+        }
+        func fields(_ rota: RotaID, _ gaps: [CoverageGap]) -> [(String, String)] {
+            [
+                ("ANDON_ROTA", rota.rawValue), ("ANDON_GAPS", String(gaps.count)),
+                ("ANDON_GAP_START_MS", String(gaps[0].start.millisecondsSinceEpoch)),
+                ("ANDON_GAP_END_MS", String(gaps[0].end.millisecondsSinceEpoch)),
+            ]
+        }
+        let note = coverage.kpo.first.map { "KPO GAP from \(zone.format($0.start))" }
+        let changed = state.withLock { state in
+            defer { state.coverageNote = note }
+            return state.coverageNote != note
+        }
+        if !coverage.kpo.isEmpty {
+            journal.submit(
+                .daemon(
+                    "KPO will have nobody on duty \(describe(coverage.kpo)): calls that reach KPO then stay "
+                        + "unanswered. Add a rotation, members or an override to rota kpo, then reload",
+                    priority: .critical,
+                    id: MessageID.kpoGapAhead,
+                    fields: fields(.kpo, coverage.kpo)
+                )
+            )
+        }
+        for (rota, gaps) in coverage.others {
+            journal.submit(
+                .daemon(
+                    "rota \(rota) will have nobody on duty \(describe(gaps)); calls skip its tier then",
+                    priority: .warning,
+                    id: MessageID.rotaGapAhead,
+                    fields: fields(rota, gaps)
+                )
+            )
+        }
+        if changed { pokeStatus() }
+    }
+}
+
+/// Checks the coming 14 days' coverage once a day (`Dispatcher.checkCoverage`; reloads check too). Not at start:
+/// loading the configuration has just checked the same 14 days.
+struct CoverageService: Service {
+    let dispatcher: Dispatcher
+    var every: Duration = .seconds(86_400)
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: every)
+                dispatcher.checkCoverage()
+            }
+        }
+    }
+}
