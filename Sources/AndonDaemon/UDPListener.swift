@@ -19,8 +19,10 @@ struct UDPListener: Service {
     /// seen as too long, not cut silently, so each gets 2 KiB.
     static let vectorReadCount = 16
     static let datagramRoom = 2048
-    /// The receive buffer andond asks for on a socket it binds (`andond.socket` sets `ReceiveBuffer=` itself).
-    static let receiveBuffer: Int32 = 8 << 20
+    /// The receive buffer andond asks for on a socket it binds (`andond.socket` sets `ReceiveBuffer=` itself): about
+    /// 40,000 small datagrams, two seconds at 20,000 signals/s, so a pause (journald busy on the same cores, a slow
+    /// fsync) costs time, not signals. Kernel memory, used only while datagrams wait.
+    static let receiveBuffer: Int32 = 32 << 20
 
     let descriptor: Int32
     let group: any EventLoopGroup
