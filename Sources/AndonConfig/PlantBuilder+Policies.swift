@@ -279,10 +279,7 @@ extension PlantBuilder {
                 sink.error(
                     raw.path + ["rotas", "kpo"],
                     key: true,
-                    "KPO has nobody on duty from \(calendar.timeZone.format(first.start)) to \(calendar.timeZone.format(first.end))"
-                        + (gaps.count > 1
-                            ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s") \(window)" : "")
-                        + " (\(first.reason))",
+                    "KPO has nobody on duty \(gaps.summary(in: calendar.timeZone, within: window)) (\(first.reason))",
                     hint:
                         "KPO is the last line of defense and must be on duty every minute: add a rotation, members or an override"
                 )
@@ -292,14 +289,12 @@ extension PlantBuilder {
             guard let rota = rotas[rotaID], !brokenRotas.contains(rotaID), let rawRota = raw.rotas?[rotaID.rawValue]
             else { continue }
             let gaps = rota.gaps(from: now, to: end, calendar: calendar)
-            guard let first = gaps.first else { continue }
+            guard !gaps.isEmpty else { continue }
             sink.warning(
                 rawRota.path,
                 key: true,
-                "rota \(rotaID) has nobody on duty from \(calendar.timeZone.format(first.start)) to \(calendar.timeZone.format(first.end))"
-                    + (gaps.count > 1
-                        ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s") \(window)" : "")
-                    + "; calls skip its tier then",
+                "rota \(rotaID) has nobody on duty \(gaps.summary(in: calendar.timeZone, within: window)); calls skip its "
+                    + "tier then",
                 hint: "fine if intended (a shift without that role); otherwise assign someone"
             )
         }

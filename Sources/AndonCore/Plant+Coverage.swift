@@ -5,21 +5,12 @@ public struct PlantCoverage: Sendable, Hashable {
     public var from: Instant
     public var until: Instant
     public var kpo: [CoverageGap]
-    /// Gaps of the other rotas tiers call, by rota, in rota order; rotas without a gap are left out.
-    public var others: [(rota: RotaID, gaps: [CoverageGap])]
+    /// Gaps of the other rotas tiers call, in rota order; rotas without a gap are left out.
+    public var others: [RotaGaps]
 
-    public static func == (lhs: PlantCoverage, rhs: PlantCoverage) -> Bool {
-        lhs.from == rhs.from && lhs.until == rhs.until && lhs.kpo == rhs.kpo
-            && lhs.others.elementsEqual(rhs.others) { $0.rota == $1.rota && $0.gaps == $1.gaps }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(from)
-        hasher.combine(kpo)
-        for (rota, gaps) in others {
-            hasher.combine(rota)
-            hasher.combine(gaps)
-        }
+    public struct RotaGaps: Sendable, Hashable {
+        public var rota: RotaID
+        public var gaps: [CoverageGap]
     }
 }
 
@@ -39,11 +30,11 @@ extension Plant {
     public func coverage(from start: Instant, horizon: Duration) -> PlantCoverage {
         let end = start + horizon
         let others = Self.rotasCalledByTiers(lines: lines.values, policies: policies).sorted().compactMap {
-            id -> (rota: RotaID, gaps: [CoverageGap])? in
+            id -> PlantCoverage.RotaGaps? in
             guard let gaps = rotas[id]?.gaps(from: start, to: end, calendar: calendar), !gaps.isEmpty else {
                 return nil
             }
-            return (id, gaps)
+            return PlantCoverage.RotaGaps(rota: id, gaps: gaps)
         }
         return PlantCoverage(
             from: start,
@@ -52,5 +43,15 @@ extension Plant {
                 ?? [CoverageGap(rota: .kpo, start: start, end: end, reason: "rota kpo is not defined")],
             others: others
         )
+    }
+}
+
+extension Array where Element == CoverageGap {
+    /// `from 2026-12-15 10:00 +01:00 to 2026-12-15 12:00 +01:00 and in 2 more gaps in the next 14 days`: the first
+    /// gap, and how many follow `within` the horizon. What check-config and the daily check both say.
+    public func summary(in zone: SiteTimeZone, within horizon: String = "in the next 14 days") -> String {
+        guard let first else { return "" }
+        return "from \(zone.format(first.start)) to \(zone.format(first.end))"
+            + (count > 1 ? " and in \(count - 1) more gap\(count == 2 ? "" : "s") \(horizon)" : "")
     }
 }

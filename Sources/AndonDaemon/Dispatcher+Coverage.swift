@@ -15,10 +15,7 @@ extension Dispatcher {
         let coverage = plant.coverage(from: now, horizon: ConfigurationLoader.coverageWindow)
         let zone = plant.timeZone
         func describe(_ gaps: [CoverageGap]) -> String {
-            guard let first = gaps.first else { return "" }
-            return "from \(zone.format(first.start)) to \(zone.format(first.end))"
-                + (gaps.count > 1 ? " and in \(gaps.count - 1) more gap\(gaps.count == 2 ? "" : "s")" : "")
-                + " in the next 14 days (\(first.reason))"
+            "\(gaps.summary(in: zone)) (\(gaps.first?.reason ?? ""))"
         }
         func fields(_ rota: RotaID, _ gaps: [CoverageGap]) -> [(String, String)] {
             [
@@ -43,13 +40,13 @@ extension Dispatcher {
                 )
             )
         }
-        for (rota, gaps) in coverage.others {
+        for other in coverage.others {
             journal.submit(
                 .daemon(
-                    "rota \(rota) will have nobody on duty \(describe(gaps)); calls skip its tier then",
+                    "rota \(other.rota) will have nobody on duty \(describe(other.gaps)); calls skip its tier then",
                     priority: .warning,
                     id: MessageID.rotaGapAhead,
-                    fields: fields(rota, gaps)
+                    fields: fields(other.rota, other.gaps)
                 )
             )
         }

@@ -5,22 +5,9 @@ import Foundation
 import Synchronization
 
 extension Dispatcher {
-    /// Open incidents (of `line`, at most `limit`, oldest first) and counters. The engine is copied under the lock
-    /// (O(1): its incident maps are persistent) and read outside it, so a large answer never stalls ingest.
-    public func status(line: LineID? = nil, limit: Int? = nil) -> StatusReport {
-        let view = statusView(line: line, limit: limit)
-        return StatusReport(
-            site: view.engine.plant.name,
-            now: view.now.millisecondsSinceEpoch,
-            incidents: view.ids.compactMap { view.report($0) },
-            counters: view.counters,
-            total: view.engine.openIncidentCount,
-            omitted: view.matching - view.ids.count
-        )
-    }
-
-    /// `status` as the JSON of the reply, written incident by incident: 100,000 calls take one buffer, not a tree
-    /// of values or an array of reports.
+    /// The status reply's JSON: open incidents (of `line`, at most `limit`, oldest first) and counters. The engine
+    /// is copied under the lock (O(1): its incident maps are persistent) and read outside it, incident by incident
+    /// into one buffer, so a large answer never stalls ingest and builds no tree of values or array of reports.
     func statusJSON(line: LineID?, limit: Int?) -> String {
         let view = statusView(line: line, limit: limit)
         return StatusReport.json(

@@ -17,22 +17,25 @@ public struct JSONWriter: Sendable {
 
     /// An object: `body` writes its fields.
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        started.append(false)
-        body(&self)
-        started.removeLast()
-        bytes.append(UInt8(ascii: "}"))
+        container(opening: "{", closing: "}", body)
     }
 
-    /// An array: `body` writes its elements (objects or `element` values).
+    /// An array: `body` writes its elements (objects, strings, numbers).
     public mutating func array(_ body: (inout JSONWriter) -> Void) {
+        container(opening: "[", closing: "]", body)
+    }
+
+    private mutating func container(
+        opening: Unicode.Scalar,
+        closing: Unicode.Scalar,
+        _ body: (inout JSONWriter) -> Void
+    ) {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        bytes.append(UInt8(ascii: opening))
         started.append(false)
         body(&self)
         started.removeLast()
-        bytes.append(UInt8(ascii: "]"))
+        bytes.append(UInt8(ascii: closing))
     }
 
     /// A key of the open object; its value follows (`string`, `number`, `object`, `array`).

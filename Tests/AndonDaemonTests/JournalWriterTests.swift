@@ -153,6 +153,21 @@ import Testing
     /// Durable entries: journald goes away after two entries and the memory queue is too small, so most of them
     /// spill to the outbox. When journald answers again, everything not yet confirmed (the two it took just before it
     /// went away may have died with it) is written again, then the rest, in order, after one note of the gap.
+    /// Entries `call N` as the committer hands them over: in an outbox (the writer's backlog) and submitted, in order.
+    static func commitCalls(_ numbers: ClosedRange<Int>, to writer: JournalWriter) throws {
+        let outbox: [(sequence: Int64, entry: [UInt8])] = numbers.map { index in
+            var entry = JournalEntry()
+            entry.add("MESSAGE", "call \(index)")
+            return (Int64(index), entry.serialized)
+        }
+        writer.durable(writtenThrough: 0, submittedThrough: 0) { after, limit in
+            Array(outbox.filter { $0.sequence > after }.prefix(limit))
+        }
+        for (sequence, bytes) in outbox {
+            writer.submitDurable(try #require(JournalEntry(serialized: bytes)), sequence: sequence)
+        }
+    }
+
     @Test func durableEntriesWaitForJournaldAndComeInOrderFromMemoryOrTheOutbox() async throws {
         let socket = FileManager.default.temporaryDirectory.appendingPathComponent("andond-journal-d-\(getpid())")
         try #require(FileManager.default.createFile(atPath: socket.path, contents: nil))
@@ -171,19 +186,7 @@ import Testing
             return 0
         }
         writer.retryInterval = 0.005
-        var outbox: [(sequence: Int64, entry: [UInt8])] = []
-        for index in 1...12 {
-            var entry = JournalEntry()
-            entry.add("MESSAGE", "call \(index)")
-            outbox.append((Int64(index), entry.serialized))
-        }
-        let stored = outbox
-        writer.durable(writtenThrough: 0, submittedThrough: 0) { after, limit in
-            Array(stored.filter { $0.sequence > after }.prefix(limit))
-        }
-        for (sequence, bytes) in outbox {
-            writer.submitDurable(try #require(JournalEntry(serialized: bytes)), sequence: sequence)
-        }
+        try Self.commitCalls(1...12, to: writer)
         #expect(writer.statistics.waiting == 12)
         writer.start()
         for _ in 0..<500 where writer.statistics.waiting > 0 { try await Task.sleep(for: .milliseconds(10)) }
@@ -207,19 +210,7 @@ import Testing
             return 0
         }
         writer.durableCapacity = 3
-        var outbox: [(sequence: Int64, entry: [UInt8])] = []
-        for index in 1...10 {
-            var entry = JournalEntry()
-            entry.add("MESSAGE", "call \(index)")
-            outbox.append((Int64(index), entry.serialized))
-        }
-        let stored = outbox
-        writer.durable(writtenThrough: 0, submittedThrough: 0) { after, limit in
-            Array(stored.filter { $0.sequence > after }.prefix(limit))
-        }
-        for (sequence, bytes) in outbox {
-            writer.submitDurable(try #require(JournalEntry(serialized: bytes)), sequence: sequence)
-        }
+        try Self.commitCalls(1...10, to: writer)
         var plain = JournalEntry()
         plain.add("MESSAGE", "plain")
         #expect(writer.submit(plain), "plain entries are not crowded out by durable ones")
