@@ -53,6 +53,8 @@ extension PlantBuilder {
                 let ackWithin = duration(rawTier.ackWithin, at: rawTier.path + ["ack_within"])
                 let resolveWithin = duration(rawTier.resolveWithin, at: rawTier.path + ["resolve_within"])
                 let repeatEvery = duration(rawTier.repeatEvery, at: rawTier.path + ["repeat_every"])
+                let arriveWithin = duration(rawTier.arriveWithin, at: rawTier.path + ["arrive_within"])
+                let remindEvery = duration(rawTier.remindEvery, at: rawTier.path + ["remind_every"])
                 if isKPO {
                     guard let first = ackWithin ?? repeatEvery else {
                         sink.error(
@@ -69,7 +71,9 @@ extension PlantBuilder {
                             name: tierName,
                             ackWithin: first,
                             resolveWithin: resolveWithin,
-                            repeatEvery: repeatEvery ?? first
+                            repeatEvery: repeatEvery ?? first,
+                            arriveWithin: arriveWithin,
+                            remindEvery: remindEvery
                         )
                     )
                 } else {
@@ -92,7 +96,15 @@ extension PlantBuilder {
                         ok = false
                         continue
                     }
-                    tiers.append(Tier(name: tierName, ackWithin: ackWithin, resolveWithin: resolveWithin))
+                    tiers.append(
+                        Tier(
+                            name: tierName,
+                            ackWithin: ackWithin,
+                            resolveWithin: resolveWithin,
+                            arriveWithin: arriveWithin,
+                            remindEvery: remindEvery
+                        )
+                    )
                 }
             }
             if rawTiers.last?.tier != RotaID.kpo.rawValue {
@@ -239,11 +251,37 @@ extension PlantBuilder {
                 stopPolicy: stopPolicy,
                 rotas: bindings,
                 heartbeatWithin: duration(rawLine.heartbeatWithin, at: rawLine.path + ["heartbeat_within"]),
-                stations: stations
+                stations: stations,
+                controllers: controllers(rawLine.controllers)
             )
             checkTierRotas(of: line, rawLine: rawLine)
             lines[id] = line
         }
+    }
+
+    /// Who may send a line's controller signals: Unix user and group names, checked as names (the users need not
+    /// exist on the machine that checks the file).
+    private func controllers(_ raw: RawControllers?) -> ControllerRule? {
+        guard let raw else { return nil }
+        var rule = ControllerRule()
+        for (key, names) in [("users", raw.users ?? []), ("groups", raw.groups ?? [])] {
+            for (index, name) in names.enumerated() {
+                if let problem = SafeName.problem(with: name) {
+                    sink.error(raw.path + [.key(key), .index(index)], "\(key.dropLast()) name '\(name)' \(problem)")
+                    continue
+                }
+                if key == "users" { rule.users.insert(name) } else { rule.groups.insert(name) }
+            }
+        }
+        if rule.users.isEmpty && rule.groups.isEmpty {
+            sink.warning(
+                raw.path,
+                key: true,
+                "controllers names nobody: only root may send this line's stop, clear and resume",
+                hint: "list the controllers' Unix accounts under users: or groups:"
+            )
+        }
+        return rule
     }
 
     /// Every tier of every chain a line uses must resolve to a defined rota on that line.

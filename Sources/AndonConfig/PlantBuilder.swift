@@ -29,6 +29,10 @@ struct PlantBuilder {
         buildSite()
         now = resolveNow(timeZone)
         let coalesceWithin = duration(raw.coalesceWithin, at: raw.path + ["coalesce_within"]) ?? .seconds(60)
+        let handoverGrace =
+            duration(raw.handoverGrace, at: raw.path + ["handover_grace"]) ?? Plant.defaultHandoverGrace
+        let remindEvery = duration(raw.remindEvery, at: raw.path + ["remind_every"]) ?? Plant.defaultRemindEvery
+        let pageEveryone = categories(raw.pageEveryone, at: raw.path + ["page_everyone"])
         buildShifts()
         buildResponders()
         buildRotas()
@@ -45,7 +49,10 @@ struct PlantBuilder {
             rotas: rotas,
             policies: policies,
             lines: lines,
-            coalesceWithin: coalesceWithin
+            coalesceWithin: coalesceWithin,
+            handoverGrace: handoverGrace,
+            remindEvery: remindEvery,
+            pageEveryone: pageEveryone
         )
     }
 
@@ -321,6 +328,23 @@ struct PlantBuilder {
             return nil
         }
         return time
+    }
+
+    /// A list of category names, each checked.
+    func categories(_ names: [String]?, at path: ConfigPath) -> Set<AndonCore.Category> {
+        var found: Set<AndonCore.Category> = []
+        for (index, name) in (names ?? []).enumerated() {
+            guard let category = AndonCore.Category(rawValue: name) else {
+                sink.error(
+                    path + [.index(index)],
+                    "unknown category '\(name)'",
+                    hint: hint(name, among: AndonCore.Category.allCases.map(\.rawValue), kind: "categories")
+                )
+                continue
+            }
+            found.insert(category)
+        }
+        return found
     }
 
     func duration(_ text: String?, at path: ConfigPath) -> Duration? {

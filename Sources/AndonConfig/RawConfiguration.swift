@@ -4,10 +4,16 @@ struct RawConfiguration: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case site, shifts, responders, rotas, policies, routes, lines, listen
         case coalesceWithin = "coalesce_within"
+        case handoverGrace = "handover_grace"
+        case remindEvery = "remind_every"
+        case pageEveryone = "page_everyone"
     }
 
     var site: RawSite?
     var coalesceWithin: String?
+    var handoverGrace: String?
+    var remindEvery: String?
+    var pageEveryone: [String]?
     var shifts: [String: RawShift]?
     var responders: [String: RawResponder]?
     var rotas: [String: RawRota]?
@@ -22,6 +28,9 @@ struct RawConfiguration: Decodable {
         listen = fields.optional(.listen)
         site = fields.required(.site, what: "the configuration", hint: "add a 'site:' with 'time_zone:'")
         coalesceWithin = fields.optional(.coalesceWithin)
+        handoverGrace = fields.optional(.handoverGrace)
+        remindEvery = fields.optional(.remindEvery)
+        pageEveryone = fields.optional(.pageEveryone)
         shifts = fields.required(.shifts, what: "the configuration")
         responders = fields.required(.responders, what: "the configuration")
         rotas = fields.required(.rotas, what: "the configuration")
@@ -159,12 +168,16 @@ struct RawTier: Decodable {
         case ackWithin = "ack_within"
         case resolveWithin = "resolve_within"
         case repeatEvery = "repeat_every"
+        case arriveWithin = "arrive_within"
+        case remindEvery = "remind_every"
     }
 
     var tier: String?
     var ackWithin: String?
     var resolveWithin: String?
     var repeatEvery: String?
+    var arriveWithin: String?
+    var remindEvery: String?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
@@ -177,13 +190,15 @@ struct RawTier: Decodable {
         ackWithin = fields.optional(.ackWithin)
         resolveWithin = fields.optional(.resolveWithin)
         repeatEvery = fields.optional(.repeatEvery)
+        arriveWithin = fields.optional(.arriveWithin)
+        remindEvery = fields.optional(.remindEvery)
         path = fields.path
     }
 }
 
 struct RawLine: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case description, rotas, categories, routes, stations
+        case description, rotas, categories, routes, stations, controllers
         case stopPolicy = "stop_policy"
         case heartbeatWithin = "heartbeat_within"
     }
@@ -193,6 +208,7 @@ struct RawLine: Decodable {
     var categories: [String]?
     var routes: [String: String]?
     var stations: [String]?
+    var controllers: RawControllers?
     var stopPolicy: String?
     var heartbeatWithin: String?
     var path: ConfigPath
@@ -204,6 +220,7 @@ struct RawLine: Decodable {
         categories = fields.optional(.categories)
         routes = fields.optional(.routes)
         stations = fields.optional(.stations)
+        controllers = fields.optional(.controllers)
         stopPolicy = fields.optional(.stopPolicy)
         heartbeatWithin = fields.optional(.heartbeatWithin)
         path = fields.path
@@ -229,6 +246,21 @@ struct RawListen: Decodable {
         socket = fields.optional(.socket)
         socketMode = fields.optional(.socketMode)
         socketGroup = fields.optional(.socketGroup)
+        path = fields.path
+    }
+}
+
+struct RawControllers: Decodable {
+    enum Key: String, CodingKey, CaseIterable { case users, groups }
+
+    var users: [String]?
+    var groups: [String]?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "controllers")
+        users = fields.optional(.users)
+        groups = fields.optional(.groups)
         path = fields.path
     }
 }

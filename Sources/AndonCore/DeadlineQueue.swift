@@ -9,6 +9,8 @@ struct DeadlineQueue: Sendable {
     enum Target: Sendable, Hashable, Codable {
         case incident(IncidentID, generation: UInt64)
         case heartbeat(LineID)
+        /// The next instant at which a rota's duty may change (the engine keeps one).
+        case dutyChange
     }
 
     struct Entry: Sendable, Comparable, Codable {

@@ -3,6 +3,10 @@ import HashTreeCollections
 /// The engine's state in the byte form of `BinaryWriter`, written straight from the engine and read straight into one:
 /// no intermediate array of incidents, no tree of values. What it holds is what `EngineSnapshot` holds.
 extension EscalationEngine {
+    /// The engine's part of a snapshot, format 3: incidents with stations, owners, grace, arrival and reminders, and
+    /// the duty-change timer. Format 2 (the 0.3 builds) still reads.
+    public static let stateFormat = 3
+
     /// Writes the whole state apart from the configuration. Incidents go in the map's own order; restoring does not
     /// depend on it.
     public func encodeState(into writer: inout BinaryWriter) {
@@ -16,7 +20,9 @@ extension EscalationEngine {
             writer.write(element.value.quietSince)
             writer.write(element.value.armedAt) { $0.write($1) }
         }
-        let live = queue.liveEntries { Self.isLive($0, incidents: incidents, heartbeats: heartbeats) }
+        let live = queue.liveEntries {
+            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, dutyChangeAt: dutyChangeAt)
+        }
         writer.write(live.sequence)
         writer.write(each: live.entries) { writer, entry in
             writer.write(entry.at)
@@ -29,12 +35,15 @@ extension EscalationEngine {
             case .heartbeat(let line):
                 writer.write(byte: 1)
                 writer.write(line)
+            case .dutyChange:
+                writer.write(byte: 2)
             }
         }
     }
 
     /// An engine in the state `encodeState` wrote, under `plant` (the configuration it was written under).
-    public init(plant: Plant, decoding reader: inout BinaryReader) throws(BinaryFormatError) {
+    public init(plant: Plant, decoding reader: inout BinaryReader, format: Int = stateFormat) throws(BinaryFormatError)
+    {
         self.plant = plant
         self.now = try reader.readInstant()
         self.nextNumber = try reader.readUInt64()
@@ -42,7 +51,7 @@ extension EscalationEngine {
         var incidents = TreeDictionary<IncidentID, Incident>()
         var index = IncidentIndex()
         for _ in 0..<count {
-            let incident = try Incident(decoding: &reader)
+            let incident = try Incident(decoding: &reader, format: format)
             guard incidents.updateValue(incident, forKey: incident.id) == nil else {
                 throw reader.failure("incident \(incident.id) twice")
             }
@@ -67,11 +76,15 @@ extension EscalationEngine {
             switch try reader.readByte() {
             case 0: target = .incident(IncidentID(try reader.readUInt64()), generation: try reader.readUInt64())
             case 1: target = .heartbeat(try reader.readName())
+            case 2: target = .dutyChange
             case let other: throw reader.failure("\(other) is not a timer target")
             }
             return DeadlineQueue.Entry(at: at, sequence: sequence, target: target)
         }
         self.queue = DeadlineQueue(entries: entries, sequence: sequence)
+        self.dutyChangeAt = entries.last { $0.target == .dutyChange }?.at
+        // State from before handovers has no duty-change timer.
+        if dutyChangeAt == nil { armDutyChange(after: now) }
     }
 }
 
@@ -95,16 +108,7 @@ extension Incident {
         writer.write(notifiedAt)
         writer.write(each: responders) { $0.write($1) }
         writer.write(each: notified) { $0.write($1) }
-        writer.write(acknowledgedBy) { writer, actor in
-            switch actor {
-            case .responder(let id):
-                writer.write(byte: 0)
-                writer.write(id)
-            case .administrator(let user):
-                writer.write(byte: 1)
-                writer.write(user)
-            }
-        }
+        writer.write(acknowledgedBy) { $0.write(actor: $1) }
         writer.write(acknowledgedAt) { $0.write($1) }
         writer.write(unansweredCount)
         writer.write(signalCount)
@@ -112,12 +116,25 @@ extension Incident {
         writer.write(stoppedAt) { $0.write($1) }
         writer.write(deadline) { writer, deadline in
             writer.write(deadline.at)
-            writer.write(byte: deadline.purpose == .acknowledge ? 0 : 1)
+            writer.write(byte: deadline.purpose.code)
         }
         writer.write(generation)
+        writer.write(each: stations) { $0.write($1) }
+        writer.write(each: owners) { $0.write($1) }
+        writer.write(each: grace) { writer, right in
+            writer.write(right.responder)
+            writer.write(right.until)
+        }
+        writer.write(firstAcknowledgedAt) { $0.write($1) }
+        writer.write(arrivedAt) { $0.write($1) }
+        writer.write(arrivedBy) { $0.write(actor: $1) }
+        writer.write(reminderCount)
+        writer.write(lastReminderAt) { $0.write($1) }
+        writer.write(byte: pagesEveryone ? 1 : 0)
+        writer.write(lineStop) { $0.write($1.number) }
     }
 
-    init(decoding reader: inout BinaryReader) throws(BinaryFormatError) {
+    init(decoding reader: inout BinaryReader, format: Int) throws(BinaryFormatError) {
         typealias Read<T> = (inout BinaryReader) throws(BinaryFormatError) -> T
         let string: Read<String> = { (reader) throws(BinaryFormatError) in try reader.readString() }
         let instant: Read<Instant> = { (reader) throws(BinaryFormatError) in try reader.readInstant() }
@@ -148,13 +165,8 @@ extension Incident {
         self.notifiedAt = try reader.readInstant()
         self.responders = try reader.readArray(responder)
         self.notified = try reader.readArray(responder)
-        self.acknowledgedBy = try reader.readOptional { (reader) throws(BinaryFormatError) -> Actor in
-            switch try reader.readByte() {
-            case 0: .responder(try reader.readName())
-            case 1: .administrator(user: try reader.readString())
-            case let other: throw reader.failure("\(other) is not an actor")
-            }
-        }
+        let actor: Read<Actor> = { (reader) throws(BinaryFormatError) in try reader.readActor() }
+        self.acknowledgedBy = try reader.readOptional(actor)
         self.acknowledgedAt = try reader.readOptional(instant)
         self.unansweredCount = try reader.readInt()
         self.signalCount = try reader.readInt()
@@ -165,10 +177,33 @@ extension Incident {
             switch try reader.readByte() {
             case 0: return Deadline(at: at, purpose: .acknowledge)
             case 1: return Deadline(at: at, purpose: .resolve)
+            case 2: return Deadline(at: at, purpose: .arrive)
+            case 3: return Deadline(at: at, purpose: .remind)
             case let other: throw reader.failure("\(other) is not a deadline purpose")
             }
         }
         self.generation = try reader.readUInt64()
+        guard format >= 3 else {
+            stations = station.map { [$0] } ?? []
+            owners = responders
+            firstAcknowledgedAt = acknowledgedAt
+            return
+        }
+        self.stations = try reader.readArray { (reader) throws(BinaryFormatError) -> StationID in try reader.readName()
+        }
+        self.owners = try reader.readArray(responder)
+        self.grace = try reader.readArray { (reader) throws(BinaryFormatError) -> GraceRight in
+            GraceRight(responder: try reader.readName(), until: try reader.readInstant())
+        }
+        self.firstAcknowledgedAt = try reader.readOptional(instant)
+        self.arrivedAt = try reader.readOptional(instant)
+        self.arrivedBy = try reader.readOptional(actor)
+        self.reminderCount = try reader.readInt()
+        self.lastReminderAt = try reader.readOptional(instant)
+        self.pagesEveryone = try reader.readByte() != 0
+        self.lineStop = try reader.readOptional { (reader) throws(BinaryFormatError) in
+            IncidentID(try reader.readUInt64())
+        }
     }
 }
 
@@ -187,6 +222,45 @@ extension IncidentKind {
         case 1: self = .stop
         case 2: self = .silent
         default: return nil
+        }
+    }
+}
+
+extension Deadline.Purpose {
+    fileprivate var code: UInt8 {
+        switch self {
+        case .acknowledge: 0
+        case .resolve: 1
+        case .arrive: 2
+        case .remind: 3
+        }
+    }
+}
+
+extension BinaryWriter {
+    fileprivate mutating func write(actor: Actor) {
+        switch actor {
+        case .responder(let id):
+            write(byte: 0)
+            write(id)
+        case .administrator(let user):
+            write(byte: 1)
+            write(user)
+        case .station(let line, let station):
+            write(byte: 2)
+            write(line)
+            write(station)
+        }
+    }
+}
+
+extension BinaryReader {
+    fileprivate mutating func readActor() throws(BinaryFormatError) -> Actor {
+        switch try readByte() {
+        case 0: return .responder(try readName())
+        case 1: return .administrator(user: try readString())
+        case 2: return .station(try readName(), try readName())
+        case let other: throw failure("\(other) is not an actor")
         }
     }
 }

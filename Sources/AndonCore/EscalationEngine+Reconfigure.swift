@@ -4,8 +4,10 @@ extension EscalationEngine {
     /// Swaps in a new configuration. Open incidents keep their state (tier, acknowledgement, deadline) and follow the
     /// new rotas and chains from the next time they notify anyone. A chain that lost tiers keeps the incident at its
     /// last tier; heartbeat watches start, change or stop with their lines.
+    ///
+    /// Who is on duty may change with it: open calls are handed over at once, as at a shift change.
     public mutating func reconfigure(_ newPlant: Plant, at instant: Instant) -> [Event] {
-        let events = advance(to: instant)
+        var events = advance(to: instant)
         plant = newPlant
         for (id, incident) in incidents {
             let tiers = policy(of: incident).tiers
@@ -17,6 +19,9 @@ extension EscalationEngine {
             }
         }
         reconfigureHeartbeats(at: now)
+        handOver(at: now, events: &events)
+        armDutyChange(after: now)
+        prune()
         return events
     }
 }
@@ -55,6 +60,17 @@ extension Plant {
         }
         compare("chain", policies, old.policies)
         compare("responder", responders, old.responders)
+        if handoverGrace != old.handoverGrace {
+            changes.append(
+                "handover_grace \(old.handoverGrace.compactDescription) -> \(handoverGrace.compactDescription)"
+            )
+        }
+        if remindEvery != old.remindEvery {
+            changes.append("remind_every \(old.remindEvery.compactDescription) -> \(remindEvery.compactDescription)")
+        }
+        if pageEveryone != old.pageEveryone {
+            changes.append("page_everyone: " + pageEveryone.sorted().map(\.rawValue).joined(separator: ", "))
+        }
         if coalesceWithin != old.coalesceWithin {
             changes.append(
                 "coalesce_within \(old.coalesceWithin.compactDescription) -> \(coalesceWithin.compactDescription)"

@@ -21,7 +21,9 @@ public struct EngineSnapshot: Sendable, Equatable, Codable {
 extension EscalationEngine {
     /// The state to store. Cheap to take: the engine is a value; the copy is made when either side changes.
     public var snapshot: EngineSnapshot {
-        let live = queue.liveEntries { Self.isLive($0, incidents: incidents, heartbeats: heartbeats) }
+        let live = queue.liveEntries {
+            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, dutyChangeAt: dutyChangeAt)
+        }
         return EngineSnapshot(
             now: now,
             nextNumber: nextNumber,
@@ -41,6 +43,8 @@ extension EscalationEngine {
         self.index = IncidentIndex(rebuildingFrom: snapshot.incidents)
         self.heartbeats = snapshot.heartbeats
         self.queue = DeadlineQueue(entries: snapshot.timers, sequence: snapshot.timerSequence)
+        self.dutyChangeAt = snapshot.timers.last { $0.target == .dutyChange }?.at
+        if dutyChangeAt == nil { armDutyChange(after: now) }
     }
 
     /// Raises the next incident number to at least `number` (numbers handed out before durable state existed).

@@ -18,6 +18,9 @@ public struct EscalationEngine: Sendable {
     var heartbeats: [LineID: Heartbeat] = [:]
     var queue = DeadlineQueue()
     var nextNumber: UInt64
+    /// The instant of the queued duty-change timer: the next shift boundary, rotation turn or override edge, when
+    /// open calls may be handed over.
+    var dutyChangeAt: Instant?
 
     struct Heartbeat: Sendable, Hashable, Codable {
         var within: Duration
@@ -40,6 +43,7 @@ public struct EscalationEngine: Sendable {
             heartbeats[line.id] = Heartbeat(within: within, quietSince: start, armedAt: nil)
             arm(line.id, at: start + within)
         }
+        armDutyChange(after: start)
     }
 
     /// Starts, changes or stops heartbeat watches to match the plant's lines.
@@ -109,6 +113,13 @@ public struct EscalationEngine: Sendable {
     /// Entries in the deadline queue, stale ones included (for tests of its upkeep).
     var queuedTimerCount: Int { queue.count }
 
+    /// The next timer of a call or a heartbeat watch, not counting the duty-change timer (for tests).
+    var nextCallDeadline: Instant? {
+        let calls = incidents.values.compactMap(\.deadline?.at).min()
+        let watches = heartbeats.values.compactMap(\.armedAt).min()
+        return [calls, watches].compactMap { $0 }.min()
+    }
+
     public func incident(_ id: IncidentID) -> Incident? { incidents[id] }
 
     /// Whether `actor` may acknowledge, resolve or escalate `incident`: anyone notified for it, anyone on the KPO
@@ -116,9 +127,18 @@ public struct EscalationEngine: Sendable {
     public func authorize(_ actor: Actor, for incident: Incident) -> ActionError? {
         guard case .responder(let responder) = actor else { return nil }
         if incident.notified.contains(responder) { return nil }
+        if incident.grace.contains(where: { $0.responder == responder && now < $0.until }) { return nil }
         if plant.rotas[.kpo]?.members.contains(responder) == true { return nil }
         let notified =
             incident.notified.isEmpty ? "nobody yet" : incident.notified.map(\.rawValue).joined(separator: ", ")
+        if let ended = incident.grace.last(where: { $0.responder == responder }) {
+            return ActionError(
+                code: .notAuthorized,
+                message:
+                    "\(responder) handed incident \(incident.id) over at a shift change, and the grace to act on it "
+                    + "ended at \(plant.timeZone.local(ended.until)); it is with \(notified) now (or KPO)"
+            )
+        }
         return ActionError(
             code: .notAuthorized,
             message: "\(responder) was not notified for incident \(incident.id) and is not on the KPO rota "
@@ -144,11 +164,26 @@ public struct EscalationEngine: Sendable {
                 guard heartbeats[line]?.armedAt == entry.at else { continue }
                 heartbeats[line]?.armedAt = nil
                 checkHeartbeat(of: line, at: entry.at, events: &events)
+            case .dutyChange:
+                guard dutyChangeAt == entry.at else { continue }
+                dutyChangeAt = nil
+                handOver(at: entry.at, events: &events)
+                armDutyChange(after: entry.at)
             }
         }
         now = target
         prune()
         return events
+    }
+
+    /// Reminders rise in priority: notice, warning, err, then crit from the fourth on.
+    static func reminderSeverity(_ count: Int) -> Severity {
+        switch count {
+        case ...1: .notice
+        case 2: .warning
+        case 3: .error
+        default: .critical
+        }
     }
 
     private mutating func fire(_ deadline: Deadline, of id: IncidentID, events: inout [Event]) {
@@ -192,14 +227,16 @@ public struct EscalationEngine: Sendable {
                 waited: waited,
                 reason: "\(from) did not acknowledge within \(waited.compactDescription)"
             )
-        case .resolve:
+        case .resolve, .arrive:
             let waited = at.duration(since: incident.acknowledgedAt ?? incident.notifiedAt)
             let from = incident.tierName
             let acknowledgedBy = incident.acknowledgedBy
             incident.acknowledgedBy = nil
             incident.acknowledgedAt = nil
             let skipped = enterTier(&incident, from: min(incident.tierIndex + 1, policy.tiers.count - 1), at: at)
-            events += arrival(
+            let missed =
+                deadline.purpose == .arrive ? "nobody was at the station within" : "not resolved within"
+            var overdue = arrival(
                 .overdue,
                 of: incident,
                 at: at,
@@ -207,7 +244,27 @@ public struct EscalationEngine: Sendable {
                 base: incident.kind == .stop ? .error : .warning,
                 waited: waited,
                 by: acknowledgedBy,
-                reason: "acknowledged at \(from) but not resolved within \(waited.compactDescription)"
+                reason: "acknowledged at \(from) but \(missed) \(waited.compactDescription)"
+            )
+            overdue[0].missed = deadline.purpose
+            events += overdue
+        case .remind:
+            incident.reminderCount += 1
+            incident.lastReminderAt = at
+            scheduleAcknowledged(&incident)
+            let count = incident.reminderCount
+            events.append(
+                Event(
+                    kind: .reminder,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    responders: incident.owners.isEmpty ? incident.responders : incident.owners,
+                    waited: at.duration(since: incident.acknowledgedAt ?? incident.notifiedAt),
+                    by: incident.acknowledgedBy,
+                    count: count,
+                    severity: Self.reminderSeverity(count)
+                )
             )
         }
         incidents[id] = incident
@@ -245,400 +302,11 @@ public struct EscalationEngine: Sendable {
         )
     }
 
-    // MARK: Signals
-
-    /// Applies a signal from a line controller at `instant`.
-    public mutating func receive(
-        _ signal: Signal,
-        at instant: Instant,
-        origin: SignalOrigin = SignalOrigin()
-    )
-        -> SignalOutcome
-    {
-        var events = advance(to: instant)
-        let at = now
-        if let rejection = check(signal) {
-            return SignalOutcome(result: .failure(rejection), events: events)
-        }
-        hear(signal.line, at: at, events: &events)
-        let disposition: SignalDisposition
-        switch signal {
-        case .andon(let line, let station, let category, let text):
-            disposition = andon(
-                line: line,
-                station: station,
-                category: category,
-                text: text,
-                at: at,
-                origin: origin,
-                events: &events
-            )
-        case .stop(let line, let station, let reason):
-            disposition = stop(line: line, station: station, reason: reason, at: at, origin: origin, events: &events)
-        case .clear(let line, let station):
-            disposition = clear(line: line, station: station, at: at, origin: origin, events: &events)
-        case .resume(let line):
-            disposition = resume(line: line, at: at, origin: origin, events: &events)
-        case .heartbeat:
-            disposition = .unchanged(note: nil)
-        }
-        prune()
-        return SignalOutcome(result: .success(disposition), events: events)
-    }
-
-    private func check(_ signal: Signal) -> SignalRejection? {
-        let line: Line
-        switch plant.line(signal.line) {
-        case .success(let found): line = found
-        case .failure(let rejection): return rejection
-        }
-        let station: StationID? =
-            switch signal {
-            case .andon(_, let station, _, _), .clear(_, let station): station
-            case .stop(_, let station, _): station
-            case .resume, .heartbeat: nil
-            }
-        if let station, let stations = line.stations, !stations.contains(station) {
-            return SignalRejection(
-                code: .unknownStation,
-                message: "station \(station) is not configured on line \(line.id)"
-            )
-        }
-        if case .andon(_, _, let category, _) = signal,
-            case .failure(let rejection) = plant.policy(for: category, on: line)
-        {
-            return rejection
-        }
-        return nil
-    }
-
-    private mutating func andon(
-        line: LineID,
-        station: StationID,
-        category: Category,
-        text: String?,
-        at: Instant,
-        origin: SignalOrigin,
-        events: inout [Event]
-    ) -> SignalDisposition {
-        if let id = index.atStation(line, station) {
-            return repeated(id, at: at, origin: origin, events: &events)
-        }
-        var incident = makeIncident(
-            kind: .andon,
-            line: line,
-            station: station,
-            category: category,
-            at: at,
-            origin: origin
-        )
-        incident.text = text
-        incident.policy = plant.lines[line]?.policies[category] ?? incident.policy
-        let skipped = enterTier(&incident, from: 0, at: at)
-        index.insert(incident)
-        incidents[incident.id] = incident
-        events += arrival(
-            .raised,
-            of: incident,
-            at: at,
-            skipped: skipped,
-            base: category == .safety ? .error : .warning,
-            reason: text,
-            origin: origin
-        )
-        return .opened(incident.id)
-    }
-
-    private mutating func stop(
-        line: LineID,
-        station: StationID?,
-        reason: String?,
-        at: Instant,
-        origin: SignalOrigin,
-        events: inout [Event]
-    ) -> SignalDisposition {
-        let stopPolicy = plant.lines[line]?.stopPolicy
-        if let station {
-            if let id = index.atStation(line, station), var incident = incidents[id] {
-                guard incident.kind == .andon else { return repeated(id, at: at, origin: origin, events: &events) }
-                incident.kind = .stop
-                incident.reason = reason ?? incident.reason
-                incident.stoppedAt = at
-                incident.policy = stopPolicy ?? incident.policy
-                incident.acknowledgedBy = nil
-                incident.acknowledgedAt = nil
-                incident.signalCount += 1
-                let skipped = enterTier(&incident, from: 0, at: at)
-                index.insert(incident)
-                incidents[id] = incident
-                events += arrival(
-                    .promoted,
-                    of: incident,
-                    at: at,
-                    skipped: skipped,
-                    base: .error,
-                    reason: reason,
-                    origin: origin
-                )
-                return .promoted(id)
-            }
-        } else if let id = index.lineStop(of: line) {
-            return repeated(id, at: at, origin: origin, events: &events)
-        }
-        var incident = makeIncident(kind: .stop, line: line, station: station, category: nil, at: at, origin: origin)
-        incident.reason = reason
-        incident.stoppedAt = at
-        incident.policy = stopPolicy ?? incident.policy
-        let skipped = enterTier(&incident, from: 0, at: at)
-        index.insert(incident)
-        incidents[incident.id] = incident
-        events += arrival(.raised, of: incident, at: at, skipped: skipped, base: .error, reason: reason, origin: origin)
-        return .opened(incident.id)
-    }
-
-    private mutating func repeated(
-        _ id: IncidentID,
-        at: Instant,
-        origin: SignalOrigin,
-        events: inout [Event]
-    )
-        -> SignalDisposition
-    {
-        guard var incident = incidents[id] else { return .unchanged(note: nil) }
-        incident.signalCount += 1
-        if incident.lastRepeatLoggedAt.map({ at >= $0 + plant.coalesceWithin }) ?? true {
-            incident.lastRepeatLoggedAt = at
-            events.append(
-                Event(
-                    kind: .repeated,
-                    at: at,
-                    incident: incident,
-                    tier: position(of: incident),
-                    count: incident.signalCount,
-                    origin: origin,
-                    severity: .notice
-                )
-            )
-        }
-        incidents[id] = incident
-        return .repeated(id, count: incident.signalCount)
-    }
-
-    private mutating func clear(
-        line: LineID,
-        station: StationID,
-        at: Instant,
-        origin: SignalOrigin,
-        events: inout [Event]
-    )
-        -> SignalDisposition
-    {
-        guard let id = index.atStation(line, station), let incident = incidents[id] else {
-            return .closed([])
-        }
-        guard incident.kind == .andon else {
-            return .unchanged(note: "incident \(id) is a line stop; it ends when the line resumes")
-        }
-        events.append(
-            Event(
-                kind: .cleared,
-                at: at,
-                incident: incident,
-                tier: position(of: incident),
-                origin: origin,
-                severity: .info
-            )
-        )
-        close(id, at: at)
-        return .closed([id])
-    }
-
-    private mutating func resume(
-        line: LineID,
-        at: Instant,
-        origin: SignalOrigin,
-        events: inout [Event]
-    )
-        -> SignalDisposition
-    {
-        let ids = index.stops(of: line).sorted()
-        for id in ids {
-            guard let incident = incidents[id] else { continue }
-            events.append(
-                Event(
-                    kind: .resumed,
-                    at: at,
-                    incident: incident,
-                    tier: position(of: incident),
-                    waited: at.duration(since: incident.stoppedAt ?? incident.raisedAt),
-                    origin: origin,
-                    severity: .info
-                )
-            )
-            close(id, at: at)
-        }
-        return .closed(ids)
-    }
-
-    private mutating func hear(_ line: LineID, at: Instant, events: inout [Event]) {
-        guard var heartbeat = heartbeats[line] else { return }
-        heartbeat.quietSince = max(heartbeat.quietSince, at)
-        heartbeats[line] = heartbeat
-        if let id = index.silent(of: line), let incident = incidents[id] {
-            events.append(
-                Event(
-                    kind: .heard,
-                    at: at,
-                    incident: incident,
-                    tier: position(of: incident),
-                    waited: at.duration(since: incident.raisedAt),
-                    severity: .info
-                )
-            )
-            close(id, at: at)
-        } else if heartbeat.armedAt == nil {
-            arm(line, at: at + heartbeat.within)
-        }
-    }
-
-    // MARK: Responder actions
-
-    /// A responder takes the call: escalation stops (until `resolve_within`, if the tier has one).
-    public mutating func acknowledge(
-        _ id: IncidentID,
-        by actor: Actor,
-        note: String? = nil,
-        at instant: Instant
-    )
-        -> ActionOutcome
-    {
-        act(on: id, by: actor, at: instant) { engine, incident, at, events in
-            if let by = incident.acknowledgedBy {
-                return ActionError(
-                    code: .alreadyAcknowledged,
-                    message: "incident \(incident.id) was already acknowledged by \(by) "
-                        + "\(at.duration(since: incident.acknowledgedAt ?? at).compactDescription) ago"
-                )
-            }
-            incident.acknowledgedBy = actor
-            incident.acknowledgedAt = at
-            let tier = engine.policy(of: incident).tiers[incident.tierIndex]
-            if let resolveWithin = tier.resolveWithin {
-                engine.setDeadline(&incident, at + resolveWithin, purpose: .resolve)
-            } else {
-                engine.clearDeadline(&incident)
-            }
-            events.append(
-                Event(
-                    kind: .acknowledged,
-                    at: at,
-                    incident: incident,
-                    tier: engine.position(of: incident),
-                    waited: at.duration(since: incident.raisedAt),
-                    by: actor,
-                    note: note,
-                    severity: .notice
-                )
-            )
-            return nil
-        }
-    }
-
-    /// A responder closes the call, saying what the countermeasure was.
-    public mutating func resolve(_ id: IncidentID, by actor: Actor, note: String, at instant: Instant) -> ActionOutcome
-    {
-        act(on: id, by: actor, at: instant) { engine, incident, at, events in
-            guard !note.allSatisfy(\.isWhitespace) else {
-                return ActionError(
-                    code: .missingNote,
-                    message: "resolving needs a note that says what the countermeasure was"
-                )
-            }
-            events.append(
-                Event(
-                    kind: .resolved,
-                    at: at,
-                    incident: incident,
-                    tier: engine.position(of: incident),
-                    by: actor,
-                    note: note,
-                    severity: .info
-                )
-            )
-            engine.close(incident.id, at: at)
-            return nil
-        }
-    }
-
-    /// A responder moves the call to the next tier now.
-    public mutating func escalate(
-        _ id: IncidentID,
-        by actor: Actor,
-        reason: String? = nil,
-        at instant: Instant
-    )
-        -> ActionOutcome
-    {
-        act(on: id, by: actor, at: instant) { engine, incident, at, events in
-            let policy = engine.policy(of: incident)
-            guard incident.tierIndex < policy.tiers.count - 1 else {
-                return ActionError(
-                    code: .finalTier,
-                    message: "incident \(incident.id) is already at the KPO tier, the last one of chain \(policy.id)"
-                )
-            }
-            let waited = at.duration(since: incident.notifiedAt)
-            incident.acknowledgedBy = nil
-            incident.acknowledgedAt = nil
-            let skipped = engine.enterTier(&incident, from: incident.tierIndex + 1, at: at)
-            events += engine.arrival(
-                .escalated,
-                of: incident,
-                at: at,
-                skipped: skipped,
-                base: incident.kind == .stop ? .error : .warning,
-                waited: waited,
-                by: actor,
-                note: reason,
-                reason: "escalated by hand by \(actor)"
-            )
-            return nil
-        }
-    }
-
-    private mutating func act(
-        on id: IncidentID,
-        by actor: Actor,
-        at instant: Instant,
-        _ body: (inout EscalationEngine, inout Incident, Instant, inout [Event]) -> ActionError?
-    ) -> ActionOutcome {
-        var events = advance(to: instant)
-        guard var incident = incidents[id] else {
-            let error = ActionError(
-                code: .unknownIncident,
-                message:
-                    "no open incident \(id): it may be resolved, cleared or resumed already (andonctl status lists open ones)"
-            )
-            return ActionOutcome(result: .failure(error), events: events)
-        }
-        if let error = authorize(actor, for: incident) {
-            return ActionOutcome(result: .failure(error), events: events)
-        }
-        var actionEvents: [Event] = []
-        if let error = body(&self, &incident, now, &actionEvents) {
-            return ActionOutcome(result: .failure(error), events: events)
-        }
-        if incidents[id] != nil { incidents[id] = incident }
-        events += actionEvents
-        prune()
-        return ActionOutcome(result: .success(incidents[id]), events: events)
-    }
-
     // MARK: Tiers and timers
 
     /// Moves `incident` to the first tier from `index` on with someone on duty (the KPO tier is never passed),
     /// notifies its responders and sets its acknowledgement deadline. Returns the `skipped` events.
-    private mutating func enterTier(_ incident: inout Incident, from index: Int, at: Instant) -> [Event] {
+    mutating func enterTier(_ incident: inout Incident, from index: Int, at: Instant) -> [Event] {
         let policy = policy(of: incident)
         let line = plant.lines[incident.line]
         let shift = plant.calendar.occurrence(at: at)?.shift
@@ -674,15 +342,31 @@ public struct EscalationEngine: Sendable {
             incident.rota = rota
             incident.tierEnteredAt = at
             incident.unansweredCount = 0
-            notify(&incident, duty.responders, at: at)
+            incident.reminderCount = 0
+            incident.lastReminderAt = nil
+            let responders = incident.pagesEveryone ? everyone(on: incident, at: at, shift: shift) : duty.responders
+            notify(&incident, responders, at: at)
             setDeadline(&incident, at + tier.ackWithin, purpose: .acknowledge)
             return skipped
         }
     }
 
-    private func notify(_ incident: inout Incident, _ responders: [ResponderID], at: Instant) {
+    /// Everyone on duty for any tier of the call's chain, in tier order: whom a `page_everyone` call notifies.
+    func everyone(on incident: Incident, at: Instant, shift: ShiftID?) -> [ResponderID] {
+        var all: [ResponderID] = []
+        for tier in policy(of: incident).tiers {
+            let rota = plant.lines[incident.line]?.rota(for: tier) ?? (tier.isKPO ? .kpo : RotaID(rawValue: tier.name))
+            for responder in plant.duty(of: rota, at: at, shift: shift).responders where !all.contains(responder) {
+                all.append(responder)
+            }
+        }
+        return all
+    }
+
+    func notify(_ incident: inout Incident, _ responders: [ResponderID], at: Instant) {
         incident.responders = responders
         incident.notifiedAt = at
+        if !incident.isAcknowledged { incident.owners = responders }
         // The first tier's: the same array, one buffer for both (100,000 open calls, 6 MB less).
         if incident.notified.isEmpty {
             incident.notified = responders
@@ -693,13 +377,32 @@ public struct EscalationEngine: Sendable {
         }
     }
 
-    private mutating func setDeadline(_ incident: inout Incident, _ at: Instant, purpose: Deadline.Purpose) {
+    /// The next timer of an acknowledged call: arrival (`arrive_within`, until someone arrives), resolution
+    /// (`resolve_within`), or else a reminder; the earliest of them. Counted from the acknowledgement, so a handover
+    /// or an arrival never restarts them.
+    mutating func scheduleAcknowledged(_ incident: inout Incident) {
+        guard let acknowledgedAt = incident.acknowledgedAt else { return }
+        let tier = policy(of: incident).tiers[incident.tierIndex]
+        var next: Deadline?
+        func consider(_ at: Instant, _ purpose: Deadline.Purpose) {
+            if next.map({ at < $0.at }) ?? true { next = Deadline(at: at, purpose: purpose) }
+        }
+        if !incident.hasArrived, let within = tier.arriveWithin { consider(acknowledgedAt + within, .arrive) }
+        if let within = tier.resolveWithin {
+            consider(acknowledgedAt + within, .resolve)
+        } else {
+            consider((incident.lastReminderAt ?? acknowledgedAt) + (tier.remindEvery ?? plant.remindEvery), .remind)
+        }
+        if let next { setDeadline(&incident, next.at, purpose: next.purpose) } else { clearDeadline(&incident) }
+    }
+
+    mutating func setDeadline(_ incident: inout Incident, _ at: Instant, purpose: Deadline.Purpose) {
         incident.generation += 1
         incident.deadline = Deadline(at: at, purpose: purpose)
         queue.schedule(.incident(incident.id, generation: incident.generation), at: at)
     }
 
-    private func clearDeadline(_ incident: inout Incident) {
+    func clearDeadline(_ incident: inout Incident) {
         incident.generation += 1
         incident.deadline = nil
     }
@@ -711,9 +414,9 @@ public struct EscalationEngine: Sendable {
 
     mutating func prune() {
         // The maps are read while the queue (also part of self) changes: copies, which share storage and cost nothing.
-        let (incidents, heartbeats) = (incidents, heartbeats)
-        queue.prune(liveCount: incidents.count + heartbeats.count) {
-            Self.isLive($0, incidents: incidents, heartbeats: heartbeats)
+        let (incidents, heartbeats, dutyChangeAt) = (incidents, heartbeats, dutyChangeAt)
+        queue.prune(liveCount: incidents.count + heartbeats.count + 1) {
+            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, dutyChangeAt: dutyChangeAt)
         }
     }
 
@@ -721,7 +424,8 @@ public struct EscalationEngine: Sendable {
     static func isLive(
         _ entry: DeadlineQueue.Entry,
         incidents: TreeDictionary<IncidentID, Incident>,
-        heartbeats: [LineID: Heartbeat]
+        heartbeats: [LineID: Heartbeat],
+        dutyChangeAt: Instant?
     ) -> Bool {
         switch entry.target {
         case .incident(let id, let generation):
@@ -729,10 +433,12 @@ public struct EscalationEngine: Sendable {
             return incident.generation == generation && incident.deadline != nil
         case .heartbeat(let line):
             return heartbeats[line]?.armedAt == entry.at
+        case .dutyChange:
+            return dutyChangeAt == entry.at
         }
     }
 
-    private mutating func close(_ id: IncidentID, at: Instant) {
+    mutating func close(_ id: IncidentID, at: Instant) {
         guard let incident = incidents.removeValue(forKey: id) else { return }
         index.remove(incident)
         if incident.kind == .silent {
@@ -744,7 +450,7 @@ public struct EscalationEngine: Sendable {
         }
     }
 
-    private mutating func makeIncident(
+    mutating func makeIncident(
         kind: IncidentKind,
         line: LineID,
         station: StationID?,

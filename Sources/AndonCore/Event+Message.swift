@@ -13,7 +13,11 @@ extension Event {
                 return "\(what) escalated by \(by) to \(tierName): calling \(who.isEmpty ? "nobody on duty" : who)"
                     + (note.map { " (\($0))" } ?? "")
             }
-            return "\(what) not acknowledged within \(waited?.compactDescription ?? "?"): escalated to \(tierName), "
+            guard let waited else {
+                return "\(what) escalated to \(tierName): \(reason ?? "moved on"); "
+                    + "calling \(who.isEmpty ? "nobody on duty" : who)"
+            }
+            return "\(what) not acknowledged within \(waited.compactDescription): escalated to \(tierName), "
                 + "calling \(who.isEmpty ? "nobody on duty" : who)"
         case .skipped:
             return "\(what): tier \(tierName) skipped, \(reason ?? "nobody on duty")"
@@ -22,8 +26,9 @@ extension Event {
                 "\(what) acknowledged by \(by.map { plant.displayName(of: $0) } ?? "?") after \(elapsed.compactDescription)"
                 + (note.map { ": \($0)" } ?? "")
         case .overdue:
+            let missed = self.missed == .arrive ? "nobody at the station" : "not resolved"
             return
-                "\(what) acknowledged but not resolved within \(waited?.compactDescription ?? "?"): escalated to \(tierName), "
+                "\(what) acknowledged but \(missed) within \(waited?.compactDescription ?? "?"): escalated to \(tierName), "
                 + "calling \(who.isEmpty ? "nobody on duty" : who)"
         case .unanswered:
             return "UNANSWERED \(what): no acknowledgement for \(elapsed.compactDescription), KPO call \(count ?? 1): "
@@ -31,6 +36,10 @@ extension Event {
         case .repeated:
             return "\(what) signalled again (\(count ?? 2) times in \(elapsed.compactDescription))"
         case .promoted:
+            if incidentKind != .stop, let lineStop {
+                return
+                    "\(what) taken up by LINE STOP \(lineStop) on \(line); still with \(who.isEmpty ? "nobody" : who)"
+            }
             return "\(what) (was an andon): calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)"
                 + (reason.map { ": \($0)" } ?? "")
         case .resolved:
@@ -38,16 +47,39 @@ extension Event {
                 "\(what) resolved by \(by.map { plant.displayName(of: $0) } ?? "?") after \(elapsed.compactDescription): "
                 + (note ?? "")
         case .cleared:
+            if needsReview {
+                return "\(what) cleared by the station after \(elapsed.compactDescription) with no countermeasure "
+                    + "recorded: flagged for KPO review"
+            }
             return "\(what) cleared by the station after \(elapsed.compactDescription)"
         case .resumed:
+            let at = stations.isEmpty ? "" : ", stopped at " + stations.map(\.rawValue).joined(separator: ", ")
             return "Line \(line) runs again after a \(waited?.compactDescription ?? elapsed.compactDescription) stop "
-                + "(incident \(incident))"
+                + "(incident \(incident)\(at))"
         case .silent:
             return
                 "\(what): \(reason ?? "controller silent"); calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)"
         case .heard:
             return
                 "Line \(line) controller heard again after \(waited?.compactDescription ?? "?") of silence (incident \(incident))"
+        case .handedOver:
+            let from = previous.map { plant.displayName(of: $0) }.joined(separator: ", ")
+            let grace =
+                graceUntil.map {
+                    "; \(previous.map(\.rawValue).joined(separator: ", ")) may act until \(plant.timeZone.local($0).time)"
+                } ?? ""
+            return "\(what) handed over at \(plant.timeZone.local(at).time) from \(from.isEmpty ? "nobody" : from) "
+                + "to \(who.isEmpty ? "NOBODY ON DUTY" : who) (\(state), \(elapsed.compactDescription) old)\(grace)"
+        case .arrived:
+            let by = by.map { plant.displayName(of: $0) } ?? "someone"
+            return "\(what): \(by) at the station after \(elapsed.compactDescription)" + (note.map { ": \($0)" } ?? "")
+        case .reminder:
+            return "\(what) still open \(waited?.compactDescription ?? "?") after it was acknowledged "
+                + "(reminder \(count ?? 1)): \(who.isEmpty ? "nobody on duty" : who)"
+        case .joined:
+            return "LINE STOP on \(line) stopped again at \(station ?? stations.last ?? "?") (stations "
+                + stations.map(\.rawValue).joined(separator: ", ")
+                + "; stopped \(waited?.compactDescription ?? "?") ago)"
         }
     }
 
@@ -58,7 +90,7 @@ extension Event {
         case .andon:
             return
                 "\(category.map { $0.rawValue.prefix(1).uppercased() + $0.rawValue.dropFirst() } ?? "") andon on \(place)"
-        case .stop: return "LINE STOP on \(line)" + (station.map { " at \($0)" } ?? "")
+        case .stop: return "LINE STOP on \(line)" + (stations.first ?? station).map { " at \($0)" }.orEmpty
         case .silent: return "Line \(line) controller silent"
         }
     }
@@ -71,10 +103,24 @@ extension Plant {
         return entry.name == entry.user ? entry.user : "\(entry.name) (\(entry.user))"
     }
 
+    /// The Unix user of an actor, as `ANDON_BY` and `andonctl status` name it (`station L2/A2` for a station).
+    public func userName(of actor: Actor) -> String {
+        switch actor {
+        case .responder(let id): responders[id]?.user ?? id.rawValue
+        case .administrator(let user): user
+        case .station: actor.description
+        }
+    }
+
     public func displayName(of actor: Actor) -> String {
         switch actor {
         case .responder(let id): displayName(of: id)
         case .administrator(let user): user
+        case .station: actor.description
         }
     }
+}
+
+extension Optional where Wrapped == String {
+    fileprivate var orEmpty: String { self ?? "" }
 }

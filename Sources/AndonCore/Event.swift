@@ -50,6 +50,15 @@ public struct Event: Sendable, Hashable {
         case silent
         /// A quiet controller was heard again; its `silent` incident is over.
         case heard
+        /// A shift change (a rotation turn, an override) changed who is on duty for the call's tier: the incoming
+        /// responders hold it now, the outgoing ones may act for the grace period.
+        case handedOver = "handed-over"
+        /// Someone is at the station for the call.
+        case arrived
+        /// The call is acknowledged but still open: its owner is reminded, with rising priority.
+        case reminder
+        /// A stopped line stopped again at another station: the open stop lists it (stop minutes count once).
+        case joined
     }
 
     public var kind: Kind
@@ -79,6 +88,26 @@ public struct Event: Sendable, Hashable {
     public var count: Int?
     public var origin: SignalOrigin?
     public var severity: Severity
+    /// `handed-over`: who held the call before.
+    public var previous: [ResponderID] = []
+    /// `handed-over`: until when the previous holders may still act on it.
+    public var graceUntil: Instant?
+    /// `overdue`: what did not happen in time (`resolve` or `arrive`).
+    public var missed: Deadline.Purpose?
+    /// `cleared`: a call of a `page_everyone` category closed by the station without a countermeasure.
+    public var needsReview = false
+    /// The call's progress after the event: `open`, `acknowledged`, `arrived`.
+    public var state: String
+    /// Time from raising to the first acknowledgement and to arrival, once known.
+    public var acknowledgedAfter: Duration?
+    public var arrivedAfter: Duration?
+    /// A line stop's stations.
+    public var stations: [StationID]
+    /// A call taken up by its line's stop: that stop.
+    public var lineStop: IncidentID?
+
+    /// Whether the event ends its incident.
+    public var closes: Bool { [.resolved, .cleared, .resumed, .heard].contains(kind) }
 
     public init(
         kind: Kind,
@@ -111,6 +140,11 @@ public struct Event: Sendable, Hashable {
         self.count = count
         self.origin = origin
         self.severity = severity
+        self.state = incident.state
+        self.acknowledgedAfter = incident.firstAcknowledgedAt.map { $0.duration(since: incident.raisedAt) }
+        self.arrivedAfter = incident.arrivedAt.map { $0.duration(since: incident.raisedAt) }
+        self.stations = incident.stations
+        self.lineStop = incident.lineStop
     }
 }
 

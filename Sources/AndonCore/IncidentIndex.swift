@@ -1,7 +1,7 @@
 import HashTreeCollections
 
-/// The indexes over the open incidents that must stay in step with them: the open call at each station, each line's
-/// line-wide stop, every stop of a line, and each line's `silent` incident.
+/// The indexes over the open incidents that must stay in step with them: the open call of each category at each
+/// station, each line's open stop, every stop of a line, and each line's `silent` incident.
 ///
 /// Every entry follows from the incident itself (`insert`), so the index can be rebuilt from the incidents alone,
 /// which is what a restored snapshot does.
@@ -9,6 +9,7 @@ struct IncidentIndex: Sendable {
     struct StationKey: Hashable, Sendable {
         var line: LineID
         var station: StationID
+        var category: Category?
     }
 
     // Persistent maps where they can grow with the incidents (see `EscalationEngine.incidents`).
@@ -23,10 +24,22 @@ struct IncidentIndex: Sendable {
         for incident in incidents { insert(incident) }
     }
 
-    func atStation(_ line: LineID, _ station: StationID) -> IncidentID? {
-        openAtStation[StationKey(line: line, station: station)]
+    /// The open call of `category` at a station (a promoted one is a line stop now).
+    func atStation(_ line: LineID, _ station: StationID, _ category: Category) -> IncidentID? {
+        openAtStation[StationKey(line: line, station: station, category: category)]
     }
 
+    /// Every open call at a station, one per category at most (and one of no category, from older builds), oldest
+    /// first.
+    func calls(at line: LineID, _ station: StationID) -> [IncidentID] {
+        var ids: [IncidentID] = []
+        for category in [nil] + Category.allCases.map(Optional.some) {
+            if let id = openAtStation[StationKey(line: line, station: station, category: category)] { ids.append(id) }
+        }
+        return ids.sorted()
+    }
+
+    /// The line's open stop (the oldest, should state from older builds hold several).
     func lineStop(of line: LineID) -> IncidentID? { lineStops[line] }
     func stops(of line: LineID) -> TreeSet<IncidentID> { stopsByLine[line] ?? [] }
     func silent(of line: LineID) -> IncidentID? { silentLines[line] }
@@ -36,14 +49,16 @@ struct IncidentIndex: Sendable {
         switch incident.kind {
         case .andon:
             if let station = incident.station {
-                openAtStation[StationKey(line: incident.line, station: station)] = incident.id
+                openAtStation[StationKey(line: incident.line, station: station, category: incident.category)] =
+                    incident.id
             }
         case .stop:
-            if let station = incident.station {
-                openAtStation[StationKey(line: incident.line, station: station)] = incident.id
-            } else {
-                lineStops[incident.line] = incident.id
+            // A promoted andon still takes its category's andons at its station (they repeat it).
+            if let station = incident.station, incident.category != nil {
+                openAtStation[StationKey(line: incident.line, station: station, category: incident.category)] =
+                    incident.id
             }
+            if lineStops[incident.line].map({ incident.id < $0 }) ?? true { lineStops[incident.line] = incident.id }
             stopsByLine[incident.line, default: []].insert(incident.id)
         case .silent:
             silentLines[incident.line] = incident.id
@@ -54,12 +69,12 @@ struct IncidentIndex: Sendable {
     mutating func remove(_ incident: Incident) {
         let id = incident.id
         if let station = incident.station {
-            let key = StationKey(line: incident.line, station: station)
+            let key = StationKey(line: incident.line, station: station, category: incident.category)
             if openAtStation[key] == id { openAtStation[key] = nil }
         }
-        if lineStops[incident.line] == id { lineStops[incident.line] = nil }
         stopsByLine[incident.line]?.remove(id)
         if stopsByLine[incident.line]?.isEmpty == true { stopsByLine[incident.line] = nil }
+        if lineStops[incident.line] == id { lineStops[incident.line] = stopsByLine[incident.line]?.min() }
         if silentLines[incident.line] == id { silentLines[incident.line] = nil }
     }
 }

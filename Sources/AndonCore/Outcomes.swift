@@ -6,6 +6,10 @@ public enum SignalDisposition: Sendable, Hashable {
     case repeated(IncidentID, count: Int)
     /// A station's andon became a line stop.
     case promoted(IncidentID)
+    /// The line was already stopped: the signal joined its open stop.
+    case joined(IncidentID)
+    /// A responder arrived at these calls (empty when the station had none open).
+    case arrived([IncidentID])
     /// These incidents ended (`clear`, `resume`); empty when nothing was open, which is fine.
     case closed([IncidentID])
     /// Nothing changed; `note` says why, for the sender (a heartbeat, or a clear on a stopped station).
@@ -14,8 +18,8 @@ public enum SignalDisposition: Sendable, Hashable {
     /// The incidents the reply names.
     public var incidents: [IncidentID] {
         switch self {
-        case .opened(let id), .repeated(let id, _), .promoted(let id): [id]
-        case .closed(let ids): ids
+        case .opened(let id), .repeated(let id, _), .promoted(let id), .joined(let id): [id]
+        case .closed(let ids), .arrived(let ids): ids
         case .unchanged: []
         }
     }
@@ -27,6 +31,8 @@ public struct SignalRejection: Error, Sendable, Hashable, CustomStringConvertibl
         case unknownLine = "unknown-line"
         case unknownStation = "unknown-station"
         case categoryNotAccepted = "category-not-accepted"
+        case unknownResponder = "unknown-responder"
+        case notAuthorized = "not-authorized"
     }
 
     public var code: Code
@@ -49,6 +55,7 @@ public struct ActionError: Error, Sendable, Hashable, CustomStringConvertible {
         case alreadyAcknowledged = "already-acknowledged"
         case finalTier = "final-tier"
         case missingNote = "missing-note"
+        case alreadyArrived = "already-arrived"
     }
 
     public var code: Code

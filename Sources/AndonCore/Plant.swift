@@ -22,12 +22,26 @@ public struct Tier: Sendable, Hashable {
     public var resolveWithin: Duration?
     /// For the KPO tier: repeat `unanswered` this often until acknowledged.
     public var repeatEvery: Duration?
+    /// Once acknowledged, escalate on when nobody arrived at the station within this time.
+    public var arriveWithin: Duration?
+    /// Remind the owner of a call acknowledged at this tier this often while it stays open (when the tier has no
+    /// `resolveWithin`); nil: the plant's `remindEvery`.
+    public var remindEvery: Duration?
 
-    public init(name: String, ackWithin: Duration, resolveWithin: Duration? = nil, repeatEvery: Duration? = nil) {
+    public init(
+        name: String,
+        ackWithin: Duration,
+        resolveWithin: Duration? = nil,
+        repeatEvery: Duration? = nil,
+        arriveWithin: Duration? = nil,
+        remindEvery: Duration? = nil
+    ) {
         self.name = name
         self.ackWithin = ackWithin
         self.resolveWithin = resolveWithin
         self.repeatEvery = repeatEvery
+        self.arriveWithin = arriveWithin
+        self.remindEvery = remindEvery
     }
 
     public var isKPO: Bool { name == RotaID.kpo.rawValue }
@@ -59,6 +73,8 @@ public struct Line: Sendable, Hashable {
     public var heartbeatWithin: Duration?
     /// When set, the only stations the line accepts.
     public var stations: Set<StationID>?
+    /// When set, who may send this line's controller signals on the UNIX socket; nil: anyone who can connect.
+    public var controllers: ControllerRule?
 
     public init(
         id: LineID,
@@ -67,8 +83,10 @@ public struct Line: Sendable, Hashable {
         stopPolicy: PolicyID,
         rotas: [String: RotaID] = [:],
         heartbeatWithin: Duration? = nil,
-        stations: Set<StationID>? = nil
+        stations: Set<StationID>? = nil,
+        controllers: ControllerRule? = nil
     ) {
+        self.controllers = controllers
         self.id = id
         self.description = description
         self.policies = policies
@@ -100,6 +118,15 @@ public struct Plant: Sendable, Hashable {
     public var lines: [LineID: Line]
     /// Repeated andons for an open station log at most one `repeated` event per this interval.
     public var coalesceWithin: Duration
+    /// After a handover, the outgoing responders may still act on the call for this long.
+    public var handoverGrace: Duration
+    /// How often the owner of an acknowledged call with no `resolve_within` is reminded (a tier may say otherwise).
+    public var remindEvery: Duration
+    /// Categories whose calls notify every tier of their chain at once, KPO included (safety).
+    public var pageEveryone: Set<Category>
+
+    public static let defaultHandoverGrace = Duration.seconds(15 * 60)
+    public static let defaultRemindEvery = Duration.seconds(30 * 60)
 
     public init(
         name: String,
@@ -108,8 +135,14 @@ public struct Plant: Sendable, Hashable {
         rotas: [RotaID: Rota],
         policies: [PolicyID: Policy],
         lines: [LineID: Line],
-        coalesceWithin: Duration = .seconds(60)
+        coalesceWithin: Duration = .seconds(60),
+        handoverGrace: Duration = Plant.defaultHandoverGrace,
+        remindEvery: Duration = Plant.defaultRemindEvery,
+        pageEveryone: Set<Category> = []
     ) {
+        self.handoverGrace = handoverGrace
+        self.remindEvery = remindEvery
+        self.pageEveryone = pageEveryone
         self.name = name
         self.calendar = calendar
         self.responders = responders
@@ -164,5 +197,58 @@ extension Plant {
     /// call is ever dropped.
     public func policy(_ id: PolicyID) -> Policy {
         policies[id] ?? Policy(id: id, tiers: [Tier(name: RotaID.kpo.rawValue, ackWithin: .seconds(300))])
+    }
+}
+
+/// Who may send a line's controller signals (`andon`, `stop`, `clear`, `resume`, `heartbeat`, `arrived`) on the
+/// UNIX socket: Unix users and groups, by name. Root may always; responders may raise an `andon` by hand on any line.
+/// (UDP senders are named by a later rule of their own.)
+public struct ControllerRule: Sendable, Hashable {
+    public var users: Set<String>
+    public var groups: Set<String>
+
+    public init(users: Set<String> = [], groups: Set<String> = []) {
+        self.users = users
+        self.groups = groups
+    }
+
+    /// `users plc-l2; groups andon-l2`, for messages.
+    public var description: String {
+        var parts: [String] = []
+        if !users.isEmpty { parts.append("users " + users.sorted().joined(separator: ", ")) }
+        if !groups.isEmpty { parts.append("groups " + groups.sorted().joined(separator: ", ")) }
+        return parts.isEmpty ? "nobody but root" : parts.joined(separator: "; ")
+    }
+}
+
+/// A local sender on the UNIX socket, as the daemon resolved its credentials: what `ControllerRule` matches.
+public struct LocalSender: Sendable, Hashable {
+    public var uid: UInt32
+    public var user: String?
+    public var groups: [String]
+
+    public init(uid: UInt32, user: String?, groups: [String]) {
+        self.uid = uid
+        self.user = user
+        self.groups = groups
+    }
+}
+
+extension Plant {
+    /// Whether `sender` may send `signal` on the UNIX socket: root always; the line's controllers; when the line names
+    /// none, anyone who can connect; and any responder for an `andon` (raised by hand). Nil when allowed.
+    public func authorize(_ signal: Signal, from sender: LocalSender) -> SignalRejection? {
+        guard sender.uid != 0, let line = lines[signal.line], let rule = line.controllers else { return nil }
+        if let user = sender.user, rule.users.contains(user) { return nil }
+        if sender.groups.contains(where: rule.groups.contains) { return nil }
+        let isResponder = sender.user.flatMap { self.responder(forUser: $0) } != nil
+        if case .andon = signal, isResponder { return nil }
+        let who = sender.user.map { "user \($0)" } ?? "uid \(sender.uid)"
+        let hand = isResponder ? "; as a responder, \(who) may raise andons by hand only" : ""
+        return SignalRejection(
+            code: .notAuthorized,
+            message: "\(who) may not send \(signal.verb) for line \(line.id): its controllers are "
+                + "\(rule.description) (lines.\(line.id).controllers), and root\(hand)"
+        )
     }
 }

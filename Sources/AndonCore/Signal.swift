@@ -24,8 +24,10 @@ public enum Signal: Sendable, Hashable {
     case andon(line: LineID, station: StationID, category: Category, text: String?)
     /// The line stopped; with a station, that station's andon becomes a line stop.
     case stop(line: LineID, station: StationID?, reason: String?)
-    /// The station reset its cord: its andon is over.
-    case clear(line: LineID, station: StationID)
+    /// The station reset its cord: its andon calls (only the one of `category`, when given) are over.
+    case clear(line: LineID, station: StationID, category: Category? = nil)
+    /// Someone is at the station (a button or a badge reader), named when the reader knows them.
+    case arrived(line: LineID, station: StationID, responder: ResponderID?)
     /// The line runs again: its stops end.
     case resume(line: LineID)
     /// The controller is alive.
@@ -33,8 +35,8 @@ public enum Signal: Sendable, Hashable {
 
     public var line: LineID {
         switch self {
-        case .andon(let line, _, _, _), .stop(let line, _, _), .clear(let line, _), .resume(let line),
-            .heartbeat(let line):
+        case .andon(let line, _, _, _), .stop(let line, _, _), .clear(let line, _, _), .arrived(let line, _, _),
+            .resume(let line), .heartbeat(let line):
             return line
         }
     }
@@ -45,6 +47,7 @@ public enum Signal: Sendable, Hashable {
         case .andon: "andon"
         case .stop: "stop"
         case .clear: "clear"
+        case .arrived: "arrived"
         case .resume: "resume"
         case .heartbeat: "heartbeat"
         }

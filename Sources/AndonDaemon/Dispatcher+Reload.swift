@@ -7,7 +7,7 @@ import Synchronization
 
 extension Dispatcher {
     func reload(from peer: Peer, reply: @escaping @Sendable (Reply) -> Void) {
-        guard case .unix(let credentials, _) = peer, credentials.uid == 0 || credentials.uid == ownUID else {
+        guard case .unix(let credentials, _, _) = peer, credentials.uid == 0 || credentials.uid == ownUID else {
             reply(.error(WireError(.notAuthorized, "only root and andond's own user may reload the configuration")))
             return
         }

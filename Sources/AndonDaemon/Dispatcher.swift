@@ -184,6 +184,8 @@ public final class Dispatcher: Sendable {
             act(.resolve(id, note: note), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .escalate(let id, let reason):
             act(.escalate(id, reason: reason), on: id, message: request.message.rendered, from: peer, reply: reply)
+        case .arrive(let id, let note):
+            act(.arrive(id, note: note), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .status(let line, let limit):
             // Off the event loop: rendering 100,000 calls takes seconds, and UDP shares the loops.
             reports.async { [self] in reply(.ok(["json": statusJSON(line: line, limit: limit)])) }
@@ -223,6 +225,9 @@ public final class Dispatcher: Sendable {
                 committer.afterCommit { reply(Reply.parse(remembered).get(or: .ok([]))) }
                 return .queued
             }
+            if let sender = peer.localSender, let refusal = state.engine.plant.authorize(signal, from: sender) {
+                return .refused(WireError(.notAuthorized, refusal.message, sequence: sequence))
+            }
             let input = EngineInput.signal(signal, sequence: sequence, source: peer.source, message: message)
             let result = EngineInput.receive(
                 signal,
@@ -247,7 +252,7 @@ public final class Dispatcher: Sendable {
     /// The actor a UNIX peer acts as: root and the daemon's own user as administrators, others as the responder
     /// their Unix user maps to.
     func actor(for peer: Peer, plant: Plant) -> Result<Actor, WireError> {
-        guard case .unix(let credentials, let userName) = peer else {
+        guard case .unix(let credentials, let userName, _) = peer else {
             return .failure(
                 WireError(.notAuthorized, "acknowledging and resolving are accepted only on the UNIX socket")
             )

@@ -20,6 +20,7 @@ enum EngineInput: Sendable {
         case acknowledge(IncidentID, note: String?)
         case resolve(IncidentID, note: String)
         case escalate(IncidentID, reason: String?)
+        case arrive(IncidentID, note: String?)
     }
 
     enum Outcome {
@@ -73,6 +74,7 @@ enum EngineInput: Sendable {
         case .acknowledge(let id, let note): engine.acknowledge(id, by: actor, note: note, at: instant)
         case .resolve(let id, let note): engine.resolve(id, by: actor, note: note, at: instant)
         case .escalate(let id, let reason): engine.escalate(id, by: actor, reason: reason, at: instant)
+        case .arrive(let id, let note): engine.arrive(id, by: actor, note: note, at: instant)
         }
     }
 
@@ -151,6 +153,7 @@ enum EngineInput: Sendable {
             case .success(.acknowledge(let id, let note)): action = .acknowledge(id, note: note)
             case .success(.resolve(let id, let note)): action = .resolve(id, note: note)
             case .success(.escalate(let id, let reason)): action = .escalate(id, reason: reason)
+            case .success(.arrive(let id, let note)): action = .arrive(id, note: note)
             default:
                 return .failure(InputLogError(sequence: stored.sequence, reason: "not an action: \(stored.body)"))
             }
@@ -162,6 +165,7 @@ enum EngineInput: Sendable {
         switch actor {
         case .responder(let id): "responder:\(id)"
         case .administrator(let user): "administrator:\(user)"
+        case .station(let line, let station): "station:\(line)/\(station)"
         }
     }
 

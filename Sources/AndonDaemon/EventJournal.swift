@@ -19,6 +19,10 @@ public enum MessageID {
         case .resumed: "2c330e1b8c3744fdacde212bcda0bf6c"
         case .silent: "84b822dbe6114d13b48a4f187b50ab3a"
         case .heard: "7413256ee3334f878ddb103a628a9c0c"
+        case .handedOver: "0889004c628443a5be549b70024b3e58"
+        case .arrived: "a4fa4fb242aa487abbc3c467a98682e7"
+        case .reminder: "3fa4f1caabfc4d70a5e1fc9b5ffe0483"
+        case .joined: "feade95ddf46445c9a481e3fbd9c7119"
         }
     }
 
@@ -90,6 +94,21 @@ extension JournalEntry {
         add("ANDON_SOURCE", event.origin?.source)
         add("ANDON_SEQ", event.origin?.sequence)
         add("ANDON_AT_MS", event.at.millisecondsSinceEpoch)
+        add("ANDON_CALL_STATE", event.state)
+        // The three response times, apart, for reports: raised to acknowledged, to arrived, to closed.
+        add("ANDON_ACK_MS", event.acknowledgedAfter?.milliseconds)
+        add("ANDON_ARRIVE_MS", event.arrivedAfter?.milliseconds)
+        if event.closes { add("ANDON_RESOLVE_MS", event.elapsed.milliseconds) }
+        for responder in event.previous {
+            add("ANDON_FROM", plant.responders[responder]?.user ?? responder.rawValue)
+        }
+        add("ANDON_GRACE_UNTIL_MS", event.graceUntil?.millisecondsSinceEpoch)
+        add("ANDON_MISSED", event.missed?.rawValue)
+        if event.needsReview { add("ANDON_KPO_REVIEW", "no-countermeasure") }
+        if event.incidentKind == .stop, !event.stations.isEmpty {
+            add("ANDON_STATIONS", event.stations.map(\.rawValue).joined(separator: ","))
+        }
+        add("ANDON_LINE_STOP", event.lineStop)
     }
 
     /// A lifecycle or warning entry of the daemon itself.
@@ -113,10 +132,5 @@ extension JournalEntry {
 
 extension Plant {
     /// The Unix user of an actor, as `ANDON_BY` records it.
-    func responderUser(of actor: Actor) -> String {
-        switch actor {
-        case .responder(let id): responders[id]?.user ?? id.rawValue
-        case .administrator(let user): user
-        }
-    }
+    func responderUser(of actor: Actor) -> String { userName(of: actor) }
 }

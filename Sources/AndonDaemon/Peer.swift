@@ -4,17 +4,27 @@ import AndonSystemd
 /// Who sent a message: a UDP address, or a process on the UNIX socket with its credentials.
 public enum Peer: Sendable, Hashable, CustomStringConvertible {
     case udp(String)
-    /// A UNIX socket peer; `user` is its uid's name, looked up once per connection (not per message).
-    case unix(PeerCredentials, user: String?)
+    /// A UNIX socket peer; `user` is its uid's name and `groups` its user's groups, looked up once per connection
+    /// (not per message).
+    case unix(PeerCredentials, user: String?, groups: [String])
 
-    /// A UNIX socket peer, its user name looked up now.
-    public static func unix(_ credentials: PeerCredentials) -> Peer { .unix(credentials, user: credentials.userName) }
+    /// A UNIX socket peer, its user name and groups looked up now.
+    public static func unix(_ credentials: PeerCredentials) -> Peer {
+        let user = credentials.userName
+        return .unix(credentials, user: user, groups: credentials.groupNames(user: user))
+    }
+
+    /// The sender as a line's `controllers:` rule sees it; nil for UDP.
+    public var localSender: LocalSender? {
+        guard case .unix(let credentials, let user, let groups) = self else { return nil }
+        return LocalSender(uid: credentials.uid, user: user, groups: groups)
+    }
 
     /// The sender as the journal records it (`ANDON_SOURCE`).
     public var source: String {
         switch self {
         case .udp(let address): address
-        case .unix(let credentials, let user): "uid=\(credentials.uid)" + (user.map { "(\($0))" } ?? "")
+        case .unix(let credentials, let user, _): "uid=\(credentials.uid)" + (user.map { "(\($0))" } ?? "")
         }
     }
 

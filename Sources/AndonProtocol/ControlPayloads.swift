@@ -48,6 +48,17 @@ public struct IncidentReport: Codable, Sendable, Hashable {
     /// When the next escalation (or KPO repeat) is due, if one is.
     public var nextDeadline: Int64?
     public var text: String?
+    /// Unix users who answer for the call now (the acknowledging responder while on duty, or the tier's).
+    /// (Optional here and below: an andond from before 0.4 does not send them.)
+    public var owners: [String]?
+    /// `open`, `acknowledged` or `arrived`.
+    public var state: String?
+    public var arrivedAt: Int64?
+    public var arrivedBy: String?
+    /// A line stop's stations, in the order they stopped it.
+    public var stations: [String]?
+    /// A call taken up by its line's stop: the stop's number.
+    public var lineStop: UInt64?
 
     public init(incident: Incident, plant: Plant, now: Instant, tiers: Int) {
         id = incident.id.number
@@ -62,12 +73,13 @@ public struct IncidentReport: Codable, Sendable, Hashable {
         responders = incident.responders.map { plant.responders[$0]?.user ?? $0.rawValue }
         raisedAt = incident.raisedAt.millisecondsSinceEpoch
         ageMilliseconds = incident.age(at: now).milliseconds
-        acknowledgedBy = incident.acknowledgedBy.map { actor in
-            switch actor {
-            case .responder(let id): plant.responders[id]?.user ?? id.rawValue
-            case .administrator(let user): user
-            }
-        }
+        acknowledgedBy = incident.acknowledgedBy.map(plant.userName(of:))
+        owners = incident.owners.map { plant.responders[$0]?.user ?? $0.rawValue }
+        state = incident.state
+        arrivedAt = incident.arrivedAt?.millisecondsSinceEpoch
+        arrivedBy = incident.arrivedBy.map(plant.userName(of:))
+        stations = incident.stations.isEmpty ? nil : incident.stations.map(\.rawValue)
+        lineStop = incident.lineStop?.number
         acknowledgedAt = incident.acknowledgedAt?.millisecondsSinceEpoch
         signals = incident.signalCount
         nextDeadline = incident.deadline?.at.millisecondsSinceEpoch
@@ -172,7 +184,7 @@ extension Reply {
         case .success(let disposition):
             let event = outcome.events.last { disposition.incidents.contains($0.incident) && $0.kind != .skipped }
             switch disposition {
-            case .opened(let id), .promoted(let id):
+            case .opened(let id), .promoted(let id), .joined(let id):
                 return .ok([
                     "incident": id.description, "event": event?.kind.rawValue, "tier": event?.tier?.name,
                     "responders": event.map {
@@ -181,7 +193,7 @@ extension Reply {
                 ])
             case .repeated(let id, let count):
                 return .ok(["incident": id.description, "event": "repeated", "count": String(count), "seq": seq])
-            case .closed(let ids):
+            case .closed(let ids), .arrived(let ids):
                 if ids.count == 1 {
                     return .ok(["incident": ids[0].description, "event": event?.kind.rawValue, "seq": seq])
                 }
@@ -236,16 +248,22 @@ extension IncidentReport {
             writer.field("acknowledgedAt", acknowledgedAt)
             writer.field("acknowledgedBy", acknowledgedBy)
             writer.field("ageMilliseconds", ageMilliseconds)
+            writer.field("arrivedAt", arrivedAt)
+            writer.field("arrivedBy", arrivedBy)
             writer.field("category", category)
             writer.field("id", id)
             writer.field("kind", kind)
             writer.field("line", line)
+            writer.field("lineStop", lineStop)
             writer.field("nextDeadline", nextDeadline)
+            writer.field("owners", owners)
             writer.field("raisedAt", raisedAt)
             writer.field("responders", responders)
             writer.field("rota", rota)
             writer.field("signals", signals)
+            writer.field("state", state)
             writer.field("station", station)
+            writer.field("stations", stations)
             writer.field("text", text)
             writer.field("tier", tier)
             writer.field("tierNumber", tierNumber)

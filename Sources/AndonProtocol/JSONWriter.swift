@@ -87,6 +87,16 @@ public struct JSONWriter: Sendable {
         number(value)
     }
 
+    public mutating func field(_ name: String, _ value: UInt64?) {
+        guard let value else { return }
+        field(name, value)
+    }
+
+    public mutating func field(_ name: String, _ values: [String]?) {
+        guard let values else { return }
+        field(name, values)
+    }
+
     public mutating func field(_ name: String, _ values: [String]) {
         key(name)
         array { writer in

@@ -9,6 +9,8 @@ public enum Request: Sendable, Hashable {
     case acknowledge(IncidentID, note: String?)
     case resolve(IncidentID, note: String)
     case escalate(IncidentID, reason: String?)
+    /// The responder is at the station.
+    case arrive(IncidentID, note: String?)
     /// The chain a call would follow now (or at `at`).
     case who(line: LineID, station: StationID?, category: Category?, stop: Bool, at: String?)
     /// Reload the configuration and report the verdict.
@@ -26,19 +28,21 @@ public enum Request: Sendable, Hashable {
     static let schema: [String: (required: [String], optional: [String])] = [
         "andon": (["line", "station", "category"], ["text", "seq"]),
         "stop": (["line"], ["station", "reason", "seq"]),
-        "clear": (["line", "station"], ["seq"]),
+        "clear": (["line", "station"], ["category", "seq"]),
+        "arrived": (["line", "station"], ["responder", "seq"]),
         "resume": (["line"], ["seq"]),
         "heartbeat": (["line"], ["seq"]),
         "status": ([], ["line", "limit"]),
         "ack": (["id"], ["note"]),
         "resolve": (["id", "note"], []),
         "escalate": (["id"], ["reason"]),
+        "arrive": (["id"], ["note"]),
         "who": (["line"], ["station", "category", "stop", "at"]),
         "reload": ([], []),
         "ping": ([], []),
     ]
 
-    public static let controllerVerbs = ["andon", "stop", "clear", "resume", "heartbeat"]
+    public static let controllerVerbs = ["andon", "stop", "clear", "resume", "heartbeat", "arrived"]
 
     /// Parses bytes into a typed request, or the error to reply with.
     public static func parse(_ bytes: some Collection<UInt8>) -> Result<Request, WireError> {
@@ -86,7 +90,20 @@ public enum Request: Sendable, Hashable {
             )
         case "clear":
             self = .signal(
-                .clear(line: try fields.name("line"), station: try fields.name("station")),
+                .clear(
+                    line: try fields.name("line"),
+                    station: try fields.name("station"),
+                    category: try fields.category("category")
+                ),
+                sequence: try fields.sequence()
+            )
+        case "arrived":
+            self = .signal(
+                .arrived(
+                    line: try fields.name("line"),
+                    station: try fields.name("station"),
+                    responder: try fields.optionalName("responder")
+                ),
                 sequence: try fields.sequence()
             )
         case "resume":
@@ -101,6 +118,8 @@ public enum Request: Sendable, Hashable {
             self = .resolve(try fields.incident(), note: try fields.text("note") ?? "")
         case "escalate":
             self = .escalate(try fields.incident(), reason: try fields.text("reason"))
+        case "arrive":
+            self = .arrive(try fields.incident(), note: try fields.text("note"))
         case "who":
             self = .who(
                 line: try fields.name("line"),
@@ -136,9 +155,14 @@ public enum Request: Sendable, Hashable {
                 add("line", line)
                 add("station", station)
                 add("reason", reason)
-            case .clear(let line, let station):
+            case .clear(let line, let station, let category):
                 add("line", line)
                 add("station", station)
+                add("category", category)
+            case .arrived(let line, let station, let responder):
+                add("line", line)
+                add("station", station)
+                add("responder", responder)
             case .resume(let line), .heartbeat(let line):
                 add("line", line)
             }
@@ -159,6 +183,10 @@ public enum Request: Sendable, Hashable {
             verb = "escalate"
             add("id", id)
             add("reason", reason)
+        case .arrive(let id, let note):
+            verb = "arrive"
+            add("id", id)
+            add("note", note)
         case .who(let line, let station, let category, let stop, let at):
             verb = "who"
             add("line", line)

@@ -31,5 +31,30 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
         return String(cString: name)
     }
 
+    /// The names of the peer's primary group and, when it has a user name, that user's other groups.
+    public func groupNames(user: String?) -> [String] {
+        var gids = [gid]
+        if let user {
+            var count: Int32 = 64
+            var list = [gid_t](repeating: 0, count: Int(count))
+            if getgrouplist(user, gid, &list, &count) == -1 {
+                list = [gid_t](repeating: 0, count: Int(count))
+                _ = getgrouplist(user, gid, &list, &count)
+            }
+            for found in list.prefix(Int(max(0, count))) where !gids.contains(found) { gids.append(found) }
+        }
+        return gids.compactMap(Self.groupName(of:))
+    }
+
+    public static func groupName(of gid: UInt32) -> String? {
+        var entry = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0, let found = result,
+            let name = found.pointee.gr_name
+        else { return nil }
+        return String(cString: name)
+    }
+
     public var description: String { "uid=\(uid)" + (userName.map { "(\($0))" } ?? "") + " pid=\(pid)" }
 }

@@ -14,7 +14,8 @@ struct Andonctl: ParsableCommand {
             """,
         version: andonctlVersion,
         subcommands: [
-            Status.self, Ack.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self, Clear.self,
+            Status.self, Ack.self, Arrive.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self,
+            Clear.self,
             Resume.self,
             Reload.self, CheckConfig.self,
         ]

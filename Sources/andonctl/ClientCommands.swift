@@ -107,6 +107,26 @@ extension Andonctl {
         }
     }
 
+    struct Arrive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Say you are at the station for a call (it is acknowledged too, if nobody had).",
+            discussion: """
+                A tier with arrive_within escalates a call that is acknowledged but has nobody at the station in \
+                time. The journal's arrived entry carries the time to acknowledge and the time to arrive \
+                (ANDON_ACK_MS, ANDON_ARRIVE_MS). Allowed to whoever may acknowledge the call.
+                """
+        )
+
+        @Argument(help: "The incident number (andonctl status).") var id: UInt64
+        @Option(help: "A note for the journal, such as 'at the press, waiting for parts'.") var note: String?
+        @OptionGroup var client: ClientOptions
+
+        func run() throws {
+            let reply = try client.send(.arrive(IncidentID(id), note: note))
+            client.printOK(reply, text: "arrived for incident \(id)")
+        }
+    }
+
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Close a call with the countermeasure taken.",
@@ -182,14 +202,33 @@ extension Andonctl {
     }
 
     struct Clear: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reset a station's andon by hand.")
+        static let configuration = CommandConfiguration(
+            abstract: "Reset a station's andon by hand.",
+            discussion: """
+                Like the station's own reset: only the line's controllers (lines.<line>.controllers) and root may. \
+                A call closed this way has no countermeasure: prefer andonctl resolve. A safety call cleared so is \
+                flagged for KPO review.
+                """
+        )
 
         @Option(help: "The line.") var line: String
         @Option(help: "The station.") var station: String
+        @Option(help: "Only this category's call (default: every call at the station).") var category: String?
         @OptionGroup var client: ClientOptions
 
         func run() throws {
-            let signal = Signal.clear(line: LineID(rawValue: line), station: StationID(rawValue: station))
+            var only: AndonCore.Category?
+            if let category {
+                guard let known = AndonCore.Category(rawValue: category) else {
+                    throw ValidationError("unknown category '\(category)': use one of \(AndonCore.Category.names)")
+                }
+                only = known
+            }
+            let signal = Signal.clear(
+                line: LineID(rawValue: line),
+                station: StationID(rawValue: station),
+                category: only
+            )
             client.printOK(try client.send(.signal(signal, sequence: nil)))
         }
     }

@@ -14,7 +14,7 @@ import Testing
             _ = engine.receive(.andon(line: "L1", station: station, category: .help, text: nil), at: t0)
         }
         #expect(engine.openIncidentCount == count)
-        #expect(engine.queuedTimerCount == count)
+        #expect(engine.queuedTimerCount == count + 1)  // and the duty-change timer
         // Acknowledge and escalate by hand again and again: each replaces a timer, leaving a stale entry behind.
         for round in 0..<6 {
             let at = t0 + .seconds(Int64(round + 1))
@@ -27,9 +27,10 @@ import Testing
             }
             #expect(engine.queuedTimerCount <= 2 * count + 64, "round \(round): \(engine.queuedTimerCount) entries")
         }
-        // Every incident was escalated by hand three times: all at KPO, acknowledged, KPO has no resolve_within.
+        // Every incident was escalated by hand three times: all at KPO, acknowledged, KPO has no resolve_within, so
+        // each waits for its reminder.
         #expect(engine.openIncidents.allSatisfy { $0.isAtKPO && $0.isAcknowledged })
-        #expect(engine.nextDeadline == nil)
+        #expect(engine.openIncidents.allSatisfy { $0.deadline?.purpose == .remind })
         // And all of them time out together, in ID order, at one instant.
         var again = EscalationEngine(plant: TestPlant.make(), startingAt: t0)
         for index in 0..<count {

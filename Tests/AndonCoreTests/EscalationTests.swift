@@ -1,5 +1,6 @@
-import AndonCore
 import Testing
+
+@testable import AndonCore
 
 /// Escalation under a manual clock: every instant is exact, nothing sleeps.
 @Suite struct EscalationTests {
@@ -62,12 +63,17 @@ import Testing
     }
 
     @Test func anEmptyTierIsSkippedAtTheSameInstant() throws {
-        // 21:58: late shift (b, g); the call escalates at 22:01, on the night shift, where gl has nobody.
+        // 21:58: late shift (b, g). At 22:00 the night's c takes the call over from b; it escalates at 22:01 (the
+        // deadline did not restart), on the night shift, where gl has nobody.
         let start = TestPlant.local("2026-11-25 21:58")
         var engine = EscalationEngine(plant: plant, startingAt: start)
         _ = engine.receive(.andon(line: "L1", station: "S1", category: .help, text: nil), at: start)
-        let events = engine.advance(to: start + .minutes(3))
-        #expect(events.kinds == [.escalated, .skipped])
+        var events = engine.advance(to: start + .minutes(3))
+        #expect(events.kinds == [.handedOver, .escalated, .skipped])
+        #expect(events[0].at == TestPlant.local("2026-11-25 22:00"))
+        #expect(events[0].previous == ["b"])
+        #expect(events[0].responders == ["c"])
+        events.removeFirst()
         #expect(events.allSatisfy { $0.at == start + .minutes(3) })
         #expect(events[0].tier?.name == "kpo")
         #expect(events[0].responders == ["k2"])
@@ -112,7 +118,8 @@ import Testing
         #expect(severities == [.critical, .alert, .alert, .alert])
         let ack = engine.acknowledge(id, by: .responder("k2"), at: atKPO + .minutes(26))
         #expect(ack.events.kinds == [.acknowledged])
-        #expect(engine.advance(to: atKPO + .minutes(600)).kinds == [])
+        // Acknowledged at KPO, where there is no resolve_within: no more alerts, only the owner's reminders.
+        #expect(Set(engine.advance(to: atKPO + .minutes(600)).kinds) == [.reminder])
     }
 
     @Test func acknowledgingStopsEscalation() throws {
@@ -125,8 +132,11 @@ import Testing
         #expect(outcome.events[0].by == .responder("a"))
         #expect(outcome.events[0].waited == .seconds(50))
         #expect(outcome.events[0].note == "on my way")
-        #expect(engine.nextDeadline == nil)
-        #expect(engine.advance(to: t0 + .seconds(86_400)).kinds == [])
+        // No escalation: the tier has no resolve_within, so its owner is reminded every 30 minutes instead, and
+        // the shift changes hand it over.
+        #expect(engine.incident(id)?.deadline == Deadline(at: t0 + .seconds(50) + .minutes(30), purpose: .remind))
+        let day = engine.advance(to: t0 + .seconds(86_400))
+        #expect(Set(day.kinds) == [.reminder, .handedOver])
         #expect(engine.incident(id)?.isAcknowledged == true)
         let again = engine.acknowledge(id, by: .responder("a"), at: t0 + .seconds(86_401))
         guard case .failure(let error) = again.result else {
@@ -172,7 +182,7 @@ import Testing
         #expect(outcome.events[0].note == "replaced the sensor")
         #expect(outcome.events[0].elapsed == .minutes(2))
         #expect(engine.openIncidentCount == 0)
-        #expect(engine.nextDeadline == nil)
+        #expect(engine.nextCallDeadline == nil)
         // The station may call again: a new incident.
         let next = engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0 + .minutes(3))
         #expect(next.incident != id)

@@ -1,5 +1,6 @@
-import AndonCore
 import Testing
+
+@testable import AndonCore
 
 /// SplitMix64: a small seeded generator, so that a failing seed can be replayed.
 struct SeededGenerator: RandomNumberGenerator {

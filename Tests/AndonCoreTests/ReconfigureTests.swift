@@ -1,5 +1,6 @@
-import AndonCore
 import Testing
+
+@testable import AndonCore
 
 /// A reload swaps the configuration: open incidents keep their state and follow the new rotas from then on.
 @Suite struct ReconfigureTests {
@@ -43,7 +44,7 @@ import Testing
 
     @Test func heartbeatWatchesStartAndStopWithTheirLines() {
         var engine = EscalationEngine(plant: TestPlant.make(), startingAt: t0)
-        #expect(engine.nextDeadline == nil)
+        #expect(engine.nextCallDeadline == nil)
         _ = engine.reconfigure(TestPlant.make(heartbeat: .seconds(30)), at: t0 + .seconds(10))
         #expect(engine.nextDeadline == t0 + .seconds(40))
         #expect(engine.advance(to: t0 + .seconds(40)).kinds == [.silent])

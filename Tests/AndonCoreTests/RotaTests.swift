@@ -1,5 +1,6 @@
-import AndonCore
 import Testing
+
+@testable import AndonCore
 
 /// Shifts, rotations and overrides: "who is on duty at instant T" as a pure function.
 @Suite struct RotaTests {

@@ -1,5 +1,6 @@
-import AndonCore
 import Testing
+
+@testable import AndonCore
 
 /// Line stops, promotion, coalescing, clear, resume and heartbeats.
 @Suite struct SignalTests {
@@ -18,16 +19,17 @@ import Testing
         let third = engine.receive(andon, at: t0 + .seconds(20))
         #expect(third.result == .success(.repeated(id, count: 3)))
         #expect(third.events.kinds == [])
-        // A different category at the same station is the same call.
+        // A different category at the same station is a call of its own, with its own chain.
         let fourth = engine.receive(
             .andon(line: "L1", station: "S3", category: .help, text: nil),
             at: t0 + .seconds(69)
         )
-        #expect(fourth.events.kinds == [])
+        #expect(fourth.events.kinds == [.raised])
+        #expect(fourth.incident != id)
         let fifth = engine.receive(andon, at: t0 + .seconds(70))
-        #expect(fifth.result == .success(.repeated(id, count: 5)))
-        #expect(fifth.events.map(\.count) == [5])
-        #expect(engine.openIncidentCount == 1)
+        #expect(fifth.result == .success(.repeated(id, count: 4)))
+        #expect(fifth.events.map(\.count) == [4])
+        #expect(engine.openIncidentCount == 2)
         // Repeats do not reset the escalation timer.
         #expect(engine.nextDeadline == t0 + .minutes(3))
     }
@@ -117,11 +119,15 @@ import Testing
             engine.receive(.andon(line: "L1", station: "S4", category: .help, text: nil), at: t0).incident
         )
         let elsewhere = try #require(engine.receive(.stop(line: "L2", station: nil, reason: nil), at: t0).incident)
+        // The line was stopped already: S3's stop joins it and takes up S3's andon, which stays a call of its own.
+        #expect(engine.incident(lineStop)?.stations == ["S3"])
+        #expect(engine.incident(andon)?.lineStop == lineStop)
         let outcome = engine.receive(.resume(line: "L1"), at: t0 + .minutes(7))
-        #expect(outcome.result == .success(.closed([lineStop, andon])))
+        #expect(outcome.result == .success(.closed([lineStop])))
         let resumed = outcome.events.filter { $0.kind == .resumed }
-        #expect(resumed.map(\.incident) == [lineStop, andon])
-        #expect(resumed.map(\.waited) == [.minutes(7), .minutes(5)])  // the andon stopped the line at +2m
+        #expect(resumed.map(\.incident) == [lineStop])
+        #expect(resumed.map(\.waited) == [.minutes(7)])
+        #expect(engine.incident(andon) != nil)
         #expect(engine.incident(other) != nil)
         #expect(engine.incident(elsewhere) != nil)
         // Idempotent: nothing left to resume is fine.
@@ -137,7 +143,7 @@ import Testing
         #expect(outcome.result == .success(.closed([id])))
         #expect(outcome.events.kinds == [.cleared])
         #expect(outcome.events[0].elapsed == .seconds(90))
-        #expect(engine.nextDeadline == nil)
+        #expect(engine.nextCallDeadline == nil)
         #expect(
             engine.receive(.clear(line: "L1", station: "S3"), at: t0 + .seconds(91)).result == .success(.closed([]))
         )
@@ -175,7 +181,7 @@ import Testing
 
     @Test func linesWithoutHeartbeatAreNeverSilent() {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        #expect(engine.nextDeadline == nil)
+        #expect(engine.nextCallDeadline == nil)
         #expect(engine.advance(to: t0 + .seconds(86_400 * 30)).kinds == [])
     }
 

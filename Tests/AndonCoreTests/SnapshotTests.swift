@@ -1,6 +1,7 @@
-import AndonCore
 import Foundation
 import Testing
+
+@testable import AndonCore
 
 /// A restored snapshot behaves exactly like the engine it was taken from: the same events, at the same instants, in
 /// the same order, for every later input (deadlines that fall due together included).

@@ -1,4 +1,4 @@
-import AndonCore
+@testable import AndonCore
 
 /// A small plant for the core's tests, built in code so that each test states exactly what it relies on.
 ///

@@ -22,6 +22,12 @@ import Testing
             report.acknowledgedBy = "anna"
             report.acknowledgedAt = 1_770_000_001_000
             report.nextDeadline = -5
+            report.owners = ["anna"]
+            report.state = index % 4 == 0 ? "arrived" : "acknowledged"
+            report.arrivedAt = index % 4 == 0 ? 1_770_000_002_000 : nil
+            report.arrivedBy = index % 4 == 0 ? "station L1/S\(index)" : nil
+            report.stations = ["S\(index)", "S\(index + 1)"]
+            report.lineStop = UInt64(index + 100)
         }
         report.text = text
         report.responders = Array(report.responders.prefix(index % 3))

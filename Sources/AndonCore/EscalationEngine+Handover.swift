@@ -1,0 +1,129 @@
+import HashTreeCollections
+
+/// Shift handover: when who is on duty changes (a shift boundary, a rotation turn, an override's edge), every open call
+/// whose tier is affected passes to the incoming responders. Deadlines do not restart.
+extension EscalationEngine {
+    /// Queues the one duty-change timer for the first change after `instant`.
+    mutating func armDutyChange(after instant: Instant) {
+        let next = plant.nextDutyChange(after: instant)
+        dutyChangeAt = next
+        queue.schedule(.dutyChange, at: next)
+    }
+
+    /// The rotas of the tiers the call has reached, its current one last (every tier, for a call that pages
+    /// everyone).
+    func reachedRotas(of incident: Incident) -> [RotaID] {
+        let tiers = policy(of: incident).tiers
+        let line = plant.lines[incident.line]
+        let last = incident.pagesEveryone ? tiers.count - 1 : min(incident.tierIndex, tiers.count - 1)
+        return tiers[0...last].map { line?.rota(for: $0) ?? ($0.isKPO ? .kpo : RotaID(rawValue: $0.name)) }
+    }
+
+    /// Whether `responder` is on duty for the call at `at`: for a tier it has reached, or for KPO.
+    func isOnDuty(_ responder: ResponderID, for incident: Incident, at: Instant) -> Bool {
+        if incident.responders.contains(responder) { return true }
+        let shift = plant.calendar.occurrence(at: at)?.shift
+        return (reachedRotas(of: incident) + [.kpo]).contains {
+            plant.duty(of: $0, at: at, shift: shift).responders.contains(responder)
+        }
+    }
+
+    /// Hands every open call over to whoever is on duty at `at`.
+    ///
+    /// - The call's responders become those on duty for its tier now; an unacknowledged call is theirs, and so is an
+    ///   acknowledged one whose owner went off duty (`handed-over`, from whom, to whom).
+    /// - Whoever lost their place (off duty for every tier the call reached) may still act on it for the plant's
+    ///   handover grace; whoever came on duty for one of those tiers may act on it now.
+    /// - A tier left with nobody on duty passes the call on to the next tier with someone (`escalated`).
+    mutating func handOver(at: Instant, events: inout [Event]) {
+        let plant = self.plant
+        let shift = plant.calendar.occurrence(at: at)?.shift
+        var cache: [RotaID: [ResponderID]] = [:]
+        func onDuty(_ rota: RotaID) -> [ResponderID] {
+            if let known = cache[rota] { return known }
+            let found = plant.duty(of: rota, at: at, shift: shift).responders
+            cache[rota] = found
+            return found
+        }
+        let kpo = onDuty(.kpo)
+        for id in incidents.keys.sorted() {
+            guard var incident = incidents[id] else { continue }
+            let reached = reachedRotas(of: incident)
+            var entitled: [ResponderID] = []
+            for rota in reached {
+                for responder in onDuty(rota) where !entitled.contains(responder) { entitled.append(responder) }
+            }
+            let holders = incident.pagesEveryone ? entitled : onDuty(incident.rota)
+            for responder in holders where !entitled.contains(responder) { entitled.append(responder) }
+            let leaving = incident.notified.filter { !entitled.contains($0) }
+            let ownersLeaving = incident.owners.filter { !entitled.contains($0) && !kpo.contains($0) }
+            let joining = entitled.filter { !incident.notified.contains($0) }
+            let expired = incident.grace.contains { $0.until <= at }
+            guard
+                holders != incident.responders || !leaving.isEmpty || !ownersLeaving.isEmpty || !joining.isEmpty
+                    || expired
+            else { continue }
+            incident.grace.removeAll { $0.until <= at }
+            var graceUntil: Instant?
+            for responder in leaving + ownersLeaving
+            where !incident.grace.contains(where: { $0.responder == responder }) {
+                incident.grace.append(GraceRight(responder: responder, until: at + plant.handoverGrace))
+                graceUntil = at + plant.handoverGrace
+            }
+            incident.notified = incident.notified.filter(entitled.contains) + joining
+            let previous = incident.isAcknowledged ? incident.owners : incident.responders
+            let tiers = policy(of: incident).tiers
+            if holders.isEmpty, incident.tierIndex < tiers.count - 1, !incident.pagesEveryone,
+                !incident.isAcknowledged || !ownersLeaving.isEmpty
+            {
+                let from = incident.tierName
+                incident.acknowledgedBy = nil
+                incident.acknowledgedAt = nil
+                let skipped = enterTier(&incident, from: incident.tierIndex + 1, at: at)
+                var moved = arrival(
+                    .escalated,
+                    of: incident,
+                    at: at,
+                    skipped: skipped,
+                    base: incident.kind == .stop ? .error : .warning,
+                    reason: "nobody is on duty at \(from) from \(plant.timeZone.local(at).time) (\(reached.last!))"
+                )
+                moved[0].previous = previous
+                moved[0].graceUntil = graceUntil
+                events += moved
+                incidents[id] = incident
+                continue
+            }
+            incident.responders = holders
+            if !incident.isAcknowledged || !ownersLeaving.isEmpty { incident.owners = holders }
+            incidents[id] = incident
+            guard Set(previous) != Set(incident.owners) else { continue }
+            var event = Event(
+                kind: .handedOver,
+                at: at,
+                incident: incident,
+                tier: position(of: incident),
+                responders: incident.owners,
+                waited: at.duration(since: incident.notifiedAt),
+                by: incident.acknowledgedBy,
+                severity: callSeverity(incident, base: incident.kind == .stop ? .warning : .notice)
+            )
+            event.previous = previous
+            event.graceUntil = graceUntil
+            events.append(event)
+        }
+    }
+}
+
+extension Plant {
+    /// The first instant after `instant` at which any rota's duty may change: a shift boundary, a rotation turn or an
+    /// override's edge; at most 15 days on (when nothing changes that soon, the engine simply looks again then).
+    public func nextDutyChange(after instant: Instant) -> Instant {
+        var next = instant + .seconds(15 * 86_400)
+        for rota in rotas.values.sorted(by: { $0.id < $1.id }) {
+            let points = rota.changePoints(from: instant, to: next, calendar: calendar)
+            if let point = points.first(where: { $0 > instant }) { next = min(next, point) }
+        }
+        return next
+    }
+}
