@@ -116,4 +116,115 @@ struct SeededGenerator: RandomNumberGenerator {
             "seed \(seed): the property was never exercised"
         )
     }
+
+    /// The shift-change properties, over random days with arrivals, responders acting, safety paging everyone and
+    /// line stops:
+    /// - nobody ever owns a call while off duty, and whoever may act on a call is on duty or within a handover grace;
+    /// - every call ends resolved, cleared, resumed or heard, or is still acknowledged (and reminded), or repeats at KPO.
+    @Test(arguments: 0..<24)
+    func nobodyOffDutyOwnsACallAndEveryCallEnds(seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed &+ 7_000)
+        let plant = TestPlant.make(
+            arriveWithin: Bool.random(using: &random) ? .minutes(Int64.random(in: 1...10, using: &random)) : nil,
+            remindEvery: .minutes(Int64.random(in: 5...60, using: &random)),
+            pageEveryone: [.safety]
+        )
+        let start = TestPlant.local("2026-01-01 00:00") + .seconds(Int64.random(in: 0..<(365 * 86_400), using: &random))
+        var engine = EscalationEngine(plant: plant, startingAt: start)
+        var now = start
+        var raised: Set<IncidentID> = []
+        var closed: Set<IncidentID> = []
+        let people: [ResponderID] = ["a", "b", "c", "g", "q", "m", "x"]
+        let lines: [LineID] = ["L1", "L2", "L3"]
+
+        func check(_ when: String) {
+            let shift = plant.calendar.occurrence(at: engine.now)?.shift
+            func onDuty(_ rota: RotaID) -> [ResponderID] {
+                plant.duty(of: rota, at: engine.now, shift: shift).responders
+            }
+            let everyone = Set(plant.rotas.keys.flatMap(onDuty))
+            for incident in engine.openIncidents {
+                let allowed = Set((engine.reachedRotas(of: incident) + [.kpo]).flatMap(onDuty))
+                for owner in incident.owners {
+                    #expect(
+                        allowed.contains(owner),
+                        "seed \(seed) \(when): \(owner) owns \(incident.id) at \(incident.tierName) off duty"
+                    )
+                }
+                for person in people where engine.authorize(.responder(person), for: incident) == nil {
+                    let inGrace = incident.grace.contains { $0.responder == person && engine.now < $0.until }
+                    #expect(
+                        everyone.contains(person) || inGrace,
+                        "seed \(seed) \(when): \(person), off duty, may act on \(incident.id)"
+                    )
+                }
+            }
+        }
+
+        for _ in 0..<300 {
+            now += .milliseconds(Int64.random(in: 0...600_000, using: &random))
+            while let next = engine.nextDeadline, next <= now {
+                let handover = next == engine.dutyChangeAt
+                for event in engine.advance(to: next) where event.closes { closed.insert(event.incident) }
+                if handover { check("after the shift change at \(next)") }
+            }
+            let line = lines.randomElement(using: &random)!  // non-empty
+            let station = StationID(rawValue: "S\(Int.random(in: 1...3, using: &random))")
+            let open = engine.openIncidents
+            let incident = open.randomElement(using: &random)
+            let actor: Actor =
+                incident.flatMap { $0.notified.randomElement(using: &random) }.map(Actor.responder)
+                ?? .administrator(user: "root")
+            let events: [Event]
+            switch Int.random(in: 0..<100, using: &random) {
+            case 0..<30:
+                let category = Category.allCases.randomElement(using: &random)!  // non-empty
+                events =
+                    engine.receive(.andon(line: line, station: station, category: category, text: nil), at: now)
+                    .events
+            case 30..<36:
+                events =
+                    engine.receive(
+                        .stop(line: line, station: Bool.random(using: &random) ? station : nil, reason: nil),
+                        at: now
+                    ).events
+            case 36..<42: events = engine.receive(.clear(line: line, station: station), at: now).events
+            case 42..<46: events = engine.receive(.resume(line: line), at: now).events
+            case 46..<52:
+                let badge: ResponderID? = Bool.random(using: &random) ? people.randomElement(using: &random) : nil
+                events = engine.receive(.arrived(line: line, station: station, responder: badge), at: now).events
+            case 52..<62 where incident != nil: events = engine.acknowledge(incident!.id, by: actor, at: now).events
+            case 62..<66 where incident != nil: events = engine.arrive(incident!.id, by: actor, at: now).events
+            case 66..<70 where incident != nil:
+                events = engine.resolve(incident!.id, by: actor, note: "fixed", at: now).events
+            default: events = engine.advance(to: now)
+            }
+            for event in events {
+                if event.kind == .raised || event.kind == .silent { raised.insert(event.incident) }
+                if event.closes { closed.insert(event.incident) }
+            }
+            check("after a step at \(now)")
+        }
+
+        // A day passes, with every shift change in it: nobody answers any more.
+        now += .seconds(26 * 3600)
+        while let next = engine.nextDeadline, next <= now {
+            let handover = next == engine.dutyChangeAt
+            for event in engine.advance(to: next) where event.closes { closed.insert(event.incident) }
+            if handover { check("after the shift change at \(next)") }
+        }
+        let open = Set(engine.openIncidents.map(\.id))
+        #expect(raised.subtracting(closed) == open, "seed \(seed): a call vanished without a closing event")
+        for incident in engine.openIncidents {
+            if incident.isAcknowledged {
+                #expect(
+                    incident.deadline?.purpose == .remind,
+                    "seed \(seed): \(incident.id) acknowledged, not reminded"
+                )
+            } else {
+                #expect(incident.isAtKPO && incident.unansweredCount > 0, "seed \(seed): \(incident.id) sits")
+            }
+        }
+        #expect(!open.isEmpty || !closed.isEmpty, "seed \(seed): the property was never exercised")
+    }
 }

@@ -19,7 +19,11 @@ enum TestPlant {
         kpoOverrides: [Override] = [],
         coalesceWithin: Duration = .seconds(60),
         heartbeat: Duration? = nil,
-        tl: [ShiftID: [ResponderID]] = ["early": ["a"], "late": ["b"], "night": ["c"]]
+        tl: [ShiftID: [ResponderID]] = ["early": ["a"], "late": ["b"], "night": ["c"]],
+        arriveWithin: Duration? = nil,
+        remindEvery: Duration = Plant.defaultRemindEvery,
+        pageEveryone: Set<Category> = [],
+        controllers: ControllerRule? = nil
     ) -> Plant {
         let calendar = ShiftCalendar(
             timeZone: berlin,
@@ -53,7 +57,7 @@ enum TestPlant {
             Policy(
                 id: "andon",
                 tiers: [
-                    Tier(name: "team-leader", ackWithin: .seconds(180)),
+                    Tier(name: "team-leader", ackWithin: .seconds(180), arriveWithin: arriveWithin),
                     Tier(name: "gl", ackWithin: .seconds(300), resolveWithin: .seconds(1800)),
                     Tier(name: "kpo", ackWithin: .seconds(600), repeatEvery: .seconds(300)),
                 ]
@@ -87,7 +91,13 @@ enum TestPlant {
         routes[.quality] = "quality"
         routes[.maintenance] = "maintenance"
         let lines: [Line] = [
-            Line(id: "L1", policies: routes, stopPolicy: "stop", rotas: ["team-leader": "tl"]),
+            Line(
+                id: "L1",
+                policies: routes,
+                stopPolicy: "stop",
+                rotas: ["team-leader": "tl"],
+                controllers: controllers
+            ),
             Line(
                 id: "L2",
                 policies: routes,
@@ -109,7 +119,9 @@ enum TestPlant {
             rotas: Dictionary(uniqueKeysWithValues: rotas.map { ($0.id, $0) }),
             policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.id, $0) }),
             lines: Dictionary(uniqueKeysWithValues: lines.map { ($0.id, $0) }),
-            coalesceWithin: coalesceWithin
+            coalesceWithin: coalesceWithin,
+            remindEvery: remindEvery,
+            pageEveryone: pageEveryone
         )
     }
 }
