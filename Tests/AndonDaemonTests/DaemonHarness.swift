@@ -26,6 +26,8 @@ final class DaemonHarness {
     static let groupLeader = "andontest-gl"
     static let outsider = "andontest-x"
     static let kpoMember = "andontest-k"
+    /// The team leader of the next shift (the handover tests).
+    static let incomingTeamLeader = "andontest-tl2"
 
     /// 1-second timeouts: team-leader 1s, quality (nobody on duty: skipped at once), group-leader 1s (resolve 2s),
     /// kpo 1s then every 1s. Line stops: team-leader 1s, kpo 1s.
@@ -361,7 +363,7 @@ final class DaemonHarness {
 
     /// Creates the test users (system users without home) when missing. Needs root.
     static func ensureUsers() throws {
-        for user in [teamLeader, groupLeader, outsider, kpoMember] where getpwnam(user) == nil {
+        for user in [teamLeader, groupLeader, outsider, kpoMember, incomingTeamLeader] where getpwnam(user) == nil {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/useradd")
             process.arguments = ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user]
