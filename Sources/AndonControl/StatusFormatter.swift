@@ -11,7 +11,7 @@ public enum StatusFormatter {
             lines[0] += " (showing \(report.incidents.count))"
         }
         guard !report.incidents.isEmpty else { return lines[0] }
-        let header = ["ID", "LINE", "STATION", "KIND", "CATEGORY", "TIER", "RESPONDERS", "AGE", "ACKNOWLEDGED", "NEXT"]
+        let header = ["ID", "LINE", "STATION", "KIND", "CATEGORY", "TIER", "OWNER", "AGE", "ACKNOWLEDGED", "NEXT"]
         let rows = report.incidents.map { incident -> [String] in
             let age = Duration.milliseconds(incident.ageMilliseconds).roundedDescription
             let ack = incident.acknowledgedBy.map { by in
@@ -20,13 +20,18 @@ public enum StatusFormatter {
                         " \(now.duration(since: Instant(millisecondsSinceEpoch: $0)).roundedDescription) ago"
                     } ?? "")
             }
+            let arrived = incident.arrivedAt.map {
+                ", at the station \(now.duration(since: Instant(millisecondsSinceEpoch: $0)).roundedDescription) ago"
+            }
+            let owners = incident.owners ?? incident.responders
             let next = incident.nextDeadline.map {
                 "in " + Instant(millisecondsSinceEpoch: $0).duration(since: now).roundedDescription
             }
             return [
-                String(incident.id), incident.line, incident.station ?? "-", incident.kind, incident.category ?? "-",
-                "\(incident.tierNumber)/\(incident.tiers) \(incident.tier)",
-                incident.responders.isEmpty ? "(nobody)" : incident.responders.joined(separator: ","), age, ack ?? "-",
+                String(incident.id), incident.line,
+                incident.stations?.joined(separator: ",") ?? incident.station ?? "-",
+                incident.kind, incident.category ?? "-", "\(incident.tierNumber)/\(incident.tiers) \(incident.tier)",
+                owners.isEmpty ? "(nobody)" : owners.joined(separator: ","), age, (ack ?? "-") + (arrived ?? ""),
                 next ?? "-",
             ]
         }

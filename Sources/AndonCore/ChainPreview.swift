@@ -106,6 +106,9 @@ extension ChainPreview {
             output.append("Shift: none running at this time")
         }
         output.append("Chain: \(policy), \(steps.count) tiers; times assume nobody acknowledges")
+        if let category, plant.pageEveryone.contains(category) {
+            output.append("Pages everyone: \(category) calls notify every tier below at once (page_everyone)")
+        }
         let rows: [[String]] = steps.map { step in
             let who: String
             let what: String
@@ -175,6 +178,7 @@ extension ChainPreview.Step {
             return text
         }
         var text = "acknowledge within \(tier.ackWithin.compactDescription)"
+        if let arriveWithin = tier.arriveWithin { text += ", at the station within \(arriveWithin.compactDescription)" }
         if let resolveWithin = tier.resolveWithin { text += ", resolve within \(resolveWithin.compactDescription)" }
         return text
     }

@@ -99,6 +99,7 @@ public struct WhoReport: Codable, Sendable, Hashable {
         public var emptyReason: String?
         public var ackWithinMilliseconds: Int64
         public var resolveWithinMilliseconds: Int64?
+        public var arriveWithinMilliseconds: Int64?
         public var repeatEveryMilliseconds: Int64?
         /// Why each responder is on duty, in the order of `responders`.
         public var why: [Why]?
@@ -124,8 +125,11 @@ public struct WhoReport: Codable, Sendable, Hashable {
     public var policy: String
     public var shift: String?
     public var tiers: [Tier]
+    /// True when the call notifies every tier at once (a `page_everyone` category).
+    public var pagesEveryone: Bool?
 
     public init(chain: ChainPreview, plant: Plant) {
+        pagesEveryone = chain.category.map(plant.pageEveryone.contains) == true ? true : nil
         text = chain.render(in: plant)
         policy = chain.policy.rawValue
         shift = chain.shift?.shift.rawValue
@@ -140,6 +144,7 @@ public struct WhoReport: Codable, Sendable, Hashable {
                 emptyReason: step.duty.emptyReason,
                 ackWithinMilliseconds: step.tier.ackWithin.milliseconds,
                 resolveWithinMilliseconds: step.tier.resolveWithin?.milliseconds,
+                arriveWithinMilliseconds: step.tier.arriveWithin?.milliseconds,
                 repeatEveryMilliseconds: step.tier.repeatEvery?.milliseconds,
                 why: step.duty.responders.compactMap { id in
                     step.duty.reasons[id].map { Why(responder: id, reason: $0, plant: plant) }

@@ -47,6 +47,46 @@ import Testing
         #expect(plant.lines["L2"]?.policies[.quality] == "quality")
         #expect(plant.lines["L1"]?.heartbeatWithin == .seconds(30))
         #expect(plant.coalesceWithin == .seconds(60))
+        // The keys of handover, arrival, reminders, safety paging and controllers.
+        #expect(plant.handoverGrace == .seconds(15 * 60))
+        #expect(plant.remindEvery == .seconds(30 * 60))
+        #expect(plant.pageEveryone == [.safety])
+        #expect(plant.policies["andon"]?.tiers[0].arriveWithin == .seconds(5 * 60))
+        #expect(plant.policies["safety"]?.tiers[2].remindEvery == .seconds(10 * 60))
+        #expect(plant.lines["L2"]?.controllers == ControllerRule(users: ["plc-l2"], groups: ["andon-plc"]))
+    }
+
+    @Test func theNewKeysAreCheckedAtTheirPositions() throws {
+        let text = Self.base
+            .replacingOccurrences(
+                of: "site: { name: T, time_zone: Europe/Berlin }",
+                with: "site: { name: T, time_zone: Europe/Berlin }\nhandover_grace: soon\npage_everyone: [safty]"
+            )
+            .replacingOccurrences(
+                of: "- { tier: tl, ack_within: 3m }",
+                with: "- { tier: tl, ack_within: 3m, arrive_within: 0s }"
+            )
+            .replacingOccurrences(
+                of: "L1: { description: Line one }",
+                with: "L1: { description: Line one, controllers: { users: [\"plc one\"], group: [x] } }"
+            )
+        do {
+            _ = try ConfigurationLoader.parse(text, file: "new.yaml", now: Self.now)
+            Issue.record("the broken keys must be refused")
+        } catch {
+            let messages = error.diagnostics.map(\.description)
+            #expect(messages.contains { $0.hasPrefix("new.yaml:2:17: error: 'soon' is not a duration") }, "\(messages)")
+            #expect(messages.contains { $0.hasPrefix("new.yaml:3:17: error: unknown category 'safty'") }, "\(messages)")
+            #expect(messages.contains { $0.contains("error: '0s' is not a duration") }, "\(messages)")
+            #expect(messages.contains { $0.contains("error: user name 'plc one'") }, "\(messages)")
+            #expect(messages.contains { $0.contains("'group'") }, "\(messages)")
+        }
+        let good = Self.base
+            .replacingOccurrences(of: "L1: { description: Line one }", with: "L1: { controllers: { groups: [plc] } }")
+        let plant = try ConfigurationLoader.parse(good, file: "good.yaml", now: Self.now).plant
+        #expect(plant.lines["L1"]?.controllers == ControllerRule(groups: ["plc"]))
+        #expect(plant.handoverGrace == Plant.defaultHandoverGrace)
+        #expect(plant.pageEveryone == [])
     }
 
     @Test func theBaseIsValid() throws {
