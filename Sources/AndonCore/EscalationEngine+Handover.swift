@@ -46,15 +46,45 @@ extension EscalationEngine {
             return found
         }
         let kpo = onDuty(.kpo)
+        // Calls at the same place of the same chain share who may act and who holds them: worked out once each.
+        struct Place: Hashable {
+            var line: LineID
+            var policy: PolicyID
+            var tierIndex: Int
+            var rota: RotaID
+            var pagesEveryone: Bool
+        }
+        var places: [Place: (entitled: [ResponderID], holders: [ResponderID])] = [:]
         for id in incidents.keys.sorted() {
             guard var incident = incidents[id] else { continue }
-            let reached = reachedRotas(of: incident)
-            var entitled: [ResponderID] = []
-            for rota in reached {
-                for responder in onDuty(rota) where !entitled.contains(responder) { entitled.append(responder) }
+            let place = Place(
+                line: incident.line,
+                policy: incident.policy,
+                tierIndex: incident.tierIndex,
+                rota: incident.rota,
+                pagesEveryone: incident.pagesEveryone
+            )
+            let reach: (entitled: [ResponderID], holders: [ResponderID])
+            if let known = places[place] {
+                reach = known
+            } else {
+                var entitled: [ResponderID] = []
+                for rota in reachedRotas(of: incident) {
+                    for responder in onDuty(rota) where !entitled.contains(responder) { entitled.append(responder) }
+                }
+                let holders = incident.pagesEveryone ? entitled : onDuty(incident.rota)
+                for responder in holders where !entitled.contains(responder) { entitled.append(responder) }
+                reach = (entitled, holders)
+                places[place] = reach
             }
-            let holders = incident.pagesEveryone ? entitled : onDuty(incident.rota)
-            for responder in holders where !entitled.contains(responder) { entitled.append(responder) }
+            let (entitled, holders) = reach
+            // The common case, one comparison each: nothing changed for this call.
+            if holders == incident.responders, incident.grace.isEmpty, incident.notified.allSatisfy(entitled.contains),
+                entitled.allSatisfy(incident.notified.contains),
+                incident.owners.allSatisfy({ entitled.contains($0) || kpo.contains($0) })
+            {
+                continue
+            }
             let leaving = incident.notified.filter { !entitled.contains($0) }
             let ownersLeaving = incident.owners.filter { !entitled.contains($0) && !kpo.contains($0) }
             let joining = entitled.filter { !incident.notified.contains($0) }
@@ -76,7 +106,7 @@ extension EscalationEngine {
             if holders.isEmpty, incident.tierIndex < tiers.count - 1, !incident.pagesEveryone,
                 !incident.isAcknowledged || !ownersLeaving.isEmpty
             {
-                let from = incident.tierName
+                let (from, rota) = (incident.tierName, incident.rota)
                 incident.acknowledgedBy = nil
                 incident.acknowledgedAt = nil
                 let skipped = enterTier(&incident, from: incident.tierIndex + 1, at: at)
@@ -86,7 +116,7 @@ extension EscalationEngine {
                     at: at,
                     skipped: skipped,
                     base: incident.kind == .stop ? .error : .warning,
-                    reason: "nobody is on duty at \(from) from \(plant.timeZone.local(at).time) (\(reached.last!))"
+                    reason: "nobody is on duty at \(from) (rota \(rota)) from \(plant.timeZone.local(at).time)"
                 )
                 moved[0].previous = previous
                 moved[0].graceUntil = graceUntil

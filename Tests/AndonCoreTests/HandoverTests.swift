@@ -127,7 +127,7 @@ import Testing
         #expect(events[0].previous == ["g"])
         #expect(events[0].tier?.isKPO == true)
         #expect(events[0].responders == ["k2"])
-        #expect(events[0].reason == "nobody is on duty at gl from 22:00 (gl)")
+        #expect(events[0].reason == "nobody is on duty at gl (rota gl) from 22:00")
         #expect(events[0].message(in: plant).contains("escalated to kpo: nobody is on duty at gl"))
         // b and g, off duty now, have the grace; c came on duty for the team-leader tier the call passed.
         let incident = try #require(engine.incident(id))
