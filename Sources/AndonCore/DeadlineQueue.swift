@@ -11,6 +11,8 @@ struct DeadlineQueue: Sendable {
         case heartbeat(LineID)
         /// The next instant at which a rota's duty may change (the engine keeps one).
         case dutyChange
+        /// The next chunk of a handover under way.
+        case handoverChunk
     }
 
     struct Entry: Sendable, Comparable, Codable {

@@ -21,7 +21,7 @@ extension EscalationEngine {
             writer.write(element.value.armedAt) { $0.write($1) }
         }
         let live = queue.liveEntries {
-            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, dutyChangeAt: dutyChangeAt)
+            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, engine: engineTimers)
         }
         writer.write(live.sequence)
         writer.write(each: live.entries) { writer, entry in
@@ -37,7 +37,14 @@ extension EscalationEngine {
                 writer.write(line)
             case .dutyChange:
                 writer.write(byte: 2)
+            case .handoverChunk:
+                writer.write(byte: 3)
             }
+        }
+        writer.write(sweep) { writer, sweep in
+            writer.write(sweep.at)
+            writer.write(sweep.next)
+            writer.write(sweep.after) { $0.write($1.number) }
         }
     }
 
@@ -57,6 +64,7 @@ extension EscalationEngine {
             }
             index.insert(incident)
         }
+        index.rebuildOrder(Array(incidents.keys))
         self.incidents = incidents
         self.index = index
         let heartbeatCount = try reader.readCount()
@@ -77,12 +85,24 @@ extension EscalationEngine {
             case 0: target = .incident(IncidentID(try reader.readUInt64()), generation: try reader.readUInt64())
             case 1: target = .heartbeat(try reader.readName())
             case 2: target = .dutyChange
+            case 3: target = .handoverChunk
             case let other: throw reader.failure("\(other) is not a timer target")
             }
             return DeadlineQueue.Entry(at: at, sequence: sequence, target: target)
         }
         self.queue = DeadlineQueue(entries: entries, sequence: sequence)
         self.dutyChangeAt = entries.last { $0.target == .dutyChange }?.at
+        if format >= 3 {
+            self.sweep = try reader.readOptional { (reader) throws(BinaryFormatError) -> HandoverSweep in
+                HandoverSweep(
+                    at: try reader.readInstant(),
+                    next: try reader.readInstant(),
+                    after: try reader.readOptional { (reader) throws(BinaryFormatError) in
+                        IncidentID(try reader.readUInt64())
+                    }
+                )
+            }
+        }
         // State from before handovers has no duty-change timer.
         if dutyChangeAt == nil { armDutyChange(after: now) }
     }

@@ -19,7 +19,7 @@ extension EscalationEngine {
             }
         }
         reconfigureHeartbeats(at: now)
-        handOver(at: now, events: &events)
+        startHandover(at: now, events: &events)
         armDutyChange(after: now)
         prune()
         return events

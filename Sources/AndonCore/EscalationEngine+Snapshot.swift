@@ -12,6 +12,8 @@ public struct EngineSnapshot: Sendable, Equatable, Codable {
     var heartbeats: [LineID: EscalationEngine.Heartbeat]
     var timers: [DeadlineQueue.Entry]
     var timerSequence: UInt64
+    /// A handover under way (absent in snapshots from before 0.4).
+    var sweep: HandoverSweep?
 
     /// When it was taken (the engine's latest instant).
     public var takenAt: Instant { now }
@@ -22,7 +24,7 @@ extension EscalationEngine {
     /// The state to store. Cheap to take: the engine is a value; the copy is made when either side changes.
     public var snapshot: EngineSnapshot {
         let live = queue.liveEntries {
-            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, dutyChangeAt: dutyChangeAt)
+            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, engine: engineTimers)
         }
         return EngineSnapshot(
             now: now,
@@ -30,7 +32,8 @@ extension EscalationEngine {
             incidents: incidents.values.sorted { $0.id < $1.id },
             heartbeats: heartbeats,
             timers: live.entries,
-            timerSequence: live.sequence
+            timerSequence: live.sequence,
+            sweep: sweep
         )
     }
 
@@ -44,6 +47,7 @@ extension EscalationEngine {
         self.heartbeats = snapshot.heartbeats
         self.queue = DeadlineQueue(entries: snapshot.timers, sequence: snapshot.timerSequence)
         self.dutyChangeAt = snapshot.timers.last { $0.target == .dutyChange }?.at
+        self.sweep = snapshot.sweep
         if dutyChangeAt == nil { armDutyChange(after: now) }
     }
 

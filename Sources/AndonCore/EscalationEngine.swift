@@ -21,6 +21,11 @@ public struct EscalationEngine: Sendable {
     /// The instant of the queued duty-change timer: the next shift boundary, rotation turn or override edge, when
     /// open calls may be handed over.
     var dutyChangeAt: Instant?
+    /// A handover still under way, with its next chunk queued.
+    var sweep: HandoverSweep?
+    /// Chunks of handovers done since the engine was made (not stored): the shell logs a timer tick that did one even
+    /// when it had no events, so that a restore replays the sweep as it went.
+    public internal(set) var sweepChunks = 0
 
     struct Heartbeat: Sendable, Hashable, Codable {
         var within: Duration
@@ -167,8 +172,11 @@ public struct EscalationEngine: Sendable {
             case .dutyChange:
                 guard dutyChangeAt == entry.at else { continue }
                 dutyChangeAt = nil
-                handOver(at: entry.at, events: &events)
+                startHandover(at: entry.at, events: &events)
                 armDutyChange(after: entry.at)
+            case .handoverChunk:
+                guard sweep?.next == entry.at else { continue }
+                continueHandover(notBefore: target, events: &events)
             }
         }
         now = target
@@ -414,9 +422,9 @@ public struct EscalationEngine: Sendable {
 
     mutating func prune() {
         // The maps are read while the queue (also part of self) changes: copies, which share storage and cost nothing.
-        let (incidents, heartbeats, dutyChangeAt) = (incidents, heartbeats, dutyChangeAt)
-        queue.prune(liveCount: incidents.count + heartbeats.count + 1) {
-            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, dutyChangeAt: dutyChangeAt)
+        let (incidents, heartbeats, timers) = (incidents, heartbeats, engineTimers)
+        queue.prune(liveCount: incidents.count + heartbeats.count + 2) {
+            Self.isLive($0, incidents: incidents, heartbeats: heartbeats, engine: timers)
         }
     }
 
@@ -425,7 +433,7 @@ public struct EscalationEngine: Sendable {
         _ entry: DeadlineQueue.Entry,
         incidents: TreeDictionary<IncidentID, Incident>,
         heartbeats: [LineID: Heartbeat],
-        dutyChangeAt: Instant?
+        engine timers: EngineTimers
     ) -> Bool {
         switch entry.target {
         case .incident(let id, let generation):
@@ -434,13 +442,25 @@ public struct EscalationEngine: Sendable {
         case .heartbeat(let line):
             return heartbeats[line]?.armedAt == entry.at
         case .dutyChange:
-            return dutyChangeAt == entry.at
+            return timers.dutyChangeAt == entry.at
+        case .handoverChunk:
+            return timers.sweepNext == entry.at
         }
     }
+
+    /// The engine's own timers, as `isLive` checks them.
+    struct EngineTimers {
+        var dutyChangeAt: Instant?
+        var sweepNext: Instant?
+    }
+
+    var engineTimers: EngineTimers { EngineTimers(dutyChangeAt: dutyChangeAt, sweepNext: sweep?.next) }
 
     mutating func close(_ id: IncidentID, at: Instant) {
         guard let incident = incidents.removeValue(forKey: id) else { return }
         index.remove(incident)
+        let open = incidents
+        index.closed { open[$0] != nil }
         if incident.kind == .silent {
             if var heartbeat = heartbeats[incident.line] {
                 heartbeat.quietSince = max(heartbeat.quietSince, at)

@@ -17,11 +17,49 @@ struct IncidentIndex: Sendable {
     private(set) var lineStops: [LineID: IncidentID] = [:]
     private(set) var stopsByLine: [LineID: TreeSet<IncidentID>] = [:]
     private(set) var silentLines: [LineID: IncidentID] = [:]
+    /// Every open incident's ID in ascending order, and closed ones not yet dropped (`staleInOrder` of them): what a
+    /// handover walks through in chunks without sorting all IDs each time.
+    private(set) var order: [IncidentID] = []
+    private var staleInOrder = 0
 
     init() {}
 
     init(rebuildingFrom incidents: some Sequence<Incident>) {
         for incident in incidents { insert(incident) }
+        rebuildOrder(incidents.map(\.id))
+    }
+
+    /// Sets the order from the open IDs in any order (after a restore).
+    mutating func rebuildOrder(_ ids: [IncidentID]) {
+        order = ids.sorted()
+        staleInOrder = 0
+    }
+
+    /// Notes that an incident closed; drops closed IDs from the order once they are half of it.
+    mutating func closed(isOpen: (IncidentID) -> Bool) {
+        staleInOrder += 1
+        guard staleInOrder > order.count / 2 + 64 else { return }
+        order.removeAll { !isOpen($0) }
+        staleInOrder = 0
+    }
+
+    /// Up to `count` open IDs above `after` (from the lowest when nil), in ascending order.
+    func ids(after: IncidentID?, count: Int, isOpen: (IncidentID) -> Bool) -> [IncidentID] {
+        var low = 0
+        if let after {
+            var high = order.count
+            while low < high {
+                let middle = (low + high) / 2
+                if order[middle] <= after { low = middle + 1 } else { high = middle }
+            }
+        }
+        var found: [IncidentID] = []
+        found.reserveCapacity(min(count, order.count - low))
+        for id in order[low...] where isOpen(id) {
+            found.append(id)
+            if found.count == count { break }
+        }
+        return found
     }
 
     /// The open call of `category` at a station (a promoted one is a line stop now).
@@ -46,6 +84,8 @@ struct IncidentIndex: Sendable {
 
     /// Files an incident under every index its kind, line and station put it in (again after a promotion).
     mutating func insert(_ incident: Incident) {
+        // New incidents have ever higher IDs; a promoted one is filed again and is in the order already.
+        if order.last.map({ incident.id > $0 }) ?? true { order.append(incident.id) }
         switch incident.kind {
         case .andon:
             if let station = incident.station {

@@ -35,6 +35,8 @@ public final class Dispatcher: Sendable {
         var stateNote: String?
         /// What the last coverage check found for `STATUS=`: a KPO gap ahead, or nil.
         var coverageNote: String?
+        /// The engine's handover chunks as of the last input recorded (see `record`).
+        var sweepChunksRecorded = 0
     }
 
     let state: Mutex<State>
@@ -64,6 +66,7 @@ public final class Dispatcher: Sendable {
     ) {
         var initial = State(engine: restored.engine, configuration: restored.configuration, window: restored.window)
         initial.restoredCount = restored.openAtStart
+        initial.sweepChunksRecorded = restored.engine.sweepChunks
         self.state = Mutex(initial)
         self.clock = clock
         self.journal = journal
@@ -364,7 +367,10 @@ public final class Dispatcher: Sendable {
         in state: inout State,
         deliver: (@Sendable () -> Void)?
     ) {
-        if input.isTick, events.isEmpty {
+        // A tick that moved a handover on changed the state even with no events: it must be replayed as it was.
+        let swept = state.engine.sweepChunks != state.sweepChunksRecorded
+        state.sweepChunksRecorded = state.engine.sweepChunks
+        if input.isTick, events.isEmpty, !swept {
             if let deliver { committer.afterCommit(deliver) }
             return
         }
@@ -421,4 +427,4 @@ func completes<Value: Sendable>(_ future: EventLoopFuture<Value>, within timeout
 }
 
 /// andond's version, reported by `ping` and `--version`.
-public let andondVersion = "0.3.0"
+public let andondVersion = "0.4.0"

@@ -164,4 +164,46 @@ import Testing
         #expect(restored.advance(to: boundary) == expected)
         #expect(fromJSON.advance(to: boundary) == expected)
     }
+
+    @Test func manyCallsAreHandedOverInChunksWithSignalsBetween() throws {
+        let raised = TestPlant.local("2026-11-25 13:50")
+        let boundary = TestPlant.local("2026-11-25 14:00")
+        let (chunk, step) = (EscalationEngine.handoverChunk, EscalationEngine.handoverStep)
+        var engine = EscalationEngine(plant: plant, startingAt: raised)
+        let count = chunk * 3 + chunk / 2
+        for index in 0..<count {
+            let station = StationID(rawValue: "S\(index)")
+            let id = try #require(
+                engine.receive(.andon(line: "L1", station: station, category: .help, text: nil), at: raised).incident
+            )
+            _ = engine.acknowledge(id, by: .responder("a"), at: raised)
+        }
+        let first = engine.advance(to: boundary)
+        #expect(first.count == chunk)
+        #expect(first.allSatisfy { $0.kind == .handedOver && $0.at == boundary })
+        #expect(first.map(\.incident.number) == Array(1...UInt64(chunk)))
+        // Between chunks the engine takes signals; a new call goes to the incoming shift at once.
+        let between = engine.receive(
+            .andon(line: "L2", station: "S1", category: .help, text: nil),
+            at: boundary + step / 2
+        )
+        #expect(between.events.kinds == [.raised])
+        #expect(between.events[0].responders == ["b"])
+        // A snapshot in the middle of the sweep goes on exactly where it was.
+        var restored = try SnapshotTests.roundTrip(engine)
+        #expect(engine.advance(to: boundary + step - .milliseconds(1)).isEmpty)
+        let second = engine.advance(to: boundary + step)
+        #expect(second.map(\.incident.number) == Array(UInt64(chunk + 1)...UInt64(2 * chunk)))
+        #expect(second.allSatisfy { $0.at == boundary })
+        #expect(restored.advance(to: boundary + step) == second)
+        // A late timer does not make up for lost time with a bigger batch: one chunk per advance, the next a step on.
+        let late = engine.advance(to: boundary + step * 5)
+        #expect(late.map(\.incident.number) == Array(UInt64(2 * chunk + 1)...UInt64(3 * chunk)))
+        #expect(engine.advance(to: boundary + step * 6 - .milliseconds(1)).isEmpty)
+        let last = engine.advance(to: boundary + step * 6)
+        #expect(last.map(\.incident.number) == Array(UInt64(3 * chunk + 1)...UInt64(count)))
+        #expect(engine.sweep == nil)
+        #expect(engine.openIncidents.allSatisfy { $0.owners == ["b"] })
+        #expect(engine.advance(to: boundary + step * 7).isEmpty)
+    }
 }

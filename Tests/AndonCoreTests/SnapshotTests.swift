@@ -111,6 +111,38 @@ import Testing
         }
     }
 
+    /// The engine's state as andond 0.3 wrote it (format 2: before handovers), written by that build: three calls, one
+    /// of them acknowledged by a, one a stop at L3/S9, at 13:50:40. It loads, takes defaults for what 0.4 added, and
+    /// arms the duty-change timer, so the 14:00 shift change hands the calls over.
+    @Test func aFormat2StateFromAndond03LoadsAndHandsOverAtTheNextShiftChange() throws {
+        let base64 = """
+            gOSQrMJoBAMDAQJMMwECUzkAAAEDamFtgOSQrMJoAAAEc3RvcAALdGVhbS1sZWFkZXICdGyA5JCswmiA5JCswmgBAWEBAWEAAAACAAGA5JCswmgBwI2YrMJo\
+            AAECAAJMMQECUzIBBGhlbHAAAIDzi6zCaAAABWFuZG9uAAt0ZWFtLWxlYWRlcgJ0bIDzi6zCaIDzi6zCaAEBYQEBYQEAAWEB4MePrMJoAAIAAAACAQACTDEB\
+            AlMxAQdxdWFsaXR5AQRidXJyAIDzi6zCaAAAB3F1YWxpdHkAC3RlYW0tbGVhZGVyAnRsgPOLrMJogPOLrMJoAQFhAQFhAAAAAgAAAcDvoazCaAABAQJMMloA\
+            gPOLrMJoAZCykazCaAQDkLKRrMJoAQECTDLAjZiswmgEAAMBwO+hrMJoAgABAQ==
+            """
+        let bytes = [UInt8](try #require(Data(base64Encoded: base64)))
+        let plant = TestPlant.make(heartbeat: .seconds(45))
+        var engine = try bytes.withUnsafeBytes { buffer in
+            try BinaryReader.read(buffer) { (reader) throws(BinaryFormatError) in
+                let engine = try EscalationEngine(plant: plant, decoding: &reader, format: 2)
+                guard reader.remaining == 0 else { throw reader.failure("bytes left over") }
+                return engine
+            }
+        }
+        #expect(engine.openIncidentCount == 3)
+        let stop = try #require(engine.incident(IncidentID(3)))
+        #expect(stop.kind == .stop)
+        #expect(stop.stations == ["S9"])
+        let acknowledged = try #require(engine.incident(IncidentID(2)))
+        #expect(acknowledged.owners == ["a"])
+        #expect(acknowledged.firstAcknowledgedAt == TestPlant.local("2026-11-25 13:50") + .seconds(30))
+        #expect(engine.dutyChangeAt == TestPlant.local("2026-11-25 14:00"))
+        let handovers = engine.advance(to: TestPlant.local("2026-11-25 14:00")).filter { $0.kind == .handedOver }
+        #expect(handovers.allSatisfy { $0.at == TestPlant.local("2026-11-25 14:00") })
+        #expect(handovers.contains { $0.incident == IncidentID(2) && $0.previous == ["a"] && $0.responders == ["b"] })
+    }
+
     @Test func theSequenceWindowSurvivesItsByteForm() throws {
         var window = SequenceWindow(capacity: 4, lifetime: .seconds(60))
         let t0 = Instant(secondsSinceEpoch: 1_000)

@@ -1,6 +1,7 @@
 import Foundation
 
-/// One wire-protocol test vector (Fixtures/vectors.tsv: the shared vectors for the example configuration).
+/// One wire-protocol test vector (Fixtures/vectors.tsv: the shared vectors for the example configuration;
+/// Fixtures/vectors-0.4.tsv: andond's own, for what 0.4 added).
 public struct ProtocolVector: Sendable, CustomStringConvertible {
     /// The message's bytes, escapes decoded.
     public var bytes: [UInt8]
@@ -8,12 +9,13 @@ public struct ProtocolVector: Sendable, CustomStringConvertible {
     public var expected: String
     public var line: Int
     public var source: String
+    public var file: String
     /// A vector that only makes sense as a datagram (a message ending in a newline).
     public var udpOnly: Bool
 
     public var expectsOK: Bool { expected == "ok" }
     public var expectedCode: String? { expectsOK ? nil : String(expected.dropFirst(4)) }
-    public var description: String { "vectors.tsv:\(line): \(source.prefix(60))" }
+    public var description: String { "\(file):\(line): \(source.prefix(60))" }
 
     /// Whether a reply line is the expected one: `ok...`, or `err code=CODE ...`.
     public func matches(_ reply: String) -> Bool {
@@ -21,11 +23,14 @@ public struct ProtocolVector: Sendable, CustomStringConvertible {
         return reply.hasPrefix("err code=\(code) ")
     }
 
-    public static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/vectors.tsv")
+    public static let fixtures = ["vectors.tsv", "vectors-0.4.tsv"].map {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\($0)")
+    }
 
-    public static let all: [ProtocolVector] = {
-        // The fixture ships with the tests; failing to read it is a broken checkout.
+    public static let all: [ProtocolVector] = fixtures.flatMap(read)
+
+    static func read(_ fixture: URL) -> [ProtocolVector] {
+        // The fixtures ship with the tests; failing to read one is a broken checkout.
         let text = try! String(contentsOf: fixture, encoding: .utf8)
         var vectors: [ProtocolVector] = []
         var udpOnly = false
@@ -42,13 +47,14 @@ public struct ProtocolVector: Sendable, CustomStringConvertible {
                     expected: String(line[line.index(after: tab)...]),
                     line: index + 1,
                     source: String(message),
+                    file: fixture.lastPathComponent,
                     udpOnly: udpOnly
                 )
             )
             udpOnly = false
         }
         return vectors
-    }()
+    }
 
     /// C-style escapes: \n \r \t \\ \" \xHH.
     static func unescape(_ text: Substring) -> [UInt8] {
