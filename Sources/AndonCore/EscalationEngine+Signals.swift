@@ -130,18 +130,8 @@ extension EscalationEngine {
         if let stop = index.lineStop(of: line), incidents[stop]?.stations.contains(station) == true {
             incident.lineStop = stop
         }
-        let skipped = enterTier(&incident, from: 0, at: at)
-        index.insert(incident)
-        incidents[incident.id] = incident
-        events += arrival(
-            .raised,
-            of: incident,
-            at: at,
-            skipped: skipped,
-            base: incident.pagesEveryone ? .alert : category == .safety ? .error : .warning,
-            reason: text,
-            origin: origin
-        )
+        let base: Severity = incident.pagesEveryone ? .alert : category == .safety ? .error : .warning
+        events += place(incident, as: .raised, at: at, base: base, reason: text, origin: origin)
         return .opened(incident.id)
     }
 
@@ -196,18 +186,7 @@ extension EscalationEngine {
             incident.acknowledgedBy = nil
             incident.acknowledgedAt = nil
             incident.signalCount += 1
-            let skipped = enterTier(&incident, from: 0, at: at)
-            index.insert(incident)
-            incidents[id] = incident
-            events += arrival(
-                .promoted,
-                of: incident,
-                at: at,
-                skipped: skipped,
-                base: .error,
-                reason: reason,
-                origin: origin
-            )
+            events += place(incident, as: .promoted, at: at, base: .error, reason: reason, origin: origin)
             takeUp(line, station, into: id, at: at, origin: origin, events: &events)
             return .promoted(id)
         }
@@ -216,10 +195,7 @@ extension EscalationEngine {
         incident.reason = reason
         incident.stoppedAt = at
         incident.policy = stopPolicy ?? incident.policy
-        let skipped = enterTier(&incident, from: 0, at: at)
-        index.insert(incident)
-        incidents[incident.id] = incident
-        events += arrival(.raised, of: incident, at: at, skipped: skipped, base: .error, reason: reason, origin: origin)
+        events += place(incident, as: .raised, at: at, base: .error, reason: reason, origin: origin)
         return .opened(incident.id)
     }
 

@@ -296,21 +296,38 @@ public struct EscalationEngine: Sendable {
         incident.policy = self.plant.lines[line]?.silentPolicy ?? incident.policy
         incident.reason =
             "no signal from the line controller for \(at.duration(since: heartbeat.quietSince).compactDescription)"
-        let skipped = enterTier(&incident, from: 0, at: at)
-        index.insert(incident)
-        incidents[incident.id] = incident
-        events += arrival(
-            .silent,
-            of: incident,
-            at: at,
-            skipped: skipped,
-            base: .error,
-            waited: at.duration(since: heartbeat.quietSince),
-            reason: incident.reason
-        )
+        let waited = at.duration(since: heartbeat.quietSince)
+        events += place(incident, as: .silent, at: at, base: .error, waited: waited, reason: incident.reason)
     }
 
     // MARK: Tiers and timers
+
+    /// Puts a new (or promoted) call at the first tier of its chain with someone on duty, files and stores it, and
+    /// returns its event (`raised`, `promoted`, `silent`) with the tiers it skipped.
+    mutating func place(
+        _ incident: Incident,
+        as kind: Event.Kind,
+        at: Instant,
+        base: Severity,
+        waited: Duration? = nil,
+        reason: String?,
+        origin: SignalOrigin? = nil
+    ) -> [Event] {
+        var incident = incident
+        let skipped = enterTier(&incident, from: 0, at: at)
+        index.insert(incident)
+        incidents[incident.id] = incident
+        return arrival(
+            kind,
+            of: incident,
+            at: at,
+            skipped: skipped,
+            base: base,
+            waited: waited,
+            reason: reason,
+            origin: origin
+        )
+    }
 
     /// Moves `incident` to the first tier from `index` on with someone on duty (the KPO tier is never passed),
     /// notifies its responders and sets its acknowledgement deadline. Returns the `skipped` events.
