@@ -8,7 +8,8 @@ extension PlantBuilder {
 
     mutating func buildPolicies() {
         guard let rawPolicies = raw.policies else { return }
-        for (key, rawTiers) in rawPolicies.sorted(by: { $0.key < $1.key }) {
+        for (key, rawPolicy) in rawPolicies.sorted(by: { $0.key < $1.key }) {
+            let rawTiers = rawPolicy.tiers
             let path = raw.path + ["policies", .key(key)]
             guard let id = name(key, PolicyID.self, at: path, what: "policy") else { continue }
             guard !rawTiers.isEmpty else {
@@ -117,7 +118,11 @@ extension PlantBuilder {
                 ok = false
             }
             guard ok, tiers.last?.isKPO == true else { continue }
-            policies[id] = Policy(id: id, tiers: tiers)
+            policies[id] = Policy(
+                id: id,
+                tiers: tiers,
+                remindEvery: duration(rawPolicy.remindEvery, at: rawPolicy.path + ["remind_every"])
+            )
             tierPaths[id] = rawTiers.map(\.path)
         }
         for (category, policy) in (raw.routes ?? [:]).sorted(by: { $0.key < $1.key }) {

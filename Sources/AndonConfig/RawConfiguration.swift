@@ -17,7 +17,7 @@ struct RawConfiguration: Decodable {
     var shifts: [String: RawShift]?
     var responders: [String: RawResponder]?
     var rotas: [String: RawRota]?
-    var policies: [String: [RawTier]]?
+    var policies: [String: RawPolicy]?
     var routes: [String: String]?
     var lines: [String: RawLine]?
     var listen: RawListen?
@@ -158,6 +158,30 @@ struct RawOverride: Decodable {
         responder = fields.optional(.responder)
         replaces = fields.optional(.replaces)
         note = fields.optional(.note)
+        path = fields.path
+    }
+}
+
+/// A chain: its list of tiers, or `{ remind_every: 20m, tiers: [...] }` to give the chain its own reminder interval.
+struct RawPolicy: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case tiers
+        case remindEvery = "remind_every"
+    }
+
+    var tiers: [RawTier]
+    var remindEvery: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        if (try? decoder.unkeyedContainer()) != nil {
+            tiers = try [RawTier](from: decoder)
+            path = decoder.codingPath.map(ConfigPathComponent.init)
+            return
+        }
+        let fields = try Fields(decoder, Key.self, what: "a chain")
+        tiers = fields.required(.tiers, what: "a chain", hint: "its tiers in order, ending with the kpo tier") ?? []
+        remindEvery = fields.optional(.remindEvery)
         path = fields.path
     }
 }

@@ -407,7 +407,8 @@ public struct EscalationEngine: Sendable {
     /// or an arrival never restarts them.
     mutating func scheduleAcknowledged(_ incident: inout Incident) {
         guard let acknowledgedAt = incident.acknowledgedAt else { return }
-        let tier = policy(of: incident).tiers[incident.tierIndex]
+        let policy = policy(of: incident)
+        let tier = policy.tiers[incident.tierIndex]
         var next: Deadline?
         func consider(_ at: Instant, _ purpose: Deadline.Purpose) {
             if next.map({ at < $0.at }) ?? true { next = Deadline(at: at, purpose: purpose) }
@@ -416,7 +417,8 @@ public struct EscalationEngine: Sendable {
         if let within = tier.resolveWithin {
             consider(acknowledgedAt + within, .resolve)
         } else {
-            consider((incident.lastReminderAt ?? acknowledgedAt) + (tier.remindEvery ?? plant.remindEvery), .remind)
+            let every = tier.remindEvery ?? policy.remindEvery ?? plant.remindEvery
+            consider((incident.lastReminderAt ?? acknowledgedAt) + every, .remind)
         }
         if let next { setDeadline(&incident, next.at, purpose: next.purpose) } else { clearDeadline(&incident) }
     }

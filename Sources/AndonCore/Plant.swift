@@ -51,11 +51,14 @@ public struct Tier: Sendable, Hashable {
 public struct Policy: Sendable, Hashable {
     public var id: PolicyID
     public var tiers: [Tier]
+    /// This chain's reminder interval for acknowledged calls (a tier's own comes first, the plant's after).
+    public var remindEvery: Duration?
 
-    public init(id: PolicyID, tiers: [Tier]) {
+    public init(id: PolicyID, tiers: [Tier], remindEvery: Duration? = nil) {
         precondition(tiers.last?.isKPO == true, "every chain ends at the KPO tier")
         self.id = id
         self.tiers = tiers
+        self.remindEvery = remindEvery
     }
 }
 

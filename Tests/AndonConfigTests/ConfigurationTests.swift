@@ -53,6 +53,9 @@ import Testing
         #expect(plant.pageEveryone == [.safety])
         #expect(plant.policies["andon"]?.tiers[0].arriveWithin == .seconds(5 * 60))
         #expect(plant.policies["safety"]?.tiers[2].remindEvery == .seconds(10 * 60))
+        #expect(plant.policies["logistics"]?.remindEvery == .seconds(3600))
+        #expect(plant.policies["logistics"]?.tiers.map(\.name) == ["team-leader", "logistics", "group-leader", "kpo"])
+        #expect(plant.policies["andon"]?.remindEvery == nil)
         #expect(plant.lines["L2"]?.controllers == ControllerRule(users: ["plc-l2"], groups: ["andon-plc"]))
     }
 
@@ -80,6 +83,23 @@ import Testing
             #expect(messages.contains { $0.contains("error: '0s' is not a duration") }, "\(messages)")
             #expect(messages.contains { $0.contains("error: user name 'plc one'") }, "\(messages)")
             #expect(messages.contains { $0.contains("'group'") }, "\(messages)")
+        }
+        // A chain as a mapping: a misspelt key is caught at its place, as everywhere.
+        let mapping = Self.base.replacingOccurrences(
+            of: "  andon:\n    - { tier: tl, ack_within: 3m }\n    - { tier: kpo, repeat_every: 5m }",
+            with:
+                "  andon:\n    remind_evry: 1h\n    tiers: [{ tier: tl, ack_within: 3m }, { tier: kpo, repeat_every: 5m }]"
+        )
+        #expect(mapping != Self.base)
+        do {
+            _ = try ConfigurationLoader.parse(mapping, file: "chain.yaml", now: Self.now)
+            Issue.record("the misspelt chain key must be refused")
+        } catch {
+            let messages = error.diagnostics.map(\.description)
+            #expect(
+                messages.contains { $0.hasPrefix("chain.yaml:13:5: error: unknown key 'remind_evry' in a chain") },
+                "\(messages)"
+            )
         }
         let good = Self.base
             .replacingOccurrences(of: "L1: { description: Line one }", with: "L1: { controllers: { groups: [plc] } }")

@@ -118,12 +118,18 @@ import Testing
         #expect(events[0].responders == ["k2"])
     }
 
-    @Test func aTierMaySetItsOwnReminderInterval() throws {
+    @Test func aTierOrItsChainMaySetItsOwnReminderInterval() throws {
         var plant = TestPlant.make()
-        plant.policies["andon"]!.tiers[0].remindEvery = .minutes(7)  // the test plant has it
+        plant.policies["andon"]!.remindEvery = .minutes(11)  // the test plant has it
         var engine = EscalationEngine(plant: plant, startingAt: t0)
-        let id = try #require(engine.receive(help, at: t0).incident)
-        _ = engine.acknowledge(id, by: .responder("a"), at: t0)
+        let chain = try #require(engine.receive(help, at: t0).incident)
+        _ = engine.acknowledge(chain, by: .responder("a"), at: t0)
+        #expect(engine.advance(to: t0 + .minutes(22)).map(\.at) == [t0 + .minutes(11), t0 + .minutes(22)])
+        // The tier's own comes first.
+        plant.policies["andon"]!.tiers[0].remindEvery = .minutes(7)
+        engine = EscalationEngine(plant: plant, startingAt: t0)
+        let tier = try #require(engine.receive(help, at: t0).incident)
+        _ = engine.acknowledge(tier, by: .responder("a"), at: t0)
         #expect(engine.advance(to: t0 + .minutes(14)).map(\.at) == [t0 + .minutes(7), t0 + .minutes(14)])
     }
 
