@@ -61,7 +61,8 @@ extension Dispatcher {
     }
 
     /// How long `statusLine()` stays true if no event happens: while a line stop is open its age ticks (2 s);
-    /// otherwise until the KPO duty may change next, looked up to an hour ahead.
+    /// otherwise until the KPO duty or the shift may change next (the KPO rota's change points include every shift
+    /// boundary), looked up to an hour ahead.
     public func statusValidity() -> Duration {
         // A copy of the engine is O(1) (its incident maps are persistent): the scans run outside the lock.
         let engine = state.withLock { $0.engine }
@@ -106,6 +107,9 @@ extension Dispatcher {
             "KPO on duty: "
                 + (kpo.isEmpty ? "NOBODY" : kpo.map { plant.displayName(of: $0) }.joined(separator: ", "))
         )
+        if let shift = plant.calendar.occurrence(at: now) {
+            parts.append("shift \(shift.shift) since \(plant.timeZone.local(shift.start).time)")
+        }
         if committer.failure != nil { parts.append("STATE NOT WRITABLE") }
         if let note = coverageNote { parts.append(note) }
         if let note = stateNote { parts.append(note) }
