@@ -94,7 +94,8 @@ extension Andonctl {
     struct Ack: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Acknowledge a call: you take it, and escalation stops.",
-            discussion: "Allowed to a responder notified for the call, anyone on the KPO rota, and root."
+            discussion:
+                "Allowed to a responder notified for the call and on duty (after a shift change, the outgoing ones for handover_grace), anyone on the KPO rota, and root."
         )
 
         @Argument(help: "The incident number (andonctl status).") var id: UInt64
@@ -130,7 +131,8 @@ extension Andonctl {
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Close a call with the countermeasure taken.",
-            discussion: "Allowed to a responder notified for the call, anyone on the KPO rota, and root."
+            discussion:
+                "Allowed to a responder notified for the call and on duty (after a shift change, the outgoing ones for handover_grace), anyone on the KPO rota, and root."
         )
 
         @Argument(help: "The incident number.") var id: UInt64
