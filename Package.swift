@@ -73,6 +73,7 @@ let package = Package(
                 "AndonConfig",
                 "AndonControl",
                 "AndonProtocol",
+                "AndonSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -17,12 +17,12 @@ struct Andonctl: ParsableCommand {
             Status.self, Ack.self, Arrive.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self,
             Clear.self,
             Resume.self,
-            Reload.self, CheckConfig.self,
+            Reload.self, CheckConfig.self, Tail.self,
         ]
     )
 }
 
-let andonctlVersion = "0.2.0"
+let andonctlVersion = "0.4.0"
 
 /// Prints to standard error.
 func printError(_ text: String) {

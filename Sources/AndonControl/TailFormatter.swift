@@ -1,0 +1,99 @@
+import AndonProtocol
+import Foundation
+
+/// `andonctl tail`: which of andond's journal entries to show, and how.
+public struct TailFilter: Sendable, Hashable {
+    /// Only calls in which this Unix user takes part: notified, acting, or handed over from.
+    public var user: String?
+    public var tier: String?
+    /// Only entries of calls at the KPO tier.
+    public var kpo = false
+
+    public init(user: String? = nil, tier: String? = nil, kpo: Bool = false) {
+        self.user = user
+        self.tier = tier
+        self.kpo = kpo
+    }
+
+    /// Whether an entry passes. Entries of the daemon itself (no `ANDON_EVENT`) pass only when nothing is asked of
+    /// calls.
+    public func admits(_ fields: [String: [String]]) -> Bool {
+        let isCall = fields["ANDON_EVENT"] != nil
+        if user != nil || tier != nil || kpo, !isCall { return false }
+        if let user {
+            let involved = ["ANDON_RESPONDER", "ANDON_BY", "ANDON_FROM"].contains { fields[$0]?.contains(user) == true }
+            if !involved { return false }
+        }
+        if let tier, fields["ANDON_TIER"]?.first != tier { return false }
+        if kpo, fields["ANDON_ROTA"]?.first != "kpo" { return false }
+        return true
+    }
+}
+
+public enum TailFormatter {
+    /// One readable line: time, incident, where, event, tier, who, then andond's own sentence.
+    /// `15:23:35  #1  L1/S3  handed-over  team-leader  anna  Quality andon on L1/S3 handed over ...`
+    public static func line(
+        _ fields: [String: [String]],
+        realtimeMicroseconds: UInt64,
+        timeZone: TimeZone = .current,
+        color: Bool
+    ) -> String {
+        let date = Date(timeIntervalSince1970: Double(realtimeMicroseconds) / 1_000_000)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let time = String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d",
+            parts.year ?? 0,
+            parts.month ?? 0,
+            parts.day ?? 0,
+            parts.hour ?? 0,
+            parts.minute ?? 0,
+            parts.second ?? 0
+        )
+        let first = { (name: String) in fields[name]?.first }
+        var columns = [time]
+        if let event = first("ANDON_EVENT") {
+            let place = (first("ANDON_LINE") ?? "-") + (first("ANDON_STATION").map { "/\($0)" } ?? "")
+            let who = first("ANDON_BY") ?? (fields["ANDON_RESPONDER"] ?? []).joined(separator: ",")
+            columns += [
+                "#" + (first("ANDON_INCIDENT") ?? "?"), place, event, first("ANDON_TIER") ?? "-",
+                who.isEmpty ? "-" : who,
+            ]
+        } else {
+            columns.append("andond")
+        }
+        columns.append(first("MESSAGE") ?? "")
+        let text = columns.joined(separator: "  ")
+        guard color, let priority = first("PRIORITY").flatMap(Int.init) else { return text }
+        return colored(text, priority: priority)
+    }
+
+    /// ANSI colors by syslog priority: alert and crit bold red, err red, warning yellow, notice bold, info plain.
+    static func colored(_ text: String, priority: Int) -> String {
+        let code: String? =
+            switch priority {
+            case ...2: "1;31"
+            case 3: "31"
+            case 4: "33"
+            case 5: "1"
+            default: nil
+            }
+        return code.map { "\u{1B}[\($0)m\(text)\u{1B}[0m" } ?? text
+    }
+
+    /// One JSON object of the entry's fields, keys sorted: a field given once is a string, one given more often a
+    /// list of strings (as `journalctl -o json` writes them), and `__REALTIME_TIMESTAMP` the receive time.
+    public static func json(_ fields: [String: [String]], realtimeMicroseconds: UInt64) -> String {
+        var all = fields
+        all["__REALTIME_TIMESTAMP"] = [String(realtimeMicroseconds)]
+        var writer = JSONWriter(reservingCapacity: 1024)
+        writer.object { writer in
+            for (name, values) in all.sorted(by: { $0.key < $1.key }) {
+                if values.count == 1 { writer.field(name, values[0]) } else { writer.field(name, values) }
+            }
+        }
+        return writer.text
+    }
+}

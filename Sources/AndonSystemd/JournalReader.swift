@@ -1,0 +1,96 @@
+import CSystemd
+import Glibc
+
+/// Reads journal entries through libsystemd's `sd_journal` API: the machine's journal, a directory of journal files
+/// copied from elsewhere, or the files themselves.
+///
+/// An `sd_journal` is bound to the thread that opened it (sd_journal_open(3)): create a reader, use it and let it go on
+/// one thread. It is not `Sendable` for that reason.
+public final class JournalReader {
+    public enum Source: Sendable, Hashable {
+        /// The local machine's journal (system and user journals).
+        case local
+        /// Every journal file in a directory (`/var/log/journal/<machine-id>` of another machine, say).
+        case directory(String)
+        case files([String])
+    }
+
+    /// One entry: each field's values (a field may be given more than once, `ANDON_RESPONDER`), and when journald
+    /// received it.
+    public struct Entry: Sendable, Hashable {
+        public var fields: [String: [String]]
+        public var realtimeMicroseconds: UInt64
+
+        public subscript(name: String) -> String? { fields[name]?.first }
+        public func values(_ name: String) -> [String] { fields[name] ?? [] }
+    }
+
+    private var journal: OpaquePointer?
+
+    public init(source: Source) throws(JournalReadError) {
+        var opened: OpaquePointer?
+        let result: Int32
+        switch source {
+        case .local:
+            result = sd_journal_open(&opened, Int32(SD_JOURNAL_LOCAL_ONLY))
+        case .directory(let path):
+            result = sd_journal_open_directory(&opened, path, 0)
+        case .files(let paths):
+            var pointers = paths.map { strdup($0) }
+            pointers.append(nil)
+            defer { for pointer in pointers { free(pointer) } }
+            result = pointers.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
+                    sd_journal_open_files(&opened, $0, 0)
+                }
+            }
+        }
+        guard result >= 0, let opened else { throw JournalReadError("cannot open the journal", code: result) }
+        journal = opened
+    }
+
+    deinit { sd_journal_close(journal) }
+
+    /// Only entries with `FIELD=value`; matches of one field are alternatives, of different fields all must hold.
+    public func addMatch(_ match: String) throws(JournalReadError) {
+        let result = match.withCString { sd_journal_add_match(journal, $0, 0) }
+        guard result >= 0 else { throw JournalReadError("bad journal match '\(match)'", code: result) }
+    }
+
+    public func seekTail() { sd_journal_seek_tail(journal) }
+    public func seekHead() { sd_journal_seek_head(journal) }
+    public func seek(realtimeMicroseconds: UInt64) { sd_journal_seek_realtime_usec(journal, realtimeMicroseconds) }
+
+    /// Moves to the next (older, for `previous`) entry; false at the end.
+    public func next() -> Bool { sd_journal_next(journal) > 0 }
+    public func previous() -> Bool { sd_journal_previous(journal) > 0 }
+
+    /// The entry at the current position.
+    public func entry() -> Entry {
+        var fields: [String: [String]] = [:]
+        var data: UnsafeRawPointer?
+        var length = 0
+        sd_journal_restart_data(journal)
+        while sd_journal_enumerate_data(journal, &data, &length) > 0, let data {
+            let bytes = UnsafeRawBufferPointer(start: data, count: length)
+            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = String(decoding: bytes[..<equals], as: UTF8.self)
+            let value = String(decoding: bytes[(equals + 1)...], as: UTF8.self)
+            fields[name, default: []].append(value)
+        }
+        var realtime: UInt64 = 0
+        sd_journal_get_realtime_usec(journal, &realtime)
+        return Entry(fields: fields, realtimeMicroseconds: realtime)
+    }
+
+    /// Waits until the journal changes (new entries, a rotation), at most `microseconds`.
+    public func wait(microseconds: UInt64) { _ = sd_journal_wait(journal, microseconds) }
+}
+
+public struct JournalReadError: Error, CustomStringConvertible {
+    public var description: String
+
+    init(_ what: String, code: Int32) {
+        description = "\(what): \(String(cString: strerror(-code)))"
+    }
+}

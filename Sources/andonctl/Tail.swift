@@ -1,0 +1,138 @@
+import AndonControl
+import AndonCore
+import AndonSystemd
+import ArgumentParser
+import Foundation
+import Glibc
+
+extension Andonctl {
+    struct Tail: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Follow andond's journal: one line per event, as it happens.",
+            discussion: """
+                Reads the journal through libsystemd (root, or a member of group systemd-journal or adm). Shows the \
+                last -n entries, then follows new ones until Ctrl-C (--no-follow: stops at the end). Lines are \
+                colored by priority on a terminal. --directory and --file read journal files copied from another \
+                machine.
+                """
+        )
+
+        @Flag(help: "Only the calls you take part in: notified, acting, or handed over from (your Unix user).")
+        var me = false
+        @Option(help: "Only the calls this Unix user takes part in.") var responder: String?
+        @Option(help: "Only entries at this tier (as ANDON_TIER names it: team-leader, kpo, ...).") var tier: String?
+        @Option(help: "Only this line's entries.") var line: String?
+        @Flag(help: "Only entries of calls at the KPO tier.") var kpo = false
+        @Option(
+            help:
+                "Entries from this time on: \"YYYY-MM-DD HH:MM[:SS]\" (this machine's time zone) or a time ago, such as 2h."
+        )
+        var since: String?
+        @Option(
+            name: [.customShort("n"), .long],
+            help: "How many of the latest entries to show first (default 10; with --since: all)."
+        )
+        var lines: Int?
+        @Flag(help: "One JSON object per line: the entry's fields.") var json = false
+        @Option(help: "Read the journal files in this directory instead of the machine's journal.") var directory:
+            String?
+        @Option(help: "Read this journal file (repeat for more).") var file: [String] = []
+        @Option(help: "Only entries with FIELD=VALUE, as journalctl matches (repeat for more).") var match: [String] =
+            []
+        @Flag(help: "Stop at the end instead of following.") var noFollow = false
+
+        func validate() throws {
+            if me && responder != nil { throw ValidationError("--me and --responder are one or the other") }
+            if let lines, lines < 0 { throw ValidationError("-n must be 0 or more") }
+            if directory != nil && !file.isEmpty {
+                throw ValidationError("--directory and --file are one or the other")
+            }
+            if let since, Self.microseconds(since: since) == nil {
+                throw ValidationError(
+                    "--since \(since): use \"YYYY-MM-DD HH:MM\", \"YYYY-MM-DD HH:MM:SS\" or 30m, 2h, 1d"
+                )
+            }
+        }
+
+        func run() throws {
+            // Ctrl-C, a TERM from a supervisor, a closed pipe: each ends the follower, whatever mask it inherited.
+            var stop = sigset_t()
+            sigemptyset(&stop)
+            for number in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
+                sigaddset(&stop, number)
+                signal(number, SIG_DFL)
+            }
+            pthread_sigmask(SIG_UNBLOCK, &stop, nil)
+            let source: JournalReader.Source =
+                directory.map(JournalReader.Source.directory) ?? (file.isEmpty ? .local : .files(file))
+            let reader: JournalReader
+            do {
+                reader = try JournalReader(source: source)
+                try reader.addMatch("SYSLOG_IDENTIFIER=andond")
+                if let line { try reader.addMatch("ANDON_LINE=\(line)") }
+                for match in match { try reader.addMatch(match) }
+            } catch {
+                printError("andonctl: \(error)")
+                throw ExitCode.failure
+            }
+            var user = responder
+            if me { user = PeerCredentials.userName(of: getuid()) ?? String(getuid()) }
+            let filter = TailFilter(user: user, tier: tier, kpo: kpo)
+            let color = !json && isatty(STDOUT_FILENO) == 1
+            func show(_ entry: JournalReader.Entry) {
+                let text =
+                    json
+                    ? TailFormatter.json(entry.fields, realtimeMicroseconds: entry.realtimeMicroseconds)
+                    : TailFormatter.line(entry.fields, realtimeMicroseconds: entry.realtimeMicroseconds, color: color)
+                print(text)
+            }
+            if let since, let start = Self.microseconds(since: since) {
+                reader.seek(realtimeMicroseconds: start)
+                var shown: [JournalReader.Entry] = []
+                while reader.next() {
+                    let entry = reader.entry()
+                    if filter.admits(entry.fields) { shown.append(entry) }
+                }
+                for entry in shown.suffix(lines ?? shown.count) { show(entry) }
+            } else {
+                // The latest matching entries, found backwards from the end, shown in order.
+                reader.seekTail()
+                var latest: [JournalReader.Entry] = []
+                let wanted = lines ?? 10
+                while latest.count < wanted, reader.previous() {
+                    let entry = reader.entry()
+                    if filter.admits(entry.fields) { latest.append(entry) }
+                }
+                for entry in latest.reversed() { show(entry) }
+                reader.seekTail()
+                _ = reader.previous()
+            }
+            fflush(nil)
+            guard !noFollow else { return }
+            while true {
+                while reader.next() {
+                    let entry = reader.entry()
+                    if filter.admits(entry.fields) { show(entry) }
+                }
+                fflush(nil)
+                reader.wait(microseconds: 1_000_000)
+            }
+        }
+
+        /// `--since` in microseconds since the epoch: a local date and time, or a duration ago.
+        static func microseconds(since text: String) -> UInt64? {
+            let now = Date()
+            if let ago = Swift.Duration(compact: text) {
+                return UInt64(max(0, now.timeIntervalSince1970 - Double(ago.milliseconds) / 1000) * 1_000_000)
+            }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = .current
+            for format in ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm"] {
+                formatter.dateFormat = format
+                if let date = formatter.date(from: text) { return UInt64(date.timeIntervalSince1970 * 1_000_000) }
+            }
+            return nil
+        }
+    }
+}

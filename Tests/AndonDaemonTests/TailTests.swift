@@ -1,0 +1,79 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `andonctl tail` reading the real journal through sd_journal, against a live andond (filtered to its `_PID`).
+@Suite struct TailTests {
+    /// Runs `andonctl tail ARGUMENTS --no-follow` and returns its lines as JSON objects.
+    static func tail(_ arguments: [String]) throws -> [[String: Any]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonHarness.andonctl)
+        process.arguments = ["tail", "--no-follow", "--json"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data.split(separator: UInt8(ascii: "\n")).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]
+        }
+    }
+
+    /// Polls (bounded) until `tail` with `arguments` gives `count` entries.
+    static func tail(_ arguments: [String], count: Int) throws -> [[String: Any]] {
+        let deadline = Date().addingTimeInterval(10)
+        var entries: [[String: Any]] = []
+        repeat {
+            entries = try tail(arguments)
+            if entries.count >= count { return entries }
+            usleep(100_000)
+        } while Date() < deadline
+        return entries
+    }
+
+    @Test func tailShowsAndFiltersTheDaemonsEntriesAndFollowsNewOnes() throws {
+        try #require(DaemonTests.usersReady, "needs root to create test users")
+        let daemon = try DaemonHarness()
+        let pid = "_PID=\(daemon.pid)"
+        #expect(try daemon.udp("andon line=L1 station=S1 category=help").hasPrefix("ok incident=1 "))
+        #expect(try daemon.andonctl(["ack", "1"], as: DaemonHarness.teamLeader).status == 0)
+        let line = try Self.tail(["--match", pid, "--line", "L1"], count: 2)
+        #expect(line.map { $0["ANDON_EVENT"] as? String } == ["raised", "acknowledged"])
+        #expect(line.first?["ANDON_RESPONDER"] as? String == DaemonHarness.teamLeader)
+        // Every entry of the daemon, its start included; -n keeps the latest.
+        let all = try Self.tail(["--match", pid, "-n", "100"], count: 3)
+        #expect(all.contains { ($0["MESSAGE"] as? String)?.contains("started") == true })
+        #expect(try Self.tail(["--match", pid, "-n", "1"]).map { $0["ANDON_EVENT"] as? String } == ["acknowledged"])
+        // The call's people, its tier, KPO.
+        #expect(try Self.tail(["--match", pid, "--responder", DaemonHarness.teamLeader]).count == 2)
+        #expect(try Self.tail(["--match", pid, "--responder", DaemonHarness.groupLeader]).isEmpty)
+        #expect(try Self.tail(["--match", pid, "--tier", "team-leader"]).count == 2)
+        #expect(try Self.tail(["--match", pid, "--kpo"]).isEmpty)
+        #expect(try Self.tail(["--match", pid, "--since", "1h", "--line", "L1"]).count == 2)
+
+        // Following: a new call on L2 shows up as one readable line.
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: DaemonHarness.andonctl)
+        follower.arguments = ["tail", "--match", pid, "--line", "L2", "-n", "0"]
+        let out = Pipe()
+        follower.standardOutput = out
+        follower.standardError = FileHandle.nullDevice
+        try follower.run()
+        defer {
+            follower.terminate()
+            follower.waitUntilExit()
+        }
+        usleep(300_000)
+        #expect(try daemon.udp("andon line=L2 station=S7 category=quality text=leak").hasPrefix("ok incident=2 "))
+        let reading = out.fileHandleForReading
+        var text = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !text.contains("\n"), Date() < deadline {
+            var poller = pollfd(fd: reading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 200) > 0 else { continue }
+            text += String(decoding: reading.availableData, as: UTF8.self)
+        }
+        #expect(text.contains("  #2  L2/S7  raised  team-leader  \(DaemonHarness.teamLeader)  Quality andon on L2/S7"))
+        #expect(!text.contains("\u{1B}["), "no colors when not on a terminal")
+    }
+}
