@@ -14,9 +14,8 @@ extension EscalationEngine {
     /// everyone).
     func reachedRotas(of incident: Incident) -> [RotaID] {
         let tiers = policy(of: incident).tiers
-        let line = plant.lines[incident.line]
         let last = incident.pagesEveryone ? tiers.count - 1 : min(incident.tierIndex, tiers.count - 1)
-        return tiers[0...last].map { line?.rota(for: $0) ?? ($0.isKPO ? .kpo : RotaID(rawValue: $0.name)) }
+        return tiers[0...last].map { plant.rota(for: $0, on: incident.line) }
     }
 
     /// Whether `responder` is on duty for the call at `at`: for a tier it has reached, or for KPO.

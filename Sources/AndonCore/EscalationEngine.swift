@@ -333,13 +333,12 @@ public struct EscalationEngine: Sendable {
     /// notifies its responders and sets its acknowledgement deadline. Returns the `skipped` events.
     mutating func enterTier(_ incident: inout Incident, from index: Int, at: Instant) -> [Event] {
         let policy = policy(of: incident)
-        let line = plant.lines[incident.line]
         let shift = plant.calendar.occurrence(at: at)?.shift
         var skipped: [Event] = []
         var index = min(index, policy.tiers.count - 1)
         while true {
             let tier = policy.tiers[index]
-            let rota = line?.rota(for: tier) ?? (tier.isKPO ? .kpo : RotaID(rawValue: tier.name))
+            let rota = plant.rota(for: tier, on: incident.line)
             let duty = plant.duty(of: rota, at: at, shift: shift)
             let position = TierPosition(
                 number: index + 1,
@@ -380,7 +379,7 @@ public struct EscalationEngine: Sendable {
     func everyone(on incident: Incident, at: Instant, shift: ShiftID?) -> [ResponderID] {
         var all: [ResponderID] = []
         for tier in policy(of: incident).tiers {
-            let rota = plant.lines[incident.line]?.rota(for: tier) ?? (tier.isKPO ? .kpo : RotaID(rawValue: tier.name))
+            let rota = plant.rota(for: tier, on: incident.line)
             for responder in plant.duty(of: rota, at: at, shift: shift).responders where !all.contains(responder) {
                 all.append(responder)
             }

@@ -14,7 +14,6 @@ struct IncidentIndex: Sendable {
 
     // Persistent maps where they can grow with the incidents (see `EscalationEngine.incidents`).
     private(set) var openAtStation: TreeDictionary<StationKey, IncidentID> = [:]
-    private(set) var lineStops: [LineID: IncidentID] = [:]
     private(set) var stopsByLine: [LineID: TreeSet<IncidentID>] = [:]
     private(set) var silentLines: [LineID: IncidentID] = [:]
     /// Every open incident's ID in ascending order, and closed ones not yet dropped (`staleInOrder` of them): what a
@@ -78,7 +77,7 @@ struct IncidentIndex: Sendable {
     }
 
     /// The line's open stop (the oldest, should state from older builds hold several).
-    func lineStop(of line: LineID) -> IncidentID? { lineStops[line] }
+    func lineStop(of line: LineID) -> IncidentID? { stopsByLine[line]?.min() }
     func stops(of line: LineID) -> TreeSet<IncidentID> { stopsByLine[line] ?? [] }
     func silent(of line: LineID) -> IncidentID? { silentLines[line] }
 
@@ -98,7 +97,6 @@ struct IncidentIndex: Sendable {
                 openAtStation[StationKey(line: incident.line, station: station, category: incident.category)] =
                     incident.id
             }
-            if lineStops[incident.line].map({ incident.id < $0 }) ?? true { lineStops[incident.line] = incident.id }
             stopsByLine[incident.line, default: []].insert(incident.id)
         case .silent:
             silentLines[incident.line] = incident.id
@@ -114,7 +112,6 @@ struct IncidentIndex: Sendable {
         }
         stopsByLine[incident.line]?.remove(id)
         if stopsByLine[incident.line]?.isEmpty == true { stopsByLine[incident.line] = nil }
-        if lineStops[incident.line] == id { lineStops[incident.line] = stopsByLine[incident.line]?.min() }
         if silentLines[incident.line] == id { silentLines[incident.line] = nil }
     }
 }

@@ -196,6 +196,12 @@ extension Plant {
         return .success(policy)
     }
 
+    /// The rota a tier calls on a line; on a line that is gone (it cannot be, with a validated plant), the rota the
+    /// tier is named after.
+    public func rota(for tier: Tier, on line: LineID) -> RotaID {
+        lines[line]?.rota(for: tier) ?? (tier.isKPO ? .kpo : RotaID(rawValue: tier.name))
+    }
+
     /// The chain `id`. One that is gone (it cannot be, with a validated plant) falls back to KPO alone, so that no
     /// call is ever dropped.
     public func policy(_ id: PolicyID) -> Policy {
