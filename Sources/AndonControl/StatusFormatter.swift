@@ -30,7 +30,8 @@ public enum StatusFormatter {
             return [
                 String(incident.id), incident.line,
                 incident.stations?.joined(separator: ",") ?? incident.station ?? "-",
-                incident.kind, incident.category ?? "-", "\(incident.tierNumber)/\(incident.tiers) \(incident.tier)",
+                incident.drill == true ? "\(incident.kind) DRILL" : incident.kind, incident.category ?? "-",
+                "\(incident.tierNumber)/\(incident.tiers) \(incident.tier)",
                 owners.isEmpty ? "(nobody)" : owners.joined(separator: ","), age, (ack ?? "-") + (arrived ?? ""),
                 next ?? "-",
             ]

@@ -3,9 +3,9 @@ import HashTreeCollections
 /// The engine's state in the byte form of `BinaryWriter`, written straight from the engine and read straight into one:
 /// no intermediate array of incidents, no tree of values. What it holds is what `EngineSnapshot` holds.
 extension EscalationEngine {
-    /// The engine's part of a snapshot, format 3: incidents with stations, owners, grace, arrival and reminders, and
-    /// the duty-change timer. Format 2 (the 0.3 builds) still reads.
-    public static let stateFormat = 3
+    /// The engine's part of a snapshot, format 4: incidents with stations, owners, grace, arrival, reminders and
+    /// drills, and the duty-change timer. Formats 2 (the 0.3 builds) and 3 (0.4) still read.
+    public static let stateFormat = 4
 
     /// Writes the whole state apart from the configuration. Incidents go in the map's own order; restoring does not
     /// depend on it.
@@ -120,6 +120,7 @@ extension Incident {
         writer.write(raisedAt)
         writer.write(origin.source) { $0.write($1) }
         writer.write(origin.sequence) { $0.write($1) }
+        writer.write(byte: origin.drill ? 1 : 0)
         writer.write(policy)
         writer.write(tierIndex)
         writer.write(tierName)
@@ -175,7 +176,8 @@ extension Incident {
         self.raisedAt = try reader.readInstant()
         self.origin = SignalOrigin(
             source: try reader.readOptional(string),
-            sequence: try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readUInt64() }
+            sequence: try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readUInt64() },
+            drill: format >= 4 ? try reader.readByte() == 1 : false
         )
         self.policy = try reader.readName()
         self.tierIndex = try reader.readInt()

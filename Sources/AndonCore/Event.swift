@@ -87,6 +87,8 @@ public struct Event: Sendable, Hashable {
     /// `repeated`: signals received so far. `unanswered`: which repeat this is (1, 2, ...).
     public var count: Int?
     public var origin: SignalOrigin?
+    /// The call is a drill (`drill=1`): its chain runs for real, and every entry says so (`ANDON_DRILL=1`).
+    public var drill = false
     public var severity: Severity
     /// `handed-over`: who held the call before.
     public var previous: [ResponderID] = []
@@ -139,6 +141,7 @@ public struct Event: Sendable, Hashable {
         self.reason = reason
         self.count = count
         self.origin = origin
+        self.drill = incident.origin.drill
         self.severity = severity
         self.state = incident.state
         self.acknowledgedAfter = incident.firstAcknowledgedAt.map { $0.duration(since: incident.raisedAt) }

@@ -60,9 +60,29 @@ public struct SignalOrigin: Sendable, Hashable, Codable {
     public var source: String?
     /// The sender's own sequence number, when it gave one.
     public var sequence: UInt64?
+    /// A drill: the call runs its whole chain for real, and every event of it says it is a drill.
+    public var drill: Bool
 
-    public init(source: String? = nil, sequence: UInt64? = nil) {
+    public init(source: String? = nil, sequence: UInt64? = nil, drill: Bool = false) {
         self.source = source
         self.sequence = sequence
+        self.drill = drill
+    }
+
+    private enum CodingKeys: String, CodingKey { case source, sequence, drill }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        source = try container.decodeIfPresent(String.self, forKey: .source)
+        sequence = try container.decodeIfPresent(UInt64.self, forKey: .sequence)
+        // State written before drills has none.
+        drill = try container.decodeIfPresent(Bool.self, forKey: .drill) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(source, forKey: .source)
+        try container.encodeIfPresent(sequence, forKey: .sequence)
+        if drill { try container.encode(drill, forKey: .drill) }
     }
 }

@@ -179,8 +179,15 @@ public final class Dispatcher: Sendable {
 
     private func perform(_ request: Request, from peer: Peer, reply: @escaping @Sendable (Reply) -> Void) {
         switch request {
-        case .signal(let signal, let sequence):
-            signalReceived(signal, sequence: sequence, message: request.message.rendered, from: peer, reply: reply)
+        case .signal(let signal, let sequence, let drill):
+            signalReceived(
+                signal,
+                sequence: sequence,
+                drill: drill,
+                message: request.message.rendered,
+                from: peer,
+                reply: reply
+            )
         case .acknowledge(let id, let note):
             act(.acknowledge(id, note: note), on: id, message: request.message.rendered, from: peer, reply: reply)
         case .resolve(let id, let note):
@@ -210,6 +217,7 @@ public final class Dispatcher: Sendable {
     private func signalReceived(
         _ signal: Signal,
         sequence: UInt64?,
+        drill: Bool,
         message: String,
         from peer: Peer,
         reply: @escaping @Sendable (Reply) -> Void
@@ -231,10 +239,17 @@ public final class Dispatcher: Sendable {
             if let sender = peer.localSender, let refusal = state.engine.plant.authorize(signal, from: sender) {
                 return .refused(WireError(.notAuthorized, refusal.message, sequence: sequence))
             }
-            let input = EngineInput.signal(signal, sequence: sequence, source: peer.source, message: message)
+            let input = EngineInput.signal(
+                signal,
+                sequence: sequence,
+                drill: drill,
+                source: peer.source,
+                message: message
+            )
             let result = EngineInput.receive(
                 signal,
                 sequence: sequence,
+                drill: drill,
                 source: peer.source,
                 in: &state.engine,
                 at: now
@@ -375,8 +390,11 @@ public final class Dispatcher: Sendable {
             return
         }
         let plant = state.engine.plant
+        // Events of one input share an instant, mostly: the shift is looked up once, not per entry.
+        var shift: ShiftOccurrence?
         let entries = events.map { event in
-            var entry = JournalEntry(event: event, plant: plant)
+            if shift.map({ !$0.contains(event.at) }) ?? true { shift = plant.calendar.occurrence(at: event.at) }
+            var entry = JournalEntry(event: event, plant: plant, shift: shift)
             let late = now.duration(since: event.at)
             if late > .zero || input.isTick {
                 entry.add("ANDON_LATE_MS", late.milliseconds)

@@ -7,9 +7,9 @@ import Foundation
 /// form. A snapshot that starts with `{` is the JSON form the first 0.3 builds wrote; it still loads.
 enum DurableState {
     static let magic: [UInt8] = Array("ANDS".utf8)
-    /// 3: incidents with owners, grace, arrival and reminders (`EscalationEngine.stateFormat`); 2: the window keeps
-    /// message digests; 1 kept the messages. 1 and 2 read still.
-    static let version: UInt8 = 3
+    /// 4: drills (`EscalationEngine.stateFormat`); 3: incidents with owners, grace, arrival and reminders; 2: the
+    /// window keeps message digests; 1 kept the messages. 1 to 3 read still.
+    static let version: UInt8 = 4
 
     static func encode(engine: EscalationEngine, window: SequenceWindow) -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 4096 + engine.openIncidentCount * 128 + window.count * 96)
@@ -41,7 +41,11 @@ enum DurableState {
                     guard (1...version).contains(found) else {
                         throw reader.failure("snapshot format \(found), this andond reads formats 1 to \(version)")
                     }
-                    let engine = try EscalationEngine(plant: plant, decoding: &reader, format: found >= 3 ? 3 : 2)
+                    let engine = try EscalationEngine(
+                        plant: plant,
+                        decoding: &reader,
+                        format: min(Int(found), 4) >= 3 ? Int(found) : 2
+                    )
                     let window = try SequenceWindow(decoding: &reader, keepsMessages: found == 1)
                     guard reader.remaining == 0 else {
                         throw reader.failure("\(reader.remaining) bytes after the end")

@@ -10,7 +10,7 @@ enum EngineInput: Sendable {
     /// file) it reconfigures it.
     case configuration(Configuration)
     /// A controller's signal; `message` is its canonical wire form (what a retransmit must match).
-    case signal(Signal, sequence: UInt64?, source: String, message: String)
+    case signal(Signal, sequence: UInt64?, drill: Bool, source: String, message: String)
     /// A responder's action.
     case action(Action, actor: Actor, message: String)
     /// The timer: fire the deadlines that are due.
@@ -43,8 +43,10 @@ enum EngineInput: Sendable {
         switch self {
         case .configuration(let configuration):
             return .events(engine.reconfigure(configuration.plant, at: instant))
-        case .signal(let signal, let sequence, let source, _):
-            return .signal(Self.receive(signal, sequence: sequence, source: source, in: &engine, at: instant))
+        case .signal(let signal, let sequence, let drill, let source, _):
+            return .signal(
+                Self.receive(signal, sequence: sequence, drill: drill, source: source, in: &engine, at: instant)
+            )
         case .action(let action, let actor, _):
             return .action(Self.perform(action, by: actor, in: &engine, at: instant))
         case .tick:
@@ -56,11 +58,12 @@ enum EngineInput: Sendable {
     static func receive(
         _ signal: Signal,
         sequence: UInt64?,
+        drill: Bool,
         source: String,
         in engine: inout EscalationEngine,
         at instant: Instant
     ) -> SignalOutcome {
-        engine.receive(signal, at: instant, origin: SignalOrigin(source: source, sequence: sequence))
+        engine.receive(signal, at: instant, origin: SignalOrigin(source: source, sequence: sequence, drill: drill))
     }
 
     /// A responder's action, as `apply` takes it.
@@ -106,7 +109,7 @@ enum EngineInput: Sendable {
         let (kind, source, body): (StoredInput.Kind, String, String) =
             switch self {
             case .configuration(let configuration): (.configuration, configuration.file, configuration.text)
-            case .signal(_, _, let source, let message): (.signal, source, message)
+            case .signal(_, _, _, let source, let message): (.signal, source, message)
             case .action(_, let actor, let message): (.action, Self.encode(actor), message)
             case .tick: (.tick, "", "")
             }
@@ -140,10 +143,13 @@ enum EngineInput: Sendable {
                 )
             }
         case .signal:
-            guard case .success(.signal(let signal, let sequence)) = Request.parse(Array(stored.body.utf8)) else {
+            guard case .success(.signal(let signal, let sequence, let drill)) = Request.parse(Array(stored.body.utf8))
+            else {
                 return .failure(InputLogError(sequence: stored.sequence, reason: "not a signal: \(stored.body)"))
             }
-            return .success(.signal(signal, sequence: sequence, source: stored.source, message: stored.body))
+            return .success(
+                .signal(signal, sequence: sequence, drill: drill, source: stored.source, message: stored.body)
+            )
         case .action:
             guard let actor = decodeActor(stored.source) else {
                 return .failure(InputLogError(sequence: stored.sequence, reason: "unknown actor \(stored.source)"))
@@ -187,7 +193,7 @@ extension SequenceWindow {
     /// Remembers the reply to a signal with a `seq` that the engine took; a refusal had no effect and is not
     /// remembered. The live path and a restore both go through here, so they remember the same replies.
     mutating func remember(_ reply: Reply, to input: EngineInput, at instant: Instant) {
-        guard case .ok = reply, case .signal(let signal, let sequence?, _, let message) = input else { return }
+        guard case .ok = reply, case .signal(let signal, let sequence?, _, _, let message) = input else { return }
         remember(line: signal.line, sequence: sequence, message: message, reply: reply.rendered, at: instant)
     }
 }

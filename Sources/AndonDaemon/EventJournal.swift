@@ -64,10 +64,11 @@ public enum MessageID {
 }
 
 extension JournalEntry {
-    /// The entry for a core event.
-    public init(event: Event, plant: Plant) {
+    /// The entry for a core event; `shift` is the shift running at the event (`Plant.calendar.occurrence(at:)`), which
+    /// reports group by and split stop minutes at.
+    public init(event: Event, plant: Plant, shift: ShiftOccurrence?) {
         self.init()
-        add("MESSAGE", event.message(in: plant))
+        add("MESSAGE", event.drill ? "DRILL: " + event.message(in: plant) : event.message(in: plant))
         add("PRIORITY", event.severity.rawValue)
         add("MESSAGE_ID", MessageID.of(event.kind))
         add("SYSLOG_IDENTIFIER", "andond")
@@ -109,6 +110,15 @@ extension JournalEntry {
             add("ANDON_STATIONS", event.stations.map(\.rawValue).joined(separator: ","))
         }
         add("ANDON_LINE_STOP", event.lineStop)
+        if event.drill { add("ANDON_DRILL", "1") }
+        // Where and when, for reports read from the journal alone (a central journal holds many plants).
+        add("ANDON_SITE", plant.name)
+        add("ANDON_TIMEZONE", plant.timeZone.identifier)
+        if let shift {
+            add("ANDON_SHIFT", shift.shift.rawValue)
+            add("ANDON_SHIFT_START_MS", shift.start.millisecondsSinceEpoch)
+            add("ANDON_SHIFT_END_MS", shift.end.millisecondsSinceEpoch)
+        }
     }
 
     /// A lifecycle or warning entry of the daemon itself.

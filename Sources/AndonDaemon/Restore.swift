@@ -77,7 +77,7 @@ struct Restored {
             case .success(let input):
                 let outcome = input.apply(to: &engine, at: at, firstIncidentNumber: legacyNextIncident)
                 if case .configuration(let recorded) = input { last = (recorded.file, recorded.text) }
-                if case .signal(_, let sequence, _, _) = input, case .signal(let result) = outcome,
+                if case .signal(_, let sequence, _, _, _) = input, case .signal(let result) = outcome,
                     let plant = engine?.plant
                 {
                     window.remember(Reply.signal(result, sequence: sequence, plant: plant), to: input, at: at)

@@ -59,6 +59,8 @@ public struct IncidentReport: Codable, Sendable, Hashable {
     public var stations: [String]?
     /// A call taken up by its line's stop: the stop's number.
     public var lineStop: UInt64?
+    /// A drill (`drill=1`): present only when true.
+    public var drill: Bool?
 
     public init(incident: Incident, plant: Plant, now: Instant, tiers: Int) {
         id = incident.id.number
@@ -80,6 +82,7 @@ public struct IncidentReport: Codable, Sendable, Hashable {
         arrivedBy = incident.arrivedBy.map(plant.userName(of:))
         stations = incident.stations.isEmpty ? nil : incident.stations.map(\.rawValue)
         lineStop = incident.lineStop?.number
+        drill = incident.origin.drill ? true : nil
         acknowledgedAt = incident.acknowledgedAt?.millisecondsSinceEpoch
         signals = incident.signalCount
         nextDeadline = incident.deadline?.at.millisecondsSinceEpoch
@@ -256,6 +259,7 @@ extension IncidentReport {
             writer.field("arrivedAt", arrivedAt)
             writer.field("arrivedBy", arrivedBy)
             writer.field("category", category)
+            writer.field("drill", drill)
             writer.field("id", id)
             writer.field("kind", kind)
             writer.field("line", line)

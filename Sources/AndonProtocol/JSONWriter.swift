@@ -70,6 +70,13 @@ public struct JSONWriter: Sendable {
         string(value)
     }
 
+    public mutating func field(_ name: String, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        separate()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
     public mutating func field(_ name: String, _ value: Int64?) {
         guard let value else { return }
         key(name)

@@ -2,8 +2,9 @@ import AndonCore
 
 /// A typed request: a controller signal, or a control request from andonctl.
 public enum Request: Sendable, Hashable {
-    /// A line controller's signal, with its optional sequence number (echoed in the reply and logged as ANDON_SEQ).
-    case signal(Signal, sequence: UInt64?)
+    /// A line controller's signal, with its optional sequence number (echoed in the reply and logged as ANDON_SEQ);
+    /// a `drill` andon or stop runs its whole chain for real, marked as a drill everywhere (`drill=1`).
+    case signal(Signal, sequence: UInt64?, drill: Bool = false)
     /// Open incidents: only those of `line` when given, at most `limit` (the reply counts the rest).
     case status(line: LineID? = nil, limit: Int? = nil)
     case acknowledge(IncidentID, note: String?)
@@ -26,8 +27,8 @@ public enum Request: Sendable, Hashable {
 
     /// The verbs and their fields: required, then optional.
     static let schema: [String: (required: [String], optional: [String])] = [
-        "andon": (["line", "station", "category"], ["text", "seq"]),
-        "stop": (["line"], ["station", "reason", "seq"]),
+        "andon": (["line", "station", "category"], ["text", "seq", "drill"]),
+        "stop": (["line"], ["station", "reason", "seq", "drill"]),
         "clear": (["line", "station"], ["category", "seq"]),
         "arrived": (["line", "station"], ["responder", "seq"]),
         "resume": (["line"], ["seq"]),
@@ -77,7 +78,8 @@ public enum Request: Sendable, Hashable {
                     category: try fields.category("category")!,
                     text: try fields.text("text")
                 ),
-                sequence: try fields.sequence()
+                sequence: try fields.sequence(),
+                drill: try fields.flag("drill")
             )
         case "stop":
             self = .signal(
@@ -86,7 +88,8 @@ public enum Request: Sendable, Hashable {
                     station: try fields.optionalName("station"),
                     reason: try fields.text("reason")
                 ),
-                sequence: try fields.sequence()
+                sequence: try fields.sequence(),
+                drill: try fields.flag("drill")
             )
         case "clear":
             self = .signal(
@@ -143,7 +146,7 @@ public enum Request: Sendable, Hashable {
         }
         let verb: String
         switch self {
-        case .signal(let signal, let sequence):
+        case .signal(let signal, let sequence, let drill):
             verb = signal.verb
             switch signal {
             case .andon(let line, let station, let category, let text):
@@ -167,6 +170,7 @@ public enum Request: Sendable, Hashable {
                 add("line", line)
             }
             add("seq", sequence)
+            if drill { add("drill", 1) }
         case .status(let line, let limit):
             verb = "status"
             add("line", line)

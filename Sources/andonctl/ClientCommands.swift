@@ -167,19 +167,24 @@ extension Andonctl {
         @Option(help: "The station.") var station: String
         @Option(help: "The category: \(AndonCore.Category.names).") var category: String
         @Option(help: "What is wrong, for the responders.") var text: String?
+        @Flag(help: "A drill: the whole chain runs for real, every entry says DRILL, reports leave it out.")
+        var drill = false
         @OptionGroup var client: ClientOptions
 
-        func run() throws {
-            guard let category = AndonCore.Category(rawValue: category) else {
+        func validate() throws {
+            if AndonCore.Category(rawValue: category) == nil {
                 throw ValidationError("unknown category '\(category)': use one of \(AndonCore.Category.names)")
             }
+        }
+
+        func run() throws {
             let signal = Signal.andon(
                 line: LineID(rawValue: line),
                 station: StationID(rawValue: station),
-                category: category,
+                category: AndonCore.Category(rawValue: category)!,  // validate() checked it
                 text: text
             )
-            client.printOK(try client.send(.signal(signal, sequence: nil)))
+            client.printOK(try client.send(.signal(signal, sequence: nil, drill: drill)))
         }
     }
 
@@ -191,6 +196,8 @@ extension Andonctl {
         @Option(help: "The line.") var line: String
         @Option(help: "The station whose andon stopped the line.") var station: String?
         @Option(help: "Why the line stopped.") var reason: String?
+        @Flag(help: "A drill: the whole chain runs for real, every entry says DRILL, reports leave it out.")
+        var drill = false
         @OptionGroup var client: ClientOptions
 
         func run() throws {
@@ -199,7 +206,7 @@ extension Andonctl {
                 station: station.map(StationID.init(rawValue:)),
                 reason: reason
             )
-            client.printOK(try client.send(.signal(signal, sequence: nil)))
+            client.printOK(try client.send(.signal(signal, sequence: nil, drill: drill)))
         }
     }
 
@@ -218,18 +225,17 @@ extension Andonctl {
         @Option(help: "Only this category's call (default: every call at the station).") var category: String?
         @OptionGroup var client: ClientOptions
 
-        func run() throws {
-            var only: AndonCore.Category?
-            if let category {
-                guard let known = AndonCore.Category(rawValue: category) else {
-                    throw ValidationError("unknown category '\(category)': use one of \(AndonCore.Category.names)")
-                }
-                only = known
+        func validate() throws {
+            if let category, AndonCore.Category(rawValue: category) == nil {
+                throw ValidationError("unknown category '\(category)': use one of \(AndonCore.Category.names)")
             }
+        }
+
+        func run() throws {
             let signal = Signal.clear(
                 line: LineID(rawValue: line),
                 station: StationID(rawValue: station),
-                category: only
+                category: category.flatMap(AndonCore.Category.init(rawValue:))
             )
             client.printOK(try client.send(.signal(signal, sequence: nil)))
         }

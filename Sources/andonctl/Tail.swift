@@ -25,7 +25,7 @@ extension Andonctl {
         @Flag(help: "Only entries of calls at the KPO tier.") var kpo = false
         @Option(
             help:
-                "Entries from this time on: \"YYYY-MM-DD HH:MM[:SS]\" (this machine's time zone) or a time ago, such as 2h."
+                "Entries from this time on (this machine's time zone): a date and time, today, or a time ago such as 2h."
         )
         var since: String?
         @Option(
@@ -48,9 +48,7 @@ extension Andonctl {
                 throw ValidationError("--directory and --file are one or the other")
             }
             if let since, Self.microseconds(since: since) == nil {
-                throw ValidationError(
-                    "--since \(since): use \"YYYY-MM-DD HH:MM\", \"YYYY-MM-DD HH:MM:SS\" or 30m, 2h, 1d"
-                )
+                throw ValidationError("--since \(since) is not a time: use \(JournalTime.help)")
             }
         }
 
@@ -63,14 +61,9 @@ extension Andonctl {
                 signal(number, SIG_DFL)
             }
             pthread_sigmask(SIG_UNBLOCK, &stop, nil)
-            let source: JournalReader.Source =
-                directory.map(JournalReader.Source.directory) ?? (file.isEmpty ? .local : .files(file))
             let reader: JournalReader
             do {
-                reader = try JournalReader(source: source)
-                try reader.addMatch("SYSLOG_IDENTIFIER=andond")
-                if let line { try reader.addMatch("ANDON_LINE=\(line)") }
-                for match in match { try reader.addMatch(match) }
+                reader = try openJournal(directory: directory, files: file, matches: match, line: line)
             } catch {
                 printError("andonctl: \(error)")
                 throw ExitCode.failure
@@ -119,20 +112,9 @@ extension Andonctl {
             }
         }
 
-        /// `--since` in microseconds since the epoch: a local date and time, or a duration ago.
+        /// `--since` in microseconds since the epoch.
         static func microseconds(since text: String) -> UInt64? {
-            let now = Date()
-            if let ago = Swift.Duration(compact: text) {
-                return UInt64(max(0, now.timeIntervalSince1970 - Double(ago.milliseconds) / 1000) * 1_000_000)
-            }
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = .current
-            for format in ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm"] {
-                formatter.dateFormat = format
-                if let date = formatter.date(from: text) { return UInt64(date.timeIntervalSince1970 * 1_000_000) }
-            }
-            return nil
+            JournalTime.parse(text).map { UInt64(max(0, $0.timeIntervalSince1970) * 1_000_000) }
         }
     }
 }

@@ -16,7 +16,7 @@ import Testing
     static func reply(to bytes: [UInt8]) -> Reply {
         switch Request.parse(bytes) {
         case .failure(let error): return .error(error)
-        case .success(.signal(let signal, let sequence)):
+        case .success(.signal(let signal, let sequence, _)):
             var engine = EscalationEngine(plant: plant, startingAt: now)
             let outcome = engine.receive(signal, at: now, origin: SignalOrigin(source: "test", sequence: sequence))
             return .signal(outcome, sequence: sequence, plant: plant)

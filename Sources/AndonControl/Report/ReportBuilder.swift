@@ -1,0 +1,519 @@
+import AndonCore
+
+/// Builds a `Report` from andond's journal entries. Feed it every step (`add`), in any order, then `report()`.
+///
+/// A call counts in the window when it was raised in `since..<until`; its whole story counts with it, including steps
+/// after `until`. Stop minutes are the part of each line stop inside the window, wherever the stop began.
+public struct ReportBuilder: Sendable {
+    public var since: Int64
+    public var until: Int64
+    public var includeDrills: Bool
+    /// Overrides the entries' `ANDON_TIMEZONE`.
+    public var timeZone: SiteTimeZone?
+    /// For entries that name no time zone (andond before 0.5).
+    public var fallbackTimeZone: SiteTimeZone
+    private var entries: [ReportEntry] = []
+    private var seenIDs: Set<String> = []
+
+    public init(
+        since: Int64,
+        until: Int64,
+        includeDrills: Bool = false,
+        timeZone: SiteTimeZone? = nil,
+        fallbackTimeZone: SiteTimeZone = .utc
+    ) {
+        self.since = since
+        self.until = until
+        self.includeDrills = includeDrills
+        self.timeZone = timeZone
+        self.fallbackTimeZone = fallbackTimeZone
+    }
+
+    public var entryCount: Int { entries.count }
+
+    /// Adds one step; an entry kept durably that reached the journal twice counts once.
+    public mutating func add(_ entry: ReportEntry) {
+        if let id = entry.eventID, !seenIDs.insert(id).inserted { return }
+        entries.append(entry)
+    }
+
+    public func report() -> Report {
+        // In andond's order (the journal's can differ after an outage); the indices move, not the entries.
+        var order = Array(entries.indices)
+        if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].at <= entries[$0].at }) {
+            order.sort { entries[$0].at != entries[$1].at ? entries[$0].at < entries[$1].at : $0 < $1 }
+        }
+        let zone =
+            timeZone ?? entries.last(where: { $0.timeZone != nil }).flatMap { SiteTimeZone(identifier: $0.timeZone!) }
+            ?? fallbackTimeZone
+        var calls = CallBook()
+        var shifts: Set<KnownShift> = []
+        var sites: Set<String> = []
+        for index in order {
+            let entry = entries[index]
+            calls.apply(entry)
+            if let shift = entry.shift, let start = entry.shiftStart, let end = entry.shiftEnd {
+                shifts.insert(KnownShift(name: shift, start: start, end: end))
+            }
+            if let site = entry.site { sites.insert(site) }
+        }
+        let all = calls.calls
+        let drills = all.filter { $0.drill && inWindow($0.raisedAt) }.count
+        let counted = all.filter { includeDrills || !$0.drill }
+        let window = counted.filter { inWindow($0.raisedAt) }
+        let calendar = ReportCalendar(zone: zone, shifts: shifts.sorted { $0.start < $1.start })
+        let pieces = stopPieces(of: counted, calendar: calendar)
+
+        var report = Report(
+            since: since,
+            until: until,
+            timeZone: zone.identifier,
+            sites: sites.sorted(),
+            includesDrills: includeDrills,
+            drillCalls: includeDrills ? 0 : drills,
+            total: Self.response(of: window),
+            byLine: Self.groups(of: window) { Report.Group(line: $0.line, response: .init()) },
+            byStation: Self.groups(of: window) {
+                Report.Group(line: $0.line, station: $0.station ?? "-", response: .init())
+            },
+            byCategory: Self.groups(of: window) { Report.Group(category: $0.category, response: .init()) },
+            byShift: Self.groups(of: window) { Report.Group(shift: $0.shift ?? "-", response: .init()) },
+            groups: Self.groups(of: window) {
+                Report.Group(
+                    line: $0.line,
+                    station: $0.station ?? "-",
+                    category: $0.category,
+                    shift: $0.shift ?? "-",
+                    response: .init()
+                )
+            },
+            byDay: [],
+            stops: Self.stops(pieces, calls: counted, since: since, until: until),
+            paretoStations: Self.pareto(window.map(\.stationName)),
+            paretoCategories: Self.pareto(window.map(\.category)),
+            alarms: alarms(of: window, calendar: calendar)
+        )
+        var days: [String: [Call]] = [:]
+        for call in window { days[calendar.date(of: call.raisedAt), default: []].append(call) }
+        var dayMinutes: [String: [String: Double]] = [:]
+        for piece in pieces { dayMinutes[piece.date, default: [:]][piece.line, default: 0] += piece.minutes }
+        report.byDay = Set(days.keys).union(dayMinutes.keys).sorted().map { date in
+            Report.Day(
+                date: date,
+                response: Self.response(of: days[date] ?? []),
+                stopMinutes: (dayMinutes[date] ?? [:]).mapValues(Self.rounded)
+            )
+        }
+        return report
+    }
+
+    private func inWindow(_ at: Int64) -> Bool { since <= at && at < until }
+
+    // MARK: Response
+
+    static func response(of calls: [Call]) -> Report.Response {
+        var response = Report.Response()
+        response.calls = calls.count
+        response.acknowledged = calls.count { $0.acknowledgedAfter != nil }
+        response.arrived = calls.count { $0.arrivedAfter != nil }
+        response.closed = calls.count { $0.closedAt != nil }
+        response.acknowledge = Report.Spread(calls.compactMap(\.acknowledgedAfter))
+        response.arrive = Report.Spread(calls.compactMap(\.arrivedAfter))
+        response.resolve = Report.Spread(calls.compactMap(\.resolvedAfter))
+        response.escalations = calls.reduce(0) { $0 + $1.escalations }
+        response.reachedKPO = calls.count(where: \.reachedKPO)
+        response.unansweredAtKPO = calls.reduce(0) { $0 + $1.unanswered }
+        return response
+    }
+
+    /// One group per distinct key that `group` gives a call (its `response` is filled in), in key order.
+    static func groups(of calls: [Call], _ group: (Call) -> Report.Group) -> [Report.Group] {
+        var members: [GroupKey: (Report.Group, [Call])] = [:]
+        for call in calls {
+            let key = group(call)
+            members[GroupKey(key), default: (key, [])].1.append(call)
+        }
+        return members.sorted { $0.key < $1.key }.map { _, value in
+            var group = value.0
+            group.response = response(of: value.1)
+            return group
+        }
+    }
+
+    // MARK: Stops
+
+    /// Each line stop's time inside the window, cut at local midnights and shift boundaries.
+    func stopPieces(of calls: [Call], calendar: ReportCalendar) -> [Report.Stops.Piece] {
+        var minutes: [PieceKey: Int64] = [:]
+        for call in calls {
+            guard let start = call.stopStart else { continue }
+            let from = max(start, since)
+            let to = min(call.stopEnd ?? until, until)
+            guard from < to else { continue }
+            var cursor = from
+            while cursor < to {
+                let next = min(to, calendar.nextBoundary(after: cursor))
+                let key = PieceKey(
+                    line: call.line,
+                    date: calendar.date(of: cursor),
+                    shift: calendar.shift(at: cursor) ?? "-",
+                    reason: call.stopReason ?? "-"
+                )
+                minutes[key, default: 0] += next - cursor
+                cursor = next
+            }
+        }
+        return minutes.sorted { $0.key < $1.key }.map { key, milliseconds in
+            Report.Stops.Piece(
+                line: key.line,
+                date: key.date,
+                shift: key.shift,
+                reason: key.reason,
+                minutes: Self.rounded(Double(milliseconds) / 60_000)
+            )
+        }
+    }
+
+    static func stops(_ pieces: [Report.Stops.Piece], calls: [Call], since: Int64, until: Int64) -> Report.Stops {
+        var byLine: [String: Double] = [:]
+        for piece in pieces { byLine[piece.line, default: 0] += piece.minutes }
+        let count = calls.count { call in
+            guard let start = call.stopStart else { return false }
+            return start < until && (call.stopEnd ?? until) > since
+        }
+        return Report.Stops(
+            count: count,
+            minutes: rounded(pieces.reduce(0) { $0 + $1.minutes }),
+            byLine: byLine.mapValues(rounded),
+            pieces: pieces
+        )
+    }
+
+    // MARK: Pareto
+
+    static func pareto(_ names: [String]) -> Report.Pareto {
+        var counts: [String: Int] = [:]
+        for name in names { counts[name, default: 0] += 1 }
+        let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let total = Double(names.count)
+        var cumulative = 0
+        let rows = sorted.map { name, calls in
+            cumulative += calls
+            return Report.Pareto.Row(
+                name: name,
+                calls: calls,
+                share: rounded(Double(calls) / total, places: 4),
+                cumulativeShare: rounded(Double(cumulative) / total, places: 4)
+            )
+        }
+        let top10 = sorted.prefix(10).reduce(0) { $0 + $1.value }
+        return Report.Pareto(rows: rows, top10Share: total == 0 ? 0 : rounded(Double(top10) / total, places: 4))
+    }
+
+    // MARK: Alarm management
+
+    func alarms(of calls: [Call], calendar: ReportCalendar) -> Report.Alarms {
+        typealias Limits = Report.Limits
+        // Calls per responder per local clock hour.
+        var perUser: [String: [String: Int]] = [:]
+        for call in calls {
+            for (user, at) in call.notified { perUser[user, default: [:]][calendar.hour(of: at), default: 0] += 1 }
+        }
+        let hours = max(1, Double(until - since) / 3_600_000)
+        let responders = perUser.map { user, byHour -> Report.Alarms.ResponderLoad in
+            // The busiest hour; of equally busy ones, the first.
+            var peak = (key: "", value: 0)
+            for (hour, calls) in byHour where calls > peak.value || (calls == peak.value && hour < peak.key) {
+                peak = (hour, calls)
+            }
+            let total = byHour.values.reduce(0, +)
+            return Report.Alarms.ResponderLoad(
+                user: user,
+                calls: total,
+                perHour: Self.rounded(Double(total) / hours),
+                peakHour: peak.value,
+                peakHourStart: peak.key,
+                hoursOver6: byHour.values.count { $0 > Limits.manageablePerHour },
+                hoursOver12: byHour.values.count { $0 > Limits.mostPerHour }
+            )
+        }
+        .sorted { $0.calls != $1.calls ? $0.calls > $1.calls : $0.user < $1.user }
+
+        // Floods: more than 10 calls raised on a line within 10 minutes.
+        var byLine: [String: [Int64]] = [:]
+        for call in calls { byLine[call.line, default: []].append(call.raisedAt) }
+        var floods: [Report.Alarms.Flood] = []
+        for (line, times) in byLine { floods += Self.floods(line: line, times: times.sorted()) }
+        floods.sort { $0.start != $1.start ? $0.start < $1.start : $0.line < $1.line }
+        let span = Double(max(1, until - since))
+        func inside(_ flood: Report.Alarms.Flood) -> (Int64, Int64) { (max(flood.start, since), min(flood.end, until)) }
+        var shareByLine: [String: Double] = [:]
+        for flood in floods {
+            let (from, to) = inside(flood)
+            if to > from { shareByLine[flood.line, default: 0] += Double(to - from) / span }
+        }
+        var union: Int64 = 0
+        var reach = Int64.min
+        for (from, to) in floods.map(inside).sorted(by: { $0.0 < $1.0 }) where to > from {
+            if from >= reach {
+                union += to - from
+                reach = to
+            } else if to > reach {
+                union += to - reach
+                reach = to
+            }
+        }
+
+        let stale = calls.compactMap { call -> Report.Alarms.StaleCall? in
+            let open = (call.closedAt ?? until) - call.raisedAt
+            guard open > Limits.staleAfter else { return nil }
+            return Report.Alarms.StaleCall(
+                incident: call.incident,
+                line: call.line,
+                station: call.station,
+                category: call.category,
+                raisedAt: call.raisedAt,
+                openMilliseconds: open,
+                closed: call.closedAt != nil
+            )
+        }
+        .sorted { $0.raisedAt < $1.raisedAt }
+
+        var byStation: [String: [Int64]] = [:]
+        for call in calls where call.station != nil { byStation[call.stationName, default: []].append(call.raisedAt) }
+        let chattering = byStation.compactMap { station, times -> Report.Alarms.Chatter? in
+            let most = Self.mostWithin(Limits.chatterWindow, times.sorted())
+            guard most >= Limits.chatterCalls else { return nil }
+            return Report.Alarms.Chatter(station: station, calls: times.count, mostIn60s: most)
+        }
+        .sorted { $0.mostIn60s != $1.mostIn60s ? $0.mostIn60s > $1.mostIn60s : $0.station < $1.station }
+
+        return Report.Alarms(
+            responders: responders,
+            floods: floods,
+            floodShare: Self.rounded(Double(union) / span, places: 4),
+            floodShareByLine: shareByLine.mapValues { Self.rounded($0, places: 4) },
+            staleCalls: stale,
+            chattering: chattering
+        )
+    }
+
+    /// The times in which a line had more than 10 calls in the last 10 minutes: each call counts from its instant for
+    /// 10 minutes (`[at, at + 10 min)`).
+    static func floods(line: String, times: [Int64]) -> [Report.Alarms.Flood] {
+        let window = Report.Limits.floodWindow
+        var changes = times.map { ($0, 1) } + times.map { ($0 + window, -1) }
+        // At one instant, calls that stop counting go before calls that start.
+        changes.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        var floods: [Report.Alarms.Flood] = []
+        var active = 0
+        var start: Int64?
+        for (at, change) in changes {
+            active += change
+            if active > Report.Limits.floodCalls, start == nil {
+                start = at
+            } else if active <= Report.Limits.floodCalls, let begun = start {
+                let calls = times.count { $0 > begun - window && $0 < at }
+                floods.append(Report.Alarms.Flood(line: line, start: begun, end: at, calls: calls))
+                start = nil
+            }
+        }
+        return floods
+    }
+
+    /// The most of `sorted` instants within any `window` (first to last at most `window` apart).
+    static func mostWithin(_ window: Int64, _ sorted: [Int64]) -> Int {
+        var most = 0
+        var first = 0
+        for last in sorted.indices {
+            while sorted[last] - sorted[first] > window { first += 1 }
+            most = max(most, last - first + 1)
+        }
+        return most
+    }
+
+    static func rounded(_ value: Double) -> Double { rounded(value, places: 2) }
+
+    static func rounded(_ value: Double, places: Int) -> Double {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        return (value * scale).rounded() / scale
+    }
+}
+
+// MARK: Calls
+
+/// One call as its steps tell it.
+struct Call: Sendable {
+    var incident: String
+    var line: String
+    var station: String?
+    /// The andon's category, `line-stop` for a stop raised as one, `silent` for a quiet controller.
+    var category: String
+    var raisedAt: Int64
+    var shift: String?
+    var drill: Bool
+    var acknowledgedAfter: Int64?
+    var arrivedAfter: Int64?
+    var resolvedAfter: Int64?
+    var closedAt: Int64?
+    var escalations = 0
+    var reachedKPO = false
+    var unanswered = 0
+    var stopStart: Int64?
+    var stopEnd: Int64?
+    var stopReason: String?
+    /// Each Unix user notified, and when first.
+    var notified: [String: Int64] = [:]
+
+    var stationName: String { station.map { "\(line)/\($0)" } ?? "\(line) (line)" }
+}
+
+/// Calls by site and incident number; a number raised again after its call closed (andond started afresh) is a new
+/// call.
+struct CallBook {
+    private(set) var calls: [Call] = []
+    private var open: [String: Int] = [:]
+
+    private static let notifying: Set<String> = [
+        "raised", "escalated", "overdue", "handed-over", "promoted", "unanswered", "reminder", "joined",
+    ]
+
+    mutating func apply(_ entry: ReportEntry) {
+        let key = "\(entry.site ?? "")|\(entry.incident)"
+        let index: Int
+        if let known = open[key], entry.event != "raised" || calls[known].closedAt == nil {
+            index = known
+        } else {
+            let category =
+                entry.kind == "stop" && entry.event == "raised"
+                ? "line-stop" : entry.kind == "silent" ? "silent" : (entry.category ?? entry.kind)
+            calls.append(
+                Call(
+                    incident: entry.incident,
+                    line: entry.line,
+                    station: entry.station,
+                    category: category,
+                    raisedAt: entry.event == "raised" ? entry.at : entry.at - (entry.elapsed ?? 0),
+                    shift: entry.event == "raised" ? entry.shift : nil,
+                    drill: entry.drill
+                )
+            )
+            index = calls.count - 1
+            open[key] = index
+            if entry.kind == "stop", entry.event != "raised", entry.event != "promoted" {
+                // A stop seen only after it began: its start from its age.
+                calls[index].stopStart = calls[index].raisedAt
+                calls[index].stopReason = entry.reason
+            }
+        }
+        calls[index].apply(entry, notifying: Self.notifying.contains(entry.event))
+    }
+}
+
+extension Call {
+    fileprivate mutating func apply(_ entry: ReportEntry, notifying: Bool) {
+        if entry.drill { drill = true }
+        if notifying, entry.lineStop == nil || entry.event != "promoted" {
+            for user in entry.responders where notified[user] == nil { notified[user] = entry.at }
+        }
+        if entry.atKPO, entry.event != "skipped" { reachedKPO = true }
+        switch entry.event {
+        case "raised":
+            if entry.kind == "stop" {
+                stopStart = entry.at
+                stopReason = entry.reason
+            }
+        case "promoted":
+            if entry.kind == "stop", entry.lineStop == nil, stopStart == nil {
+                stopStart = entry.at
+                stopReason = entry.reason ?? entry.category
+            }
+        case "escalated", "overdue":
+            escalations += 1
+        case "unanswered":
+            unanswered += 1
+        case "acknowledged", "arrived":
+            if acknowledgedAfter == nil { acknowledgedAfter = entry.acknowledgedAfter ?? entry.at - raisedAt }
+            if entry.event == "arrived", arrivedAfter == nil {
+                arrivedAfter = entry.arrivedAfter ?? entry.at - raisedAt
+            }
+        default:
+            break
+        }
+        if entry.acknowledgedAfter != nil, acknowledgedAfter == nil { acknowledgedAfter = entry.acknowledgedAfter }
+        if entry.resolvedAfter != nil || ["resolved", "cleared", "resumed"].contains(entry.event), closedAt == nil {
+            closedAt = entry.at
+            resolvedAfter = entry.resolvedAfter ?? entry.at - raisedAt
+            if stopStart != nil, stopEnd == nil { stopEnd = entry.at }
+            if entry.event == "resumed", stopStart == nil, let waited = entry.waited {
+                stopStart = entry.at - waited
+                stopEnd = entry.at
+            }
+        }
+    }
+}
+
+// MARK: Keys and the calendar
+
+private struct GroupKey: Hashable, Comparable {
+    var parts: [String]
+
+    init(_ group: Report.Group) {
+        parts = [group.line, group.station, group.category, group.shift].map { $0 ?? "" }
+    }
+
+    static func < (lhs: GroupKey, rhs: GroupKey) -> Bool { lhs.parts.lexicographicallyPrecedes(rhs.parts) }
+}
+
+private struct PieceKey: Hashable, Comparable {
+    var line: String
+    var date: String
+    var shift: String
+    var reason: String
+
+    static func < (lhs: PieceKey, rhs: PieceKey) -> Bool {
+        [lhs.line, lhs.date, lhs.shift, lhs.reason].lexicographicallyPrecedes([
+            rhs.line, rhs.date, rhs.shift, rhs.reason,
+        ])
+    }
+}
+
+struct KnownShift: Hashable {
+    var name: String
+    var start: Int64
+    var end: Int64
+}
+
+/// Local days in the plant's zone, and the shifts the entries name (`ANDON_SHIFT_START_MS`, `..._END_MS`).
+struct ReportCalendar: Sendable {
+    var zone: SiteTimeZone
+    var shifts: [KnownShift]
+
+    init(zone: SiteTimeZone, shifts: [KnownShift]) {
+        self.zone = zone
+        self.shifts = shifts
+    }
+
+    func date(of at: Int64) -> String { zone.local(Instant(millisecondsSinceEpoch: at)).date.description }
+
+    /// `YYYY-MM-DD HH:00`, the local clock hour.
+    func hour(of at: Int64) -> String {
+        let local = zone.local(Instant(millisecondsSinceEpoch: at))
+        return "\(local.date) \(LocalTime(hour: local.time.hour, minute: 0))"
+    }
+
+    func shift(at: Int64) -> String? { shifts.last { $0.start <= at && at < $0.end }?.name }
+
+    /// The next local midnight or shift start or end after `at`.
+    func nextBoundary(after at: Int64) -> Int64 {
+        let today = zone.local(Instant(millisecondsSinceEpoch: at)).date
+        var next = zone.instant(of: LocalDateTime(date: today.adding(days: 1), time: LocalTime(hour: 0, minute: 0)))
+            .millisecondsSinceEpoch
+        for shift in shifts {
+            if shift.start > at { next = min(next, shift.start) }
+            if shift.end > at { next = min(next, shift.end) }
+        }
+        return next
+    }
+}

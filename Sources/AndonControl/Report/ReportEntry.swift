@@ -1,0 +1,109 @@
+/// One of andond's journal entries as `andonctl report` and `replay` read it: a step of a call, with the fields
+/// docs/journal.md lists. Entries of the daemon itself (no `ANDON_EVENT`) are not steps of a call.
+public struct ReportEntry: Sendable, Hashable {
+    public var event: String
+    public var incident: String
+    public var kind: String
+    public var line: String
+    public var station: String?
+    public var category: String?
+    public var tier: String?
+    public var rota: String?
+    /// The Unix users notified by this step (`ANDON_RESPONDER`).
+    public var responders: [String]
+    public var by: String?
+    public var reason: String?
+    public var note: String?
+    /// When the engine handled the step (`ANDON_AT_MS`), in milliseconds since the epoch.
+    public var at: Int64
+    public var acknowledgedAfter: Int64?
+    public var arrivedAfter: Int64?
+    public var resolvedAfter: Int64?
+    public var waited: Int64?
+    /// How long the call had been open at this step (`ANDON_ELAPSED_MS`).
+    public var elapsed: Int64?
+    public var count: Int?
+    public var lineStop: String?
+    public var source: String?
+    public var sequence: String?
+    public var shift: String?
+    public var shiftStart: Int64?
+    public var shiftEnd: Int64?
+    public var timeZone: String?
+    public var site: String?
+    public var drill: Bool
+    /// Set on entries kept durably (`ANDON_EVENT_ID`): one entry may reach the journal twice after an outage.
+    public var eventID: String?
+
+    /// The fields a report reads; a reader may skip every other one.
+    public static let fieldNames: Set<String> = [
+        "ANDON_EVENT", "ANDON_INCIDENT", "ANDON_KIND", "ANDON_LINE", "ANDON_STATION", "ANDON_CATEGORY", "ANDON_TIER",
+        "ANDON_ROTA", "ANDON_RESPONDER", "ANDON_BY", "ANDON_REASON", "ANDON_NOTE", "ANDON_AT_MS", "ANDON_ACK_MS",
+        "ANDON_ARRIVE_MS", "ANDON_RESOLVE_MS", "ANDON_WAITED_MS", "ANDON_ELAPSED_MS", "ANDON_COUNT", "ANDON_LINE_STOP",
+        "ANDON_SOURCE",
+        "ANDON_SEQ", "ANDON_SHIFT", "ANDON_SHIFT_START_MS", "ANDON_SHIFT_END_MS", "ANDON_TIMEZONE", "ANDON_SITE",
+        "ANDON_DRILL", "ANDON_EVENT_ID",
+    ]
+
+    public init(
+        event: String,
+        incident: String,
+        kind: String = "andon",
+        line: String,
+        station: String? = nil,
+        category: String? = nil,
+        at: Int64
+    ) {
+        self.event = event
+        self.incident = incident
+        self.kind = kind
+        self.line = line
+        self.station = station
+        self.category = category
+        self.at = at
+        responders = []
+        drill = false
+    }
+
+    /// The step in a journal entry's fields; nil for an entry that is not a step of a call.
+    public init?(fields: [String: [String]]) {
+        guard let event = fields["ANDON_EVENT"]?.first, let incident = fields["ANDON_INCIDENT"]?.first,
+            let line = fields["ANDON_LINE"]?.first, let at = fields["ANDON_AT_MS"]?.first.flatMap({ Int64($0) })
+        else { return nil }
+        func number(_ name: String) -> Int64? { fields[name]?.first.flatMap { Int64($0) } }
+        self.init(
+            event: event,
+            incident: incident,
+            kind: fields["ANDON_KIND"]?.first ?? "andon",
+            line: line,
+            station: fields["ANDON_STATION"]?.first,
+            category: fields["ANDON_CATEGORY"]?.first,
+            at: at
+        )
+        tier = fields["ANDON_TIER"]?.first
+        rota = fields["ANDON_ROTA"]?.first
+        responders = fields["ANDON_RESPONDER"] ?? []
+        by = fields["ANDON_BY"]?.first
+        reason = fields["ANDON_REASON"]?.first
+        note = fields["ANDON_NOTE"]?.first
+        acknowledgedAfter = number("ANDON_ACK_MS")
+        arrivedAfter = number("ANDON_ARRIVE_MS")
+        resolvedAfter = number("ANDON_RESOLVE_MS")
+        waited = number("ANDON_WAITED_MS")
+        elapsed = number("ANDON_ELAPSED_MS")
+        count = number("ANDON_COUNT").map { Int($0) }
+        lineStop = fields["ANDON_LINE_STOP"]?.first
+        source = fields["ANDON_SOURCE"]?.first
+        sequence = fields["ANDON_SEQ"]?.first
+        shift = fields["ANDON_SHIFT"]?.first
+        shiftStart = number("ANDON_SHIFT_START_MS")
+        shiftEnd = number("ANDON_SHIFT_END_MS")
+        timeZone = fields["ANDON_TIMEZONE"]?.first
+        site = fields["ANDON_SITE"]?.first
+        drill = fields["ANDON_DRILL"]?.first == "1"
+        eventID = fields["ANDON_EVENT_ID"]?.first
+    }
+
+    /// Whether this step reached the KPO tier (the last line of defense).
+    var atKPO: Bool { rota == "kpo" }
+}
