@@ -47,7 +47,7 @@ extension Report {
         body.append("<h2>Time to acknowledge and to resolve, per day (median)</h2>")
         body.append(Self.dayChart(byDay))
         body.append("<h2>Line-stop minutes per line and day</h2>")
-        body.append(Self.stopChart(byDay, lines: stops.byLine.keys.sorted()))
+        body.append(Self.stopChart(byDay, lines: stops.byLine.keys.sorted(by: naturallyPrecedes)))
 
         body.append("<h2>By line</h2>")
         body.append(Self.responseTable(byLine) { $0.line ?? "-" })

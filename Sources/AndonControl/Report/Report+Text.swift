@@ -42,9 +42,30 @@ extension Report {
 
         out.append("")
         out.append("Line stops: \(stops.count), \(Self.minutes(stops.minutes)) minutes in the window")
-        if !stops.pieces.isEmpty {
+        if stops.pieces.count <= 20 {
             let rows = stops.pieces.map { [$0.line, $0.date, $0.shift, $0.reason, Self.minutes($0.minutes)] }
-            out += Self.table(["LINE", "DATE", "SHIFT", "REASON", "MINUTES"], rows, right: [4])
+            if !rows.isEmpty { out += Self.table(["LINE", "DATE", "SHIFT", "REASON", "MINUTES"], rows, right: [4]) }
+        } else {
+            // Per line and shift, and per reason; every piece is in --format csv and json.
+            let shifts = Array(Set(stops.pieces.map(\.shift))).sorted(by: naturallyPrecedes)
+            var byLine: [String: [String: Double]] = [:]
+            var byReason: [String: Double] = [:]
+            for piece in stops.pieces {
+                byLine[piece.line, default: [:]][piece.shift, default: 0] += piece.minutes
+                byReason[piece.reason, default: 0] += piece.minutes
+            }
+            let rows = byLine.keys.sorted(by: naturallyPrecedes).map { line in
+                [line] + shifts.map { Self.minutes(byLine[line]?[$0] ?? 0) }
+                    + [Self.minutes(byLine[line]?.values.reduce(0, +) ?? 0)]
+            }
+            out += Self.table(
+                ["LINE"] + shifts.map { "SHIFT \($0)" } + ["MINUTES"],
+                rows,
+                right: Array(1...(shifts.count + 1))
+            )
+            out.append("")
+            let reasons = byReason.sorted { $0.value > $1.value }.map { [$0.key, Self.minutes($0.value)] }
+            out += Self.table(["REASON", "MINUTES"], reasons, right: [1])
         }
 
         for (title, pareto) in [("Pareto of stations", paretoStations), ("Pareto of categories", paretoCategories)]

@@ -194,7 +194,7 @@ public struct ReportBuilder: Sendable {
     static func pareto(_ names: [String]) -> Report.Pareto {
         var counts: [String: Int] = [:]
         for name in names { counts[name, default: 0] += 1 }
-        let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : naturallyPrecedes($0.key, $1.key) }
         let total = Double(names.count)
         var cumulative = 0
         let rows = sorted.map { name, calls in
@@ -463,7 +463,7 @@ private struct GroupKey: Hashable, Comparable {
         parts = [group.line, group.station, group.category, group.shift].map { $0 ?? "" }
     }
 
-    static func < (lhs: GroupKey, rhs: GroupKey) -> Bool { lhs.parts.lexicographicallyPrecedes(rhs.parts) }
+    static func < (lhs: GroupKey, rhs: GroupKey) -> Bool { naturallyPrecedes(lhs.parts, rhs.parts) }
 }
 
 private struct PieceKey: Hashable, Comparable {
@@ -473,10 +473,37 @@ private struct PieceKey: Hashable, Comparable {
     var reason: String
 
     static func < (lhs: PieceKey, rhs: PieceKey) -> Bool {
-        [lhs.line, lhs.date, lhs.shift, lhs.reason].lexicographicallyPrecedes([
-            rhs.line, rhs.date, rhs.shift, rhs.reason,
-        ])
+        naturallyPrecedes([lhs.line, lhs.date, lhs.shift, lhs.reason], [rhs.line, rhs.date, rhs.shift, rhs.reason])
     }
+}
+
+/// Names as people order them: `B2` before `B10`, `S9` before `S10` (runs of digits compare as numbers).
+func naturallyPrecedes(_ lhs: String, _ rhs: String) -> Bool {
+    var left = lhs.unicodeScalars[...]
+    var right = rhs.unicodeScalars[...]
+    func isDigit(_ scalar: Unicode.Scalar) -> Bool { ("0"..."9").contains(scalar) }
+    while let a = left.first, let b = right.first {
+        if isDigit(a), isDigit(b) {
+            let leftDigits = left.prefix(while: isDigit)
+            let rightDigits = right.prefix(while: isDigit)
+            let leftNumber = leftDigits.drop { $0 == "0" }
+            let rightNumber = rightDigits.drop { $0 == "0" }
+            if leftNumber.count != rightNumber.count { return leftNumber.count < rightNumber.count }
+            if !leftNumber.elementsEqual(rightNumber) { return String(leftNumber) < String(rightNumber) }
+            left = left.dropFirst(leftDigits.count)
+            right = right.dropFirst(rightDigits.count)
+        } else {
+            if a != b { return a < b }
+            left = left.dropFirst()
+            right = right.dropFirst()
+        }
+    }
+    return left.isEmpty && !right.isEmpty
+}
+
+func naturallyPrecedes(_ lhs: [String], _ rhs: [String]) -> Bool {
+    for (a, b) in zip(lhs, rhs) where a != b { return naturallyPrecedes(a, b) }
+    return lhs.count < rhs.count
 }
 
 struct KnownShift: Hashable {
