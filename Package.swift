@@ -85,6 +85,8 @@ let package = Package(
             dependencies: ["AndonProtocol", "AndonConfig", "AndonCore", "AndonTestSupport"]
         ),
         .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
+        // The report's figures from synthetic journal entries (the daemon suite checks them on andond's own).
+        .testTarget(name: "AndonControlTests", dependencies: ["AndonControl", "AndonCore"]),
         .testTarget(name: "AndonStoreTests", dependencies: ["AndonStore"]),
         // The built andond and andonctl with real sockets and the real journal.
         .testTarget(

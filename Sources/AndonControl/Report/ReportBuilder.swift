@@ -402,8 +402,9 @@ struct CallBook {
             index = calls.count - 1
             open[key] = index
             if entry.kind == "stop", entry.event != "raised", entry.event != "promoted" {
-                // A stop seen only after it began: its start from its age.
-                calls[index].stopStart = calls[index].raisedAt
+                // A stop seen only after it began: its start from its length when it ended, else from its age.
+                calls[index].stopStart =
+                    entry.event == "resumed" ? entry.at - (entry.waited ?? entry.elapsed ?? 0) : calls[index].raisedAt
                 calls[index].stopReason = entry.reason
             }
         }
