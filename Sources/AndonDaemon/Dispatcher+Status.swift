@@ -17,7 +17,27 @@ extension Dispatcher {
             total: view.engine.openIncidentCount,
             omitted: view.matching - view.ids.count,
             incidents: view.ids.lazy.compactMap { view.report($0) },
-            expectedCount: view.ids.count
+            expectedCount: view.ids.count,
+            plant: Self.plantView(view.engine.plant, at: view.now)
+        )
+    }
+
+    /// Lines and stations, the running shift and KPO on duty, for a board.
+    static func plantView(_ plant: Plant, at now: Instant) -> PlantView {
+        let shift = plant.calendar.occurrence(at: now)
+        let kpo = plant.duty(of: .kpo, at: now, shift: shift?.shift).responders
+        return PlantView(
+            lines: plant.lines.values.sorted { $0.id.rawValue < $1.id.rawValue }.map { line in
+                PlantView.Line(
+                    id: line.id.rawValue,
+                    description: line.description,
+                    stations: (line.stations ?? []).map(\.rawValue).sorted()
+                )
+            },
+            kpo: kpo.map { plant.displayName(of: $0) },
+            shift: shift?.shift.rawValue,
+            shiftStart: shift?.start.millisecondsSinceEpoch,
+            timeZone: plant.timeZone.identifier
         )
     }
 

@@ -10,6 +10,8 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public var total: Int?
     /// Incidents that matched the filter but are beyond the limit.
     public var omitted: Int?
+    /// The plant as a board shows it: lines and stations, the shift, KPO on duty (andond 0.5 and later).
+    public var plant: PlantView?
 
     public init(
         site: String,
@@ -17,7 +19,8 @@ public struct StatusReport: Codable, Sendable, Hashable {
         incidents: [IncidentReport],
         counters: [String: Int],
         total: Int? = nil,
-        omitted: Int? = nil
+        omitted: Int? = nil,
+        plant: PlantView? = nil
     ) {
         self.site = site
         self.now = now
@@ -25,6 +28,58 @@ public struct StatusReport: Codable, Sendable, Hashable {
         self.counters = counters
         self.total = total
         self.omitted = omitted
+        self.plant = plant
+    }
+}
+
+/// The plant's layout and duty now, for `andonctl board`.
+public struct PlantView: Codable, Sendable, Hashable {
+    public struct Line: Codable, Sendable, Hashable {
+        public var id: String
+        public var description: String?
+        /// The stations the configuration lists (empty when the line takes any station).
+        public var stations: [String]
+
+        public init(id: String, description: String?, stations: [String]) {
+            self.id = id
+            self.description = description
+            self.stations = stations
+        }
+    }
+
+    public var lines: [Line]
+    /// KPO on duty: "Name (user)".
+    public var kpo: [String]
+    public var shift: String?
+    public var shiftStart: Int64?
+    /// The site's time zone (`site.time_zone`).
+    public var timeZone: String
+
+    public init(lines: [Line], kpo: [String], shift: String?, shiftStart: Int64?, timeZone: String) {
+        self.lines = lines
+        self.kpo = kpo
+        self.shift = shift
+        self.shiftStart = shiftStart
+        self.timeZone = timeZone
+    }
+
+    func write(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.field("kpo", kpo)
+            writer.key("lines")
+            writer.array { writer in
+                for line in lines {
+                    writer.object { writer in
+                        writer.field("description", line.description)
+                        writer.field("id", line.id)
+                        writer.field("stations", line.stations)
+                    }
+                }
+            }
+            writer.field("shift", shift)
+            writer.field("shiftStart", shiftStart)
+            writer.field("timeZone", timeZone)
+        }
     }
 }
 
@@ -225,7 +280,8 @@ extension StatusReport {
         total: Int?,
         omitted: Int?,
         incidents: some Sequence<IncidentReport>,
-        expectedCount: Int = 0
+        expectedCount: Int = 0,
+        plant: PlantView? = nil
     ) -> String {
         var writer = JSONWriter(reservingCapacity: 1024 + expectedCount * 320)
         writer.object { writer in
@@ -239,6 +295,10 @@ extension StatusReport {
             }
             writer.field("now", now)
             writer.field("omitted", omitted)
+            if let plant {
+                writer.key("plant")
+                plant.write(to: &writer)
+            }
             writer.field("site", site)
             writer.field("total", total)
         }
@@ -246,7 +306,15 @@ extension StatusReport {
     }
 
     public var json: String {
-        Self.json(site: site, now: now, counters: counters, total: total, omitted: omitted, incidents: incidents)
+        Self.json(
+            site: site,
+            now: now,
+            counters: counters,
+            total: total,
+            omitted: omitted,
+            incidents: incidents,
+            plant: plant
+        )
     }
 }
 

@@ -92,6 +92,16 @@ public final class JournalReader {
         return Entry(fields: fields, realtimeMicroseconds: realtime)
     }
 
+    /// A descriptor to `poll` for changes (with other descriptors); call `process()` after it woke.
+    public func fileDescriptor() -> Int32 { sd_journal_get_fd(journal) }
+
+    /// Takes in what changed (new entries, a rotation) after the descriptor woke; true when entries were added.
+    @discardableResult
+    public func process() -> Bool {
+        let result = sd_journal_process(journal)
+        return result == SD_JOURNAL_APPEND || result == SD_JOURNAL_INVALIDATE
+    }
+
     /// Waits until the journal changes (new entries, a rotation), at most `microseconds`.
     public func wait(microseconds: UInt64) { _ = sd_journal_wait(journal, microseconds) }
 }

@@ -10,6 +10,9 @@
 #include <sys/uio.h>
 #include <pwd.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 /* Gives memory that was freed back to the system (after a large answer or a snapshot). */
 static inline int andond_malloc_trim(void) { return malloc_trim(0); }
@@ -21,6 +24,15 @@ static inline int andond_malloc_trim(void) { return malloc_trim(0); }
 static inline void andond_tune_malloc(int arenas, int mmap_threshold) {
     mallopt(M_ARENA_MAX, arenas);
     mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+}
+
+/* A descriptor to read the signals of `set` from (the caller blocks them first), for a poll loop. */
+static inline int andond_signalfd(const sigset_t *set) { return signalfd(-1, set, SFD_CLOEXEC); }
+
+/* The number of the next signal read from such a descriptor, or -1. */
+static inline int andond_read_signal(int fd) {
+    struct signalfd_siginfo info;
+    return read(fd, &info, sizeof info) == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
 }
 
 #endif

@@ -1,6 +1,7 @@
-@testable import AndonControl
 import AndonCore
 import Testing
+
+@testable import AndonControl
 
 /// The report's definitions at their edges, on entries written by hand (docs/report.md).
 @Suite struct ReportBuilderTests {

@@ -51,10 +51,11 @@ import Testing
         #expect(try Self.tail(["--match", pid, "--kpo"]).isEmpty)
         #expect(try Self.tail(["--match", pid, "--since", "1h", "--line", "L1"]).count == 2)
 
-        // Following: a new call on L2 shows up as one readable line.
+        // Following: the latest entry first (so the follower is known to be at the end), then a new call on L1
+        // shows up as one readable line.
         let follower = Process()
         follower.executableURL = URL(fileURLWithPath: DaemonHarness.andonctl)
-        follower.arguments = ["tail", "--match", pid, "--line", "L2", "-n", "0"]
+        follower.arguments = ["tail", "--match", pid, "--line", "L1", "-n", "1"]
         let out = Pipe()
         follower.standardOutput = out
         follower.standardError = FileHandle.nullDevice
@@ -63,17 +64,21 @@ import Testing
             follower.terminate()
             follower.waitUntilExit()
         }
-        usleep(300_000)
-        #expect(try daemon.udp("andon line=L2 station=S7 category=quality text=leak").hasPrefix("ok incident=2 "))
         let reading = out.fileHandleForReading
         var text = ""
-        let deadline = Date().addingTimeInterval(10)
-        while !text.contains("\n"), Date() < deadline {
-            var poller = pollfd(fd: reading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 200) > 0 else { continue }
-            text += String(decoding: reading.availableData, as: UTF8.self)
+        func read(until wanted: String) {
+            let deadline = Date().addingTimeInterval(10)
+            while !text.contains(wanted), Date() < deadline {
+                var poller = pollfd(fd: reading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 200) > 0 else { continue }
+                text += String(decoding: reading.availableData, as: UTF8.self)
+            }
         }
-        #expect(text.contains("  #2  L2/S7  raised  team-leader  \(DaemonHarness.teamLeader)  Quality andon on L2/S7"))
+        read(until: "  acknowledged  ")
+        #expect(text.contains("  #1  L1/S1  acknowledged  "))
+        #expect(try daemon.udp("andon line=L1 station=S7 category=quality text=leak").hasPrefix("ok incident=2 "))
+        read(until: "  #2  L1/S7  raised  ")
+        #expect(text.contains("  #2  L1/S7  raised  team-leader  \(DaemonHarness.teamLeader)  Quality andon on L1/S7"))
         #expect(!text.contains("\u{1B}["), "no colors when not on a terminal")
     }
 }
