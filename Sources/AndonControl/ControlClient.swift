@@ -11,7 +11,8 @@ public struct ControlClient: Sendable {
     public var timeout: Duration = .seconds(10)
 
     public init(path: String?) {
-        self.path = path ?? ProcessInfo.processInfo.environment["ANDOND_SOCKET"] ?? Self.defaultSocket
+        let fromEnvironment = ProcessInfo.processInfo.environment["ANDOND_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+        self.path = path ?? fromEnvironment ?? Self.defaultSocket
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -22,6 +23,9 @@ public struct ControlClient: Sendable {
 
         public var description: String {
             switch self {
+            case .unreachable(let path, let reason) where reason == String(cString: strerror(EACCES)):
+                "cannot talk to andond at \(path): \(reason): join group andon (sudo usermod -aG andon $USER, "
+                    + "then log in again), or run as root"
             case .unreachable(let path, let reason):
                 "andond is not reachable at \(path): \(reason) (is it running? systemctl status andond; "
                     + "another socket: --socket PATH or ANDOND_SOCKET)"

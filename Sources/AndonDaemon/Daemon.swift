@@ -19,12 +19,21 @@ public struct DaemonOptions: Sendable {
     public var socket: String?
     /// Where andond keeps its small state (the incident counter).
     public var stateDirectory: String?
+    /// Also print each journal entry readably to standard error (in the foreground on a terminal).
+    public var echo: Bool
 
-    public init(configPath: String, udp: [String]? = nil, socket: String? = nil, stateDirectory: String? = nil) {
+    public init(
+        configPath: String,
+        udp: [String]? = nil,
+        socket: String? = nil,
+        stateDirectory: String? = nil,
+        echo: Bool = false
+    ) {
         self.configPath = configPath
         self.udp = udp
         self.socket = socket
         self.stateDirectory = stateDirectory
+        self.echo = echo
     }
 }
 
@@ -35,6 +44,7 @@ public enum Daemon {
     public static func run(_ options: DaemonOptions) async -> Int32 {
         tuneMalloc()
         let journal = JournalWriter()
+        journal.echo = options.echo
         journal.start()
         var logger = Logger(label: "andond") { _ in JournalLogHandler(journal: journal) }
         logger.logLevel = .info

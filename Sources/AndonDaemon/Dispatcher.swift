@@ -445,4 +445,4 @@ func completes<Value: Sendable>(_ future: EventLoopFuture<Value>, within timeout
 }
 
 /// andond's version, reported by `ping` and `--version`.
-public let andondVersion = "0.4.0"
+public let andondVersion = "0.5.0"

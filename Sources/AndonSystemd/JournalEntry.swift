@@ -38,6 +38,19 @@ public struct JournalEntry: Sendable, Hashable {
     }
 
     /// The entry as one readable line for standard error (daemon(7) `<N>` prefix), when there is no journal.
+    /// The entry for a person at a terminal: the time, the priority's name, andond's sentence.
+    /// `14:03:27 warning  Quality andon on L2/S3: calling team-leader Felix Maier (felix)`
+    public var echoLine: String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let names = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+        let name = names[min(max(priority, 0), 7)]
+        let clock = "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        return "\(clock) \(name.padding(toLength: 7, withPad: " ", startingAt: 0))  \(self["MESSAGE"] ?? "")"
+    }
+
     public var fallbackLine: String {
         let message = self["MESSAGE"] ?? ""
         let rest = fields.filter { $0.name != "MESSAGE" && $0.name != "PRIORITY" }

@@ -67,6 +67,9 @@ public final class JournalWriter: @unchecked Sendable {
     private let socketPath: String
     private let standardError: FileHandle
     private let sender: @Sendable (JournalEntry) -> Int32
+    /// Also prints each entry that reached the journal to standard error, readably (`andond` in the foreground on a
+    /// terminal). Set before `start()`.
+    public nonisolated(unsafe) var echo = false
 
     public struct Statistics: Sendable, Hashable {
         public var written: Int
@@ -325,6 +328,7 @@ public final class JournalWriter: @unchecked Sendable {
             }
             let result = sender(entry)
             if result >= 0 {
+                if echo { writeFallback(entry.echoLine) }
                 condition.lock()
                 writtenTotal += 1
                 durableWritten = max(durableWritten, sequence)
@@ -399,6 +403,7 @@ public final class JournalWriter: @unchecked Sendable {
         condition.unlock()
 
         if result >= 0 {
+            if echo { writeFallback(entry.echoLine) }
             if let missed = previous { noteRecovery(missed: missed) }
             return
         }

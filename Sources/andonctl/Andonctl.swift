@@ -2,6 +2,7 @@ import AndonConfig
 import AndonCore
 import ArgumentParser
 import Foundation
+import Glibc
 
 @main
 struct Andonctl: ParsableCommand {
@@ -20,9 +21,41 @@ struct Andonctl: ParsableCommand {
             Reload.self, CheckConfig.self, Tail.self, Board.self, ReportCommand.self,
         ]
     )
+
+    /// Plain `andonctl` prints its help and exits 64 (a usage error); `--socket` and `--json` may come before the
+    /// subcommand as well as after it.
+    static func main() {
+        let arguments = hoistingSharedOptions(Array(CommandLine.arguments.dropFirst()))
+        if arguments.isEmpty {
+            printError(helpMessage())
+            Glibc.exit(64)
+        }
+        main(arguments)
+    }
+
+    /// Moves the options every client command takes (`--socket PATH`, `--socket=PATH`, `--json`) from before the
+    /// subcommand to after it, where the subcommand parses them.
+    static func hoistingSharedOptions(_ arguments: [String]) -> [String] {
+        var shared: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--socket", index + 1 < arguments.count {
+                shared += [argument, arguments[index + 1]]
+                index += 2
+            } else if argument.hasPrefix("--socket=") || argument == "--json" {
+                shared.append(argument)
+                index += 1
+            } else {
+                break
+            }
+        }
+        guard !shared.isEmpty, index < arguments.count else { return arguments }
+        return [arguments[index]] + shared + arguments[(index + 1)...]
+    }
 }
 
-let andonctlVersion = "0.4.0"
+let andonctlVersion = "0.5.0"
 
 /// Prints to standard error.
 func printError(_ text: String) {

@@ -20,6 +20,10 @@ struct ClientOptions: ParsableArguments {
         do {
             reply = try client.send(request)
         } catch {
+            if json {
+                let code = if case .unreachable = error { "unreachable" } else { "protocol" }
+                print(#"{"error":{"code":"\#(code)","reason":\#(jsonString(error.description))}}"#)
+            }
             printError("andonctl: \(error)")
             if case .unreachable = error { throw ExitCode(ExitCodes.unreachable) }
             throw ExitCode.failure
@@ -35,15 +39,34 @@ struct ClientOptions: ParsableArguments {
         return reply
     }
 
-    /// Prints an `ok` reply: its fields as JSON, or as `key=value` text.
+    /// Prints an `ok` reply: its fields as JSON (numbers as numbers, lists as lists), or as `key=value` text.
     func printOK(_ reply: Reply, text: String? = nil) {
         guard case .ok(let fields) = reply else { return }
         if json {
-            let body = fields.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
-            print("{\(body)}")
+            print(Self.typedJSON(fields.map { ($0.key, $0.value) }))
         } else {
             print(text ?? reply.rendered)
         }
+    }
+
+    /// Reply fields that are numbers, and those that are comma-separated lists.
+    static let numberFields: Set<String> = ["incident", "count", "seq", "changes", "pid", "limit", "total"]
+    static let listFields: Set<String> = ["incidents", "responders", "stations", "owners", "udp"]
+
+    /// One JSON object of reply fields, keys sorted, with the types above.
+    static func typedJSON(_ fields: [(String, String)]) -> String {
+        let body = fields.sorted { $0.0 < $1.0 }.map { key, value -> String in
+            let typed: String
+            if numberFields.contains(key), let number = Int64(value) {
+                typed = String(number)
+            } else if listFields.contains(key) {
+                typed = "[" + value.split(separator: ",").map { jsonString(String($0)) }.joined(separator: ",") + "]"
+            } else {
+                typed = jsonString(value)
+            }
+            return "\(jsonString(key)):\(typed)"
+        }
+        return "{" + body.joined(separator: ",") + "}"
     }
 }
 
@@ -277,11 +300,22 @@ extension Andonctl {
             }
             switch reply {
             case .error(let error):
+                if client.json {
+                    let details = error.details.map(jsonString).joined(separator: ",")
+                    print(
+                        #"{"error":{"code":"\#(error.code)","details":[\#(details)],"reason":\#(jsonString(error.reason))}}"#
+                    )
+                }
                 printError("andonctl: reload refused: \(error.reason)")
                 for line in error.details { printError(line) }
                 throw ExitCode(error.code == .notAuthorized ? ExitCodes.notAuthorized : ExitCodes.refused)
             case .ok:
                 let changes = Int(reply["changes"] ?? "0") ?? 0
+                if client.json {
+                    let details = (reply["details"].map(Reply.decodeLines) ?? []).map(jsonString)
+                    print(#"{"changes":\#(changes),"details":[\#(details.joined(separator: ","))]}"#)
+                    return
+                }
                 print(
                     "configuration reloaded: \(changes == 0 ? "no changes" : "\(changes) change\(changes == 1 ? "" : "s")")"
                 )

@@ -23,6 +23,7 @@ extension Andonctl {
         @Option(help: "Up to this time (default now).") var until = "now"
         @Option(help: "Only this line's calls.") var line: String?
         @Option(help: "text (default), csv, json or html (one self-contained page).") var format: Format = .text
+        @Flag(help: "The same as --format json.") var json = false
         @Option(help: "Read the journal files in this directory instead of the machine's journal.") var directory:
             String?
         @Option(help: "Read this journal file (repeat for more).") var file: [String] = []
@@ -79,7 +80,7 @@ extension Andonctl {
             }
             let report = builder.report()
             let text: String
-            switch format {
+            switch json ? .json : format {
             case .text: text = report.text() + "\n"
             case .csv: text = report.csv()
             case .json: text = report.json() + "\n"

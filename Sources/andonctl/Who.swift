@@ -48,10 +48,11 @@ extension Andonctl {
             if let station, let problem = SafeName.problem(with: station) {
                 throw ValidationError("station name '\(station)' \(problem)")
             }
+            _ = try at.map(TimeArgument.init(parsing:))
         }
 
         func run() throws {
-            let start = try at.map(TimeArgument.init(parsing:))
+            let start = try? at.map(TimeArgument.init(parsing:))
             let line = LineID(rawValue: self.line)
             let station = self.station.map(StationID.init(rawValue:))
             let category = self.category.flatMap(Category.init(rawValue:))

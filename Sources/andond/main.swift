@@ -1,5 +1,7 @@
 import AndonDaemon
 import ArgumentParser
+import Foundation
+import Glibc
 
 @main
 struct Andond: AsyncParsableCommand {
@@ -29,12 +31,23 @@ struct Andond: AsyncParsableCommand {
     )
     var stateDirectory: String?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Also print each journal entry readably to standard error (default: when standard error is a terminal \
+            and andond does not run under systemd).
+            """
+    )
+    var echo: Bool?
+
     func run() async throws {
+        let underSystemd = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
         let options = DaemonOptions(
             configPath: config,
             udp: udp.isEmpty ? nil : udp,
             socket: socket,
-            stateDirectory: stateDirectory
+            stateDirectory: stateDirectory,
+            echo: echo ?? (isatty(STDERR_FILENO) == 1 && !underSystemd)
         )
         let status = await Daemon.run(options)
         if status != 0 { throw ExitCode(status) }
