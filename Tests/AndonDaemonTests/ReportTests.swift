@@ -239,6 +239,51 @@ import Testing
         // Self-contained: nothing to fetch (the SVG namespace is a name, not a download).
         #expect(!html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"))
         #expect(!html.contains("<script"))
+
+        // Replay: the same configuration gives the same paths; a 1-minute team leader sends calls on sooner.
+        let window = [
+            "--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z",
+        ]
+        let same = try Self.replay(["--config", daemon.configPath] + window)
+        #expect(same["calls"] as? Int == 19)
+        #expect((same["differences"] as? [Any])?.count == 0, "\(same["differences"] ?? "")")
+        #expect((same["recorded"] as? [String: Any])?["reachedKPO"] as? Int == 1)
+        #expect((same["replayed"] as? [String: Any])?["reachedKPO"] as? Int == 1)
+        #expect(same["actionsTakenByOthers"] as? Int == 0)
+        let faster = daemon.directory.appendingPathComponent("faster.yaml").path
+        try Self.configuration(socket: daemon.socketPath)
+            .replacingOccurrences(
+                of: "- { tier: team-leader, ack_within: 2h }",
+                with: "- { tier: team-leader, ack_within: 1m }"
+            )
+            .write(toFile: faster, atomically: true, encoding: .utf8)
+        let tried = try Self.replay(["--config", faster] + window)
+        let differences = try #require(tried["differences"] as? [[String: Any]])
+        // #1 was acknowledged after 2 minutes: with 1 minute it had gone on (past the empty quality tier) to the group
+        // leader, who was called; the team leader, notified first, may still acknowledge it.
+        let first = try #require(differences.first { $0["incident"] as? String == "1" })
+        #expect(first["recordedTiers"] as? [String] == ["team-leader"])
+        #expect(first["replayedTiers"] as? [String] == ["team-leader", "group-leader"])
+        #expect((first["replayedResponders"] as? [String])?.contains(gl) == true)
+        #expect(tried["actionsTakenByOthers"] as? Int == 0)
+        #expect(
+            ((tried["replayed"] as? [String: Any])?["escalations"] as? Int ?? 0)
+                > ((tried["recorded"] as? [String: Any])?["escalations"] as? Int ?? 0)
+        )
+    }
+
+    static func replay(_ arguments: [String]) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonHarness.andonctl)
+        process.arguments = ["replay", "--json"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "andonctl replay \(arguments)")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
     static func run(_ arguments: [String]) throws -> String {

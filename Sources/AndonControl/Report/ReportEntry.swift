@@ -24,6 +24,8 @@ public struct ReportEntry: Sendable, Hashable {
     public var elapsed: Int64?
     public var count: Int?
     public var lineStop: String?
+    /// A line stop's stations, in the order they stopped it (`ANDON_STATIONS`).
+    public var stations: [String] = []
     public var source: String?
     public var sequence: String?
     public var shift: String?
@@ -40,6 +42,7 @@ public struct ReportEntry: Sendable, Hashable {
         "ANDON_EVENT", "ANDON_INCIDENT", "ANDON_KIND", "ANDON_LINE", "ANDON_STATION", "ANDON_CATEGORY", "ANDON_TIER",
         "ANDON_ROTA", "ANDON_RESPONDER", "ANDON_BY", "ANDON_REASON", "ANDON_NOTE", "ANDON_AT_MS", "ANDON_ACK_MS",
         "ANDON_ARRIVE_MS", "ANDON_RESOLVE_MS", "ANDON_WAITED_MS", "ANDON_ELAPSED_MS", "ANDON_COUNT", "ANDON_LINE_STOP",
+        "ANDON_STATIONS",
         "ANDON_SOURCE",
         "ANDON_SEQ", "ANDON_SHIFT", "ANDON_SHIFT_START_MS", "ANDON_SHIFT_END_MS", "ANDON_TIMEZONE", "ANDON_SITE",
         "ANDON_DRILL", "ANDON_EVENT_ID",
@@ -93,6 +96,7 @@ public struct ReportEntry: Sendable, Hashable {
         elapsed = number("ANDON_ELAPSED_MS")
         count = number("ANDON_COUNT").map { Int($0) }
         lineStop = fields["ANDON_LINE_STOP"]?.first
+        stations = fields["ANDON_STATIONS"]?.first.map { $0.split(separator: ",").map(String.init) } ?? []
         source = fields["ANDON_SOURCE"]?.first
         sequence = fields["ANDON_SEQ"]?.first
         shift = fields["ANDON_SHIFT"]?.first
