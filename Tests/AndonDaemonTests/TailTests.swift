@@ -79,6 +79,19 @@ import Testing
         #expect(try daemon.udp("andon line=L1 station=S7 category=quality text=leak").hasPrefix("ok incident=2 "))
         read(until: "  #2  L1/S7  raised  ")
         #expect(text.contains("  #2  L1/S7  raised  team-leader  \(DaemonHarness.teamLeader)  Quality andon on L1/S7"))
+
+        // journald starts new files (as it does when one is full, or on journalctl --rotate): the follower goes on.
+        let rotate = Process()
+        rotate.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+        rotate.arguments = ["--rotate"]
+        rotate.standardOutput = FileHandle.nullDevice
+        rotate.standardError = FileHandle.nullDevice
+        try rotate.run()
+        rotate.waitUntilExit()
+        #expect(rotate.terminationStatus == 0, "journalctl --rotate")
+        #expect(try daemon.udp("andon line=L1 station=S8 category=material").hasPrefix("ok incident=3 "))
+        read(until: "  #3  L1/S8  raised  ")
+        #expect(text.contains("  #3  L1/S8  raised  team-leader"), "after the rotation: \(text)")
         #expect(!text.contains("\u{1B}["), "no colors when not on a terminal")
     }
 }
