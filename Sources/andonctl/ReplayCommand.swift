@@ -22,36 +22,17 @@ extension Andonctl {
         )
 
         @Option(help: "The configuration to try (checked as check-config does).") var config: String
-        @Option(help: "From this time (default 7d, a week ago): \(JournalTime.help).") var since = "7d"
-        @Option(help: "Up to this time (default now).") var until = "now"
-        @Option(help: "Only this line's calls.") var line: String?
-        @Option(help: "Read the journal files in this directory instead of the machine's journal.") var directory:
-            String?
-        @Option(help: "Read this journal file (repeat for more).") var file: [String] = []
-        @Option(help: "Only entries with FIELD=VALUE, as journalctl matches (repeat for more).") var match: [String] =
-            []
+        @OptionGroup var journal: JournalWindowOptions
         @Flag(help: "Replay drill calls too.") var drills = false
         @Option(help: "Calls that differ to list (default 20; 0: all). --json lists all.") var limit = 20
         @Flag(help: "Print the comparison as JSON.") var json = false
 
         func validate() throws {
-            guard let from = JournalTime.parse(since) else {
-                throw ValidationError("--since \(since) is not a time: use \(JournalTime.help)")
-            }
-            guard let to = JournalTime.parse(until) else {
-                throw ValidationError("--until \(until) is not a time: use \(JournalTime.help)")
-            }
-            if from >= to { throw ValidationError("--since must be before --until") }
-            if directory != nil && !file.isEmpty {
-                throw ValidationError("--directory and --file are one or the other")
-            }
             if limit < 0 { throw ValidationError("--limit must be 0 (all) or more") }
         }
 
         func run() throws {
-            let now = Date()
-            let from = Int64((JournalTime.parse(since, now: now)!.timeIntervalSince1970 * 1000).rounded())
-            let to = Int64((JournalTime.parse(until, now: now)!.timeIntervalSince1970 * 1000).rounded())
+            let (from, to) = journal.window()
             let plant: Plant
             do {
                 plant = try ConfigurationLoader.load(path: config, now: Instant(millisecondsSinceEpoch: from)).plant
@@ -61,16 +42,7 @@ extension Andonctl {
                 throw ExitCode.failure
             }
             var entries: [ReportEntry] = []
-            do {
-                let reader = try openJournal(directory: directory, files: file, matches: match, line: line)
-                reader.seek(realtimeMicroseconds: UInt64(max(0, Double(from) / 1000 - 86_400) * 1_000_000))
-                while reader.next() {
-                    if let entry = ReportEntry(fields: reader.entry(prefix: "ANDON_").fields) { entries.append(entry) }
-                }
-            } catch {
-                printError("andonctl: \(error)")
-                throw ExitCode.failure
-            }
+            try journal.forEachEntry(from: from) { entries.append($0) }
             let result = Replay(plant: plant, since: from, until: to, includeDrills: drills).run(entries)
             if json {
                 let encoder = JSONEncoder()

@@ -19,16 +19,9 @@ extension Andonctl {
                 """
         )
 
-        @Option(help: "From this time (default 7d, a week ago): \(JournalTime.help).") var since = "7d"
-        @Option(help: "Up to this time (default now).") var until = "now"
-        @Option(help: "Only this line's calls.") var line: String?
+        @OptionGroup var journal: JournalWindowOptions
         @Option(help: "text (default), csv, json or html (one self-contained page).") var format: Format = .text
         @Flag(help: "The same as --format json.") var json = false
-        @Option(help: "Read the journal files in this directory instead of the machine's journal.") var directory:
-            String?
-        @Option(help: "Read this journal file (repeat for more).") var file: [String] = []
-        @Option(help: "Only entries with FIELD=VALUE, as journalctl matches (repeat for more).") var match: [String] =
-            []
         @Flag(help: "Count drill calls (ANDON_DRILL=1) like real ones.") var drills = false
         @Option(help: "Days in this time zone (default: the plant's, as its entries name it).") var timeZone: String?
         @Option(name: [.short, .long], help: "Write the report to this file instead of standard output.") var output:
@@ -39,45 +32,21 @@ extension Andonctl {
         }
 
         func validate() throws {
-            guard let from = JournalTime.parse(since) else {
-                throw ValidationError("--since \(since) is not a time: use \(JournalTime.help)")
-            }
-            guard let to = JournalTime.parse(until) else {
-                throw ValidationError("--until \(until) is not a time: use \(JournalTime.help)")
-            }
-            if from >= to { throw ValidationError("--since must be before --until") }
-            if directory != nil && !file.isEmpty {
-                throw ValidationError("--directory and --file are one or the other")
-            }
             if let timeZone, SiteTimeZone(identifier: timeZone) == nil {
                 throw ValidationError("--time-zone \(timeZone) is not a time zone: use a name such as Europe/Berlin")
             }
         }
 
         func run() throws {
-            let now = Date()
-            let from = JournalTime.parse(since, now: now)!
-            let to = JournalTime.parse(until, now: now)!
+            let window = journal.window()
             var builder = ReportBuilder(
-                since: Int64((from.timeIntervalSince1970 * 1000).rounded()),
-                until: Int64((to.timeIntervalSince1970 * 1000).rounded()),
+                since: window.since,
+                until: window.until,
                 includeDrills: drills,
                 timeZone: timeZone.flatMap(SiteTimeZone.init(identifier:)),
                 fallbackTimeZone: SiteTimeZone(identifier: TimeZone.current.identifier) ?? .utc
             )
-            do {
-                let reader = try openJournal(directory: directory, files: file, matches: match, line: line)
-                // Journald stamps an entry when it receives it; andond's own instant (ANDON_AT_MS) decides. A day's
-                // margin takes in the start of a stop that ran into the window.
-                let margin: TimeInterval = 24 * 3600
-                reader.seek(realtimeMicroseconds: UInt64(max(0, from.timeIntervalSince1970 - margin) * 1_000_000))
-                while reader.next() {
-                    if let entry = ReportEntry(fields: reader.entry(prefix: "ANDON_").fields) { builder.add(entry) }
-                }
-            } catch {
-                printError("andonctl: \(error)")
-                throw ExitCode.failure
-            }
+            try journal.forEachEntry(from: window.since) { builder.add($0) }
             let report = builder.report()
             let text: String
             switch json ? .json : format {

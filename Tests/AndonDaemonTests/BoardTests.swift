@@ -34,7 +34,8 @@ import Testing
     static func screen(
         _ socket: String,
         colors: Bool = false,
-        timeout: TimeInterval = 10,
+        // Events redraw the board in well under a second; under a loaded CI journald itself can lag by seconds.
+        timeout: TimeInterval = 20,
         until: (String) -> Bool
     ) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
@@ -51,8 +52,15 @@ import Testing
         try #require(DaemonTests.usersReady, "needs root to create test users")
         try #require(FileManager.default.isExecutableFile(atPath: Self.tmux), "needs tmux (scripts/setup installs it)")
         let daemon = try DaemonHarness()
-        let socket = daemon.directory.appendingPathComponent("tmux").path
-        defer { _ = try? Self.tmux(socket, ["kill-server"]) }
+        // tmux's socket in a directory of its own: the harness may remove its directory as soon as `daemon` is last
+        // used, and a server whose socket is gone cannot be told to stop.
+        let tmuxDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-tmux-\(UUID())")
+        try FileManager.default.createDirectory(at: tmuxDirectory, withIntermediateDirectories: true)
+        let socket = tmuxDirectory.appendingPathComponent("tmux").path
+        defer {
+            _ = try? Self.tmux(socket, ["kill-server"])
+            try? FileManager.default.removeItem(at: tmuxDirectory)
+        }
         #expect(try daemon.udp("andon line=L1 station=S1 category=help").hasPrefix("ok incident=1 "))
         let command = [
             DaemonHarness.andonctl, "board", "--socket", daemon.socketPath, "--match", "_PID=\(daemon.pid)",
@@ -100,6 +108,7 @@ import Testing
         } while Date() < deadline
         #expect(dead.trimmingCharacters(in: .whitespacesAndNewlines) == "1 0 1")
         #expect(!(try Self.screen(socket) { _ in true }).contains("ANDON"))
+        withExtendedLifetime(daemon) {}
     }
 
     @Test func onceDrawsOneFrameForScripts() throws {

@@ -119,8 +119,9 @@ final class DaemonHarness {
         process.standardOutput = FileHandle.nullDevice
         startedAtMicroseconds = UInt64(Date().timeIntervalSince1970 * 1_000_000)
         try process.run()
-        // Ready when the socket answers ping (bounded: 10 s).
-        let deadline = Date().addingTimeInterval(10)
+        // Ready when the socket answers ping (bounded: 30 s; a debug andond among 150 parallel tests on 2 cores can
+        // take several seconds).
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let reply = try? control("ping"), reply.hasPrefix("ok"), let udp = field("udp", of: reply),
                 let port = UInt16(udp.split(separator: ":").last ?? "")
@@ -167,6 +168,21 @@ final class DaemonHarness {
         return (
             process.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         )
+    }
+
+    /// Runs andonctl with `arguments` as they are (no --socket: for the commands that read the journal or a file),
+    /// and returns its exit status and standard output.
+    static func runAndonctl(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: andonctl)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     /// The open incidents, as `andonctl status --json` reports them.

@@ -11,7 +11,8 @@ import Testing
 
     @Test func everyCommandsJSONParsesAndKeepsItsTypes() throws {
         try #require(DaemonTests.usersReady, "needs root to create test users")
-        let daemon = try DaemonHarness()
+        // Long timeouts: no call moves on by itself while the commands run (escalate must find a next tier).
+        let daemon = try DaemonHarness(configuration: ReportTests.configuration)
         func json(_ arguments: [String], as user: String? = nil, status: Int32 = 0) throws -> [String: Any] {
             let result = try daemon.andonctl(arguments + ["--json"], as: user)
             #expect(result.status == status, "andonctl \(arguments): \(result.stderr)")
@@ -19,17 +20,9 @@ import Testing
         }
         /// Commands that do not talk to andond take no --socket.
         func offline(_ arguments: [String], status: Int32 = 0) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: DaemonHarness.andonctl)
-            process.arguments = arguments
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == status, "andonctl \(arguments)")
-            return String(decoding: data, as: UTF8.self)
+            let result = try DaemonHarness.runAndonctl(arguments)
+            #expect(result.status == status, "andonctl \(arguments)")
+            return result.stdout
         }
 
         let raised = try json(["raise", "--line", "L1", "--station", "S1", "--category", "help"])

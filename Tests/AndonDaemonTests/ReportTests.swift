@@ -137,9 +137,10 @@ import Testing
         // 19 calls and a drill: wait until the last step is in the journal.
         _ = try daemon.journal { $0.contains { $0["ANDON_EVENT"] == "resumed" && $0["ANDON_LINE"] == "L3" } }
 
-        let report = try Self.report(
-            ["--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z"]
-        )
+        let window = [
+            "--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z",
+        ]
+        let report = try Self.report(window)
         let total = try #require(report["total"] as? [String: Any])
         #expect(total["calls"] as? Int == 19)
         #expect(total["acknowledged"] as? Int == 4)
@@ -208,32 +209,15 @@ import Testing
         #expect(load.first { $0["user"] as? String == gl }?["calls"] as? Int == 2)
 
         // With --drills the drill counts; the text, CSV and HTML forms say the same.
-        let drills = try Self.report(
-            [
-                "--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z",
-                "--drills",
-            ]
-        )
+        let drills = try Self.report(window + ["--drills"])
         #expect((drills["total"] as? [String: Any])?["calls"] as? Int == 20)
-        let text = try Self.run(
-            ["--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z"]
-        )
+        let text = try Self.run(window)
         #expect(text.contains("Time to acknowledge median 2m 30s, p90 4m 24s (4 calls)"))
         #expect(text.contains("1 drill call left out"))
-        let csv = try Self.run(
-            [
-                "--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z",
-                "--format", "csv",
-            ]
-        )
+        let csv = try Self.run(window + ["--format", "csv"])
         #expect(csv.contains("total,,,,,,,,acknowledge_median_s,150\r\n"))
         #expect(csv.contains("stop,L3,,,a,2026-12-01,power,,minutes,10\r\n"))
-        let html = try Self.run(
-            [
-                "--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z",
-                "--format", "html",
-            ]
-        )
+        let html = try Self.run(window + ["--format", "html"])
         #expect(html.hasPrefix("<!doctype html>"))
         #expect(html.contains("<svg"))
         // Self-contained: nothing to fetch (the SVG namespace is a name, not a download).
@@ -241,9 +225,6 @@ import Testing
         #expect(!html.contains("<script"))
 
         // Replay: the same configuration gives the same paths; a 1-minute team leader sends calls on sooner.
-        let window = [
-            "--match", "_PID=\(daemon.pid)", "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z",
-        ]
         let same = try Self.replay(["--config", daemon.configPath] + window)
         #expect(same["calls"] as? Int == 19)
         #expect((same["differences"] as? [Any])?.count == 0, "\(same["differences"] ?? "")")
@@ -273,31 +254,15 @@ import Testing
     }
 
     static func replay(_ arguments: [String]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonHarness.andonctl)
-        process.arguments = ["replay", "--json"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "andonctl replay \(arguments)")
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let result = try DaemonHarness.runAndonctl(["replay", "--json"] + arguments)
+        #expect(result.status == 0, "andonctl replay \(arguments)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
 
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonHarness.andonctl)
-        process.arguments = ["report"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "andonctl report \(arguments)")
-        return String(decoding: data, as: UTF8.self)
+        let result = try DaemonHarness.runAndonctl(["report"] + arguments)
+        #expect(result.status == 0, "andonctl report \(arguments)")
+        return result.stdout
     }
 
     static func report(_ arguments: [String]) throws -> [String: Any] {
