@@ -20,10 +20,16 @@ import Testing
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([tmux, "-S", socket] + arguments).map { strdup($0) } + [nil]
+        // Through bash, which closes every descriptor above 2 first: posix_spawn passes on whatever this process has
+        // open without close-on-exec, such as the pipes other tests are reading their andonctl's output from, and the
+        // tmux server would hold their write ends (those tests then wait for an end of file that never comes).
+        let closeAndRun =
+            #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null; exec "$@""#
+        let shell = "/bin/bash"
+        let argv = ([shell, "-c", closeAndRun, "tmux", tmux, "-S", socket] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, tmux, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, shell, &actions, nil, argv, environ)
         guard spawned == 0 else { throw HarnessError("tmux: \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
@@ -57,8 +63,11 @@ import Testing
         let tmuxDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-tmux-\(UUID())")
         try FileManager.default.createDirectory(at: tmuxDirectory, withIntermediateDirectories: true)
         let socket = tmuxDirectory.appendingPathComponent("tmux").path
+        var server: pid_t = 0
         defer {
             _ = try? Self.tmux(socket, ["kill-server"])
+            // And for certain: a server left behind keeps a dead pane and its board's zombie.
+            if server > 0 { kill(server, SIGKILL) }
             try? FileManager.default.removeItem(at: tmuxDirectory)
         }
         #expect(try daemon.udp("andon line=L1 station=S1 category=help").hasPrefix("ok incident=1 "))
@@ -68,6 +77,12 @@ import Testing
         .joined(separator: " ")
         try Self.tmux(socket, ["new-session", "-d", "-s", "board", "-x", "80", "-y", "24", command])
         try Self.tmux(socket, ["set-option", "-t", "board", "remain-on-exit", "on"])
+        // What the board writes from here on, raw: the last thing must give the terminal back.
+        let written = tmuxDirectory.appendingPathComponent("pane.out").path
+        try Self.tmux(socket, ["pipe-pane", "-t", "board", "-o", "cat >> \(written)"])
+        server =
+            pid_t(try Self.tmux(socket, ["display", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines))
+            ?? 0
 
         var screen = try Self.screen(socket) { $0.contains("#1 help S1") }
         #expect(screen.contains("ANDON  Test plant"))
@@ -94,19 +109,25 @@ import Testing
         screen = try Self.screen(socket) { $0.contains("DRILL") }
         #expect(screen.contains("DRILL #"))
 
-        // Ctrl-C: the board ends with status 0, and the terminal is given back (no alternate screen, a cursor).
+        // Ctrl-C: the board ends, and the terminal is given back: off the alternate screen, and the
+        // cursor shown again as the last thing written (tmux's own cursor flag is not a witness: a dead pane's is off).
         try Self.tmux(socket, ["send-keys", "-t", "board", "C-c"])
         let deadline = Date().addingTimeInterval(5)
         var dead = ""
         repeat {
             dead = try Self.tmux(
                 socket,
-                ["display", "-p", "-t", "board", "#{pane_dead} #{alternate_on} #{cursor_flag}"]
+                ["display", "-p", "-t", "board", "#{pane_dead} #{alternate_on}"]
             )
             if dead.hasPrefix("1") { break }
             usleep(100_000)
         } while Date() < deadline
-        #expect(dead.trimmingCharacters(in: .whitespacesAndNewlines) == "1 0 1")
+        #expect(dead.trimmingCharacters(in: .whitespacesAndNewlines) == "1 0")
+        let raw = (try? String(contentsOfFile: written, encoding: .utf8)) ?? ""
+        #expect(
+            raw.hasSuffix("\u{1b}[0m\u{1b}[?25h\u{1b}[?1049l"),
+            "the board's last bytes: \(raw.suffix(40).debugDescription)"
+        )
         #expect(!(try Self.screen(socket) { _ in true }).contains("ANDON"))
         withExtendedLifetime(daemon) {}
     }
