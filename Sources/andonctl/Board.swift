@@ -44,10 +44,19 @@ extension Andonctl {
                 until: Int64.max / 2,
                 fallbackTimeZone: SiteTimeZone(identifier: TimeZone.current.identifier) ?? .utc
             )
-            func readStops() {
+            /// Reads the stop entries not read yet; false when Ctrl-C (or TERM, HUP) came meanwhile: a cold journal
+            /// of a busy day takes seconds to read, and the board must stay quick to quit.
+            func readStops() -> Bool {
+                var count = 0
                 while let stops, stops.next() {
                     if let entry = ReportEntry(fields: stops.entry(prefix: "ANDON_").fields) { today.add(entry) }
+                    count += 1
+                    if count % 512 == 0 {
+                        var pending = pollfd(fd: signals, events: Int16(POLLIN), revents: 0)
+                        if poll(&pending, 1, 0) > 0, signalSource.next() != SIGWINCH { return false }
+                    }
                 }
+                return true
             }
             var status: StatusReport?
             var fetchedAt = Date()
@@ -100,7 +109,7 @@ extension Andonctl {
                 let history = try openJournal(directory: nil, files: [], matches: stopMatches, line: nil)
                 history.seek(realtimeMicroseconds: UInt64(max(0, midnight.timeIntervalSince1970 - 86_400) * 1_000_000))
                 stops = history
-                readStops()
+                if !readStops() { return }
             } catch {
                 note = "no journal (\(error)): refreshing every 2 s; join group systemd-journal for live updates"
             }
@@ -125,7 +134,7 @@ extension Andonctl {
                         reader.process()
                         while reader.next() { changed = true }
                         stops?.process()
-                        readStops()
+                        if !readStops() { return }
                     }
                 }
                 // Events redraw at once. A slow refresh as well: every 2 s without the journal, and every 10 s with
