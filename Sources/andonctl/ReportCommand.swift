@@ -68,21 +68,3 @@ extension Andonctl {
         }
     }
 }
-
-/// andond's entries in the machine's journal, or in copied files.
-func openJournal(
-    directory: String?,
-    files: [String],
-    matches: [String],
-    line: String?
-) throws(JournalReadError)
-    -> JournalReader
-{
-    let source: JournalReader.Source =
-        directory.map(JournalReader.Source.directory) ?? (files.isEmpty ? .local : .files(files))
-    let reader = try JournalReader(source: source)
-    try reader.addMatch("SYSLOG_IDENTIFIER=andond")
-    if let line { try reader.addMatch("ANDON_LINE=\(line)") }
-    for match in matches { try reader.addMatch(match) }
-    return reader
-}

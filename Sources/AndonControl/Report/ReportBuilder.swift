@@ -29,8 +29,6 @@ public struct ReportBuilder: Sendable {
         self.fallbackTimeZone = fallbackTimeZone
     }
 
-    public var entryCount: Int { entries.count }
-
     /// Adds one step; an entry kept durably that reached the journal twice counts once.
     public mutating func add(_ entry: ReportEntry) {
         if let id = entry.eventID, !seenIDs.insert(id).inserted { return }

@@ -22,12 +22,9 @@ public struct ReportEntry: Sendable, Hashable {
     public var waited: Int64?
     /// How long the call had been open at this step (`ANDON_ELAPSED_MS`).
     public var elapsed: Int64?
-    public var count: Int?
     public var lineStop: String?
     /// A line stop's stations, in the order they stopped it (`ANDON_STATIONS`).
     public var stations: [String] = []
-    public var source: String?
-    public var sequence: String?
     public var shift: String?
     public var shiftStart: Int64?
     public var shiftEnd: Int64?
@@ -36,17 +33,6 @@ public struct ReportEntry: Sendable, Hashable {
     public var drill: Bool
     /// Set on entries kept durably (`ANDON_EVENT_ID`): one entry may reach the journal twice after an outage.
     public var eventID: String?
-
-    /// The fields a report reads; a reader may skip every other one.
-    public static let fieldNames: Set<String> = [
-        "ANDON_EVENT", "ANDON_INCIDENT", "ANDON_KIND", "ANDON_LINE", "ANDON_STATION", "ANDON_CATEGORY", "ANDON_TIER",
-        "ANDON_ROTA", "ANDON_RESPONDER", "ANDON_BY", "ANDON_REASON", "ANDON_NOTE", "ANDON_AT_MS", "ANDON_ACK_MS",
-        "ANDON_ARRIVE_MS", "ANDON_RESOLVE_MS", "ANDON_WAITED_MS", "ANDON_ELAPSED_MS", "ANDON_COUNT", "ANDON_LINE_STOP",
-        "ANDON_STATIONS",
-        "ANDON_SOURCE",
-        "ANDON_SEQ", "ANDON_SHIFT", "ANDON_SHIFT_START_MS", "ANDON_SHIFT_END_MS", "ANDON_TIMEZONE", "ANDON_SITE",
-        "ANDON_DRILL", "ANDON_EVENT_ID",
-    ]
 
     public init(
         event: String,
@@ -94,11 +80,8 @@ public struct ReportEntry: Sendable, Hashable {
         resolvedAfter = number("ANDON_RESOLVE_MS")
         waited = number("ANDON_WAITED_MS")
         elapsed = number("ANDON_ELAPSED_MS")
-        count = number("ANDON_COUNT").map { Int($0) }
         lineStop = fields["ANDON_LINE_STOP"]?.first
         stations = fields["ANDON_STATIONS"]?.first.map { $0.split(separator: ",").map(String.init) } ?? []
-        source = fields["ANDON_SOURCE"]?.first
-        sequence = fields["ANDON_SEQ"]?.first
         shift = fields["ANDON_SHIFT"]?.first
         shiftStart = number("ANDON_SHIFT_START_MS")
         shiftEnd = number("ANDON_SHIFT_END_MS")
