@@ -45,7 +45,13 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "DequeModule", package: "swift-collections")]
         ),
         // Durable state: the input log, engine snapshots and the journal outbox in SQLite (GRDB); the state lock.
-        .target(name: "AndonStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // What a replay of the log needs too: the stored form of the engine's inputs and of its state.
+        .target(
+            name: "AndonStore",
+            dependencies: [
+                "AndonCore", "AndonConfig", "AndonProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // The daemon's services: ingest (UDP, UNIX), control, the one timer, the journal; thin shells on the core.
         .target(
             name: "AndonDaemon",
@@ -65,7 +71,7 @@ let package = Package(
         // The wire protocol: parse and render signals, control requests and replies.
         .target(name: "AndonProtocol", dependencies: ["AndonCore"]),
         // andonctl's client side: the socket client and the human output.
-        .target(name: "AndonControl", dependencies: ["AndonCore", "AndonProtocol"]),
+        .target(name: "AndonControl", dependencies: ["AndonCore", "AndonConfig", "AndonProtocol", "AndonStore"]),
         .executableTarget(
             name: "andonctl",
             dependencies: [

@@ -3,11 +3,10 @@ import AndonCore
 /// `andonctl replay`: the recorded inputs of a window run again through the escalation engine under another plant
 /// (a new rota, new timeouts) on a virtual clock, and what would have differed.
 ///
-/// The inputs are rebuilt from the journal: each call's signals (`raised`, `promoted`, `joined`, `repeated`,
-/// `cleared`, `resumed`) and each responder's action (`acknowledged`, `arrived`, `resolved`, an `escalated` with
-/// `ANDON_BY`), at the instant andond handled it. People are assumed to answer when they did: an action by someone the
-/// new plant would not let act (not on duty for that call) is taken by whoever held the call then, and counted. A
-/// quiet controller (`silent`) is not replayed: its heartbeats are not in the journal.
+/// The inputs come as a `ReplayHistory`, from andond's durable input log (`ReplayHistory(log:)`: exact, the inputs
+/// andond took) or from the journal (`ReplayHistory(journal:)`: rebuilt from each call's steps). Either way people
+/// are assumed to answer when they did: an answer by someone the new plant would not let act (not on duty for that
+/// call) is given by whoever held the call then, and counted.
 public struct Replay: Sendable {
     public var plant: Plant
     public var since: Int64
@@ -26,6 +25,17 @@ public struct Replay: Sendable {
     public struct Result: Sendable, Hashable, Codable {
         public var since: Int64
         public var until: Int64
+        /// Where the inputs came from: `log` (andond's input log) or `journal`.
+        public var source: String
+        /// The input log's path, when it was read.
+        public var log: String?
+        /// With the input log: from when it knows every input (later than `since` when it was pruned past it); nil
+        /// when it still holds andond's first input, and so all there is.
+        public var knownFrom: Int64?
+        /// The replay ran to here: `until`, or the end of what the history knows if that is earlier.
+        public var end: Int64
+        /// Recorded inputs that could not be read back (their configuration no longer loads, say).
+        public var skippedInputs: Int
         public var calls: Int
         public var recorded: Figures
         public var replayed: Figures
@@ -82,50 +92,31 @@ public struct Replay: Sendable {
         mutating func notify(_ users: [String]) {
             for user in users where !responders.contains(user) { responders.append(user) }
         }
+
+        /// An engine event of this call, with `user` naming a responder as the plant of the moment knows them.
+        mutating func record(_ event: Event, user: (ResponderID) -> String) {
+            if Replay.notifying.contains(event.kind.rawValue), event.lineStop == nil || event.kind != .promoted {
+                reach(event.tier?.name, kpo: event.tier?.rota == .kpo, at: event.at.millisecondsSinceEpoch)
+                notify(event.responders.map(user))
+            }
+            if event.kind == .escalated || event.kind == .overdue { escalations += 1 }
+            if event.kind == .unanswered { unanswered += 1 }
+        }
     }
 
-    private static let notifying: Set<String> = [
+    static let notifying: Set<String> = [
         "raised", "escalated", "overdue", "handed-over", "promoted", "unanswered", "reminder", "joined",
     ]
 
+    /// Replays a history rebuilt from journal entries (see `ReplayHistory(journal:since:until:)`).
     public func run(_ entries: [ReportEntry]) -> Result {
-        var order = Array(entries.indices)
-        order.sort { entries[$0].at != entries[$1].at ? entries[$0].at < entries[$1].at : $0 < $1 }
-        // A call is a site's incident number; a number raised again (andond started afresh) is a new call.
-        var keys = [String](repeating: "", count: entries.count)
-        var generations: [String: Int] = [:]
-        for index in order {
-            let base = "\(entries[index].site ?? "")|\(entries[index].incident)"
-            if entries[index].event == "raised" { generations[base, default: 0] += 1 }
-            keys[index] = "\(base)#\(generations[base] ?? 0)"
-        }
-        // The calls raised in the window, and their recorded paths.
-        var recorded: [String: Path] = [:]
-        var raised: [String: ReportEntry] = [:]
-        var drills: Set<String> = []
-        for index in order {
-            let entry = entries[index]
-            let key = keys[index]
-            if entry.event == "raised" {
-                if entry.drill { drills.insert(key) }
-                guard since <= entry.at, entry.at < until, entry.kind != "silent" else { continue }
-                raised[key] = entry
-            }
-            guard raised[key] != nil else { continue }
-            var path = recorded[key] ?? Path()
-            if Self.notifying.contains(entry.event), entry.lineStop == nil || entry.event != "promoted" {
-                path.reach(entry.tier, kpo: entry.atKPO, at: entry.at)
-                path.notify(entry.responders)
-            }
-            if entry.event == "escalated" || entry.event == "overdue" { path.escalations += 1 }
-            if entry.event == "unanswered" { path.unanswered += 1 }
-            recorded[key] = path
-        }
-        if !includeDrills { for key in drills { raised[key] = nil } }
+        run(ReplayHistory(journal: entries, since: since, until: until))
+    }
 
+    public func run(_ history: ReplayHistory) -> Result {
+        let raised = history.calls.filter { includeDrills || !$0.value.drill }
         // The same inputs through the engine under the new plant, deadlines firing on the virtual clock.
-        let start = Instant(millisecondsSinceEpoch: since)
-        var engine = EscalationEngine(plant: plant, startingAt: start)
+        var engine = EscalationEngine(plant: plant, startingAt: Instant(millisecondsSinceEpoch: since))
         var mapped: [String: IncidentID] = [:]
         var replayedPaths: [String: Path] = [:]
         var byNewID: [IncidentID: String] = [:]
@@ -134,90 +125,71 @@ public struct Replay: Sendable {
         func absorb(_ events: [Event]) {
             for event in events {
                 guard let key = byNewID[event.incident] else { continue }
-                var path = replayedPaths[key] ?? Path()
-                let kind = event.kind.rawValue
-                if Self.notifying.contains(kind), event.lineStop == nil || event.kind != .promoted {
-                    path.reach(
-                        event.tier?.name,
-                        kpo: event.tier?.rota == .kpo,
-                        at: event.at.millisecondsSinceEpoch
-                    )
-                    path.notify(event.responders.map { plant.responders[$0]?.user ?? $0.rawValue })
-                }
-                if event.kind == .escalated || event.kind == .overdue { path.escalations += 1 }
-                if event.kind == .unanswered { path.unanswered += 1 }
-                replayedPaths[key] = path
+                replayedPaths[key, default: Path()].record(event) { plant.responders[$0]?.user ?? $0.rawValue }
             }
         }
-        for index in order {
-            let entry = entries[index]
-            let key = keys[index]
-            guard raised[key] != nil else { continue }
-            let at = Instant(millisecondsSinceEpoch: entry.at)
+        for step in history.steps where raised[step.call] != nil {
+            let at = Instant(millisecondsSinceEpoch: step.at)
             absorb(engine.advance(to: at))
-            let origin = SignalOrigin(source: "replay", sequence: nil, drill: entry.drill)
-            if let signal = Self.signal(for: entry, first: mapped[key] == nil) {
+            switch step.input {
+            case .signal(let signal, let drill):
                 // The new incident for a call: the one its raising signal opened (or promoted).
+                let origin = SignalOrigin(source: "replay", sequence: nil, drill: drill)
                 let outcome = engine.receive(signal, at: at, origin: origin)
                 switch outcome.result {
                 case .success(let disposition):
-                    if mapped[key] == nil, let id = disposition.incidents.first {
-                        mapped[key] = id
-                        byNewID[id] = key
+                    if mapped[step.call] == nil, let id = disposition.incidents.first {
+                        mapped[step.call] = id
+                        byNewID[id] = step.call
                     }
                 case .failure:
                     refused += 1
                 }
                 absorb(outcome.events)
-                continue
+            case .answer(let answer, let by, let note):
+                guard let id = mapped[step.call] else { continue }
+                // The author as the new plant knows them: a responder by Unix user, else an administrator (root).
+                let author: Actor =
+                    by.flatMap { plant.responder(forUser: $0) }.map { .responder($0.id) }
+                    ?? .administrator(user: by ?? "replay")
+                var outcome = perform(answer, on: id, by: author, in: &engine, at: at, note: note)
+                if case .failure(let error) = outcome.result, error.code == .notAuthorized {
+                    // Whoever held the call answers at the same instant.
+                    takenByOthers += 1
+                    outcome = perform(answer, on: id, by: .administrator(user: "replay"), in: &engine, at: at, note: note)
+                }
+                absorb(outcome.events)
             }
-            guard let id = mapped[key], let action = Self.action(for: entry) else { continue }
-            // The author as the new plant knows them: a responder by Unix user, else an administrator (root).
-            let author: Actor =
-                entry.by.flatMap { plant.responder(forUser: $0) }.map { .responder($0.id) }
-                ?? .administrator(user: entry.by ?? "replay")
-            var outcome = perform(action, on: id, by: author, in: &engine, at: at, note: entry.note)
-            if case .failure(let error) = outcome.result, error.code == .notAuthorized {
-                // Whoever held the call answers at the same instant.
-                takenByOthers += 1
-                outcome = perform(
-                    action,
-                    on: id,
-                    by: .administrator(user: "replay"),
-                    in: &engine,
-                    at: at,
-                    note: entry.note
-                )
-            }
-            absorb(outcome.events)
         }
-        // Up to the end of the window, or of the journal read if that is earlier: after it nothing is known of the
-        // calls (andond may have been stopped), and a replay that ran on would escalate what the journal cannot.
-        let last = order.last.map { entries[$0].at } ?? since
-        absorb(engine.advance(to: Instant(millisecondsSinceEpoch: min(until, max(last, since)))))
+        // Up to the end of the window, or of what the history knows if that is earlier: after it nothing is known of
+        // the calls (andond may have been stopped), and a replay that ran on would escalate what nobody could answer.
+        absorb(engine.advance(to: Instant(millisecondsSinceEpoch: history.end)))
 
         var result = Result(
             since: since,
             until: until,
+            source: history.source.name,
+            log: history.source.log,
+            knownFrom: history.source.knownFrom,
+            end: history.end,
+            skippedInputs: history.skippedInputs,
             calls: raised.count,
-            recorded: Self.figures(raised.keys.map { recorded[$0] ?? Path() }),
+            recorded: Self.figures(raised.values.map(\.path)),
             replayed: Self.figures(raised.keys.map { replayedPaths[$0] ?? Path() }),
             actionsTakenByOthers: takenByOthers,
             refusedSignals: refused,
             differences: []
         )
-        result.differences = raised.keys.compactMap { key -> Difference? in
-            let old = recorded[key] ?? Path()
+        result.differences = raised.compactMap { key, call -> Difference? in
+            let old = call.path
             let new = replayedPaths[key] ?? Path()
-            guard old.tiers != new.tiers || Set(old.responders) != Set(new.responders), let first = raised[key] else {
-                return nil
-            }
+            guard old.tiers != new.tiers || Set(old.responders) != Set(new.responders) else { return nil }
             return Difference(
-                incident: first.incident,
-                line: first.line,
-                station: first.station,
-                category: first.kind == "stop" ? "line-stop" : first.category,
-                raisedAt: first.at,
+                incident: call.incident,
+                line: call.line,
+                station: call.station,
+                category: call.category,
+                raisedAt: call.raisedAt,
                 recordedTiers: old.tiers,
                 replayedTiers: new.tiers,
                 recordedResponders: old.responders,
@@ -228,12 +200,8 @@ public struct Replay: Sendable {
         return result
     }
 
-    private enum Action {
-        case acknowledge, arrive, resolve, escalate
-    }
-
     private func perform(
-        _ action: Action,
+        _ action: ReplayHistory.Answer,
         on id: IncidentID,
         by actor: Actor,
         in engine: inout EscalationEngine,
@@ -245,45 +213,6 @@ public struct Replay: Sendable {
         case .arrive: engine.arrive(id, by: actor, note: note, at: at)
         case .resolve: engine.resolve(id, by: actor, note: note ?? "replayed", at: at)
         case .escalate: engine.escalate(id, by: actor, reason: note, at: at)
-        }
-    }
-
-    private static func action(for entry: ReportEntry) -> Action? {
-        switch entry.event {
-        case "acknowledged": .acknowledge
-        case "arrived" where entry.by?.hasPrefix("station ") == false: .arrive
-        case "resolved": .resolve
-        case "escalated" where entry.by != nil: .escalate
-        default: nil
-        }
-    }
-
-    /// The controller signal behind a step, if it was one.
-    private static func signal(for entry: ReportEntry, first: Bool) -> Signal? {
-        let line = LineID(rawValue: entry.line)
-        let station = entry.station.map(StationID.init(rawValue:))
-        switch entry.event {
-        case "raised", "repeated":
-            if entry.kind == "stop" {
-                return first || entry.event == "repeated"
-                    ? .stop(line: line, station: station, reason: entry.reason) : nil
-            }
-            guard let station, let category = entry.category.flatMap(Category.init(rawValue:)) else { return nil }
-            return .andon(line: line, station: station, category: category, text: entry.reason)
-        case "promoted" where entry.kind == "stop" && entry.lineStop == nil:
-            return .stop(line: line, station: station, reason: entry.reason)
-        case "joined":
-            return .stop(line: line, station: entry.stations.last.map(StationID.init(rawValue:)), reason: entry.reason)
-        case "cleared":
-            guard let station else { return nil }
-            return .clear(line: line, station: station, category: entry.category.flatMap(Category.init(rawValue:)))
-        case "resumed":
-            return .resume(line: line)
-        case "arrived" where entry.by?.hasPrefix("station ") == true:
-            guard let station else { return nil }
-            return .arrived(line: line, station: station, responder: nil)
-        default:
-            return nil
         }
     }
 

@@ -223,7 +223,7 @@ public enum Daemon {
                 )
             }
             if let aside = store.movedAside { movedAside(aside.path, aside.reason) }
-            let legacy = Restored.legacyNextIncident(in: directory)
+            let legacy = StateStore.legacyNextIncident(in: directory)
             let now = clock.now
             func load() throws(StoreError) -> Restored {
                 try Restored.load(

@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import AndonStore
 import AndonSystemd
 import Foundation
 import Synchronization

@@ -1,5 +1,6 @@
 import AndonConfig
 import AndonCore
+import AndonStore
 import AndonSystemd
 import Foundation
 import Synchronization

@@ -102,11 +102,4 @@ struct Restored {
             loaded: loaded
         )
     }
-
-    /// The next incident number recorded by andond before durable state existed (`next-incident`), else 1.
-    static func legacyNextIncident(in directory: String) -> UInt64 {
-        let path = (directory as NSString).appendingPathComponent("next-incident")
-        return (try? String(contentsOfFile: path, encoding: .utf8))
-            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1
-    }
 }

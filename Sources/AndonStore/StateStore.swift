@@ -199,44 +199,7 @@ public final class StateStore: @unchecked Sendable {
             return try queue.read { db in
                 var meta: [String: String] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM meta") { meta[row[0]] = row[1] }
-                var snapshot = try Row.fetchOne(
-                    db,
-                    sql: "SELECT input_seq, at, configuration, configuration_file, state, parts FROM snapshot "
-                        + "ORDER BY input_seq DESC LIMIT 1"
-                ).map { row in
-                    (
-                        StoredSnapshot(
-                            inputSequence: row[0],
-                            at: row[1],
-                            configuration: row[2],
-                            configurationFile: row[3],
-                            state: row[4]
-                        ),
-                        parts: row[5] as Int
-                    )
-                }
-                if let (stored, parts) = snapshot, parts > 0 {
-                    var state = Data()
-                    let rows = try Row.fetchCursor(
-                        db,
-                        sql: "SELECT part, bytes FROM snapshot_part WHERE input_seq = ? ORDER BY part",
-                        arguments: [stored.inputSequence]
-                    )
-                    var count = 0
-                    while let row = try rows.next() {
-                        guard row[0] as Int == count else { break }
-                        state.append(row[1] as Data)
-                        count += 1
-                    }
-                    guard count == parts else {
-                        throw StoreError(
-                            .corrupt,
-                            "the snapshot after input \(stored.inputSequence) has \(count) of its \(parts) parts"
-                        )
-                    }
-                    snapshot?.0.state = state
-                }
-                let snapshotValue = snapshot?.0
+                let snapshotValue = try Self.fetchSnapshot(db, where: "1")
                 let after = snapshotValue?.inputSequence ?? 0
                 let inputs = try Row.fetchAll(
                     db,
@@ -261,7 +224,97 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    private static func input(_ row: Row) -> StoredInput {
+    /// Which snapshots and inputs stay after a new snapshot:
+    ///
+    /// - the newest two snapshots (a restore starts from the newest);
+    /// - the first snapshot of every UTC day, the *anchors*: a replay of history starts from the latest one before
+    ///   its window, so the log never has to be replayed from its very beginning;
+    /// - the inputs after the latest anchor older than `keepFrom` (the retention period), and that anchor. Nothing
+    ///   older stays. So the log always starts right after a snapshot it can be replayed from. A store written before
+    ///   anchors existed keeps its inputs until it has an anchor that old.
+    ///
+    /// Parts of a snapshot that never completed (andond ended while writing it) go too.
+    private static func prune(_ db: Database, keepingInputsFrom keepFrom: Int64?) throws {
+        try db.execute(
+            sql: """
+                DELETE FROM snapshot
+                WHERE input_seq NOT IN (SELECT input_seq FROM snapshot ORDER BY input_seq DESC LIMIT 2)
+                  AND input_seq NOT IN (SELECT MIN(input_seq) FROM snapshot GROUP BY at / \(Self.anchorInterval))
+                """
+        )
+        if let keepFrom,
+            let base = try Int64.fetchOne(
+                db,
+                sql: "SELECT MAX(input_seq) FROM snapshot WHERE at < ? "
+                    + "AND input_seq IN (SELECT MIN(input_seq) FROM snapshot GROUP BY at / \(Self.anchorInterval))",
+                arguments: [keepFrom]
+            )
+        {
+            try db.execute(sql: "DELETE FROM snapshot WHERE input_seq < ?", arguments: [base])
+            try db.execute(sql: "DELETE FROM input WHERE seq <= ?", arguments: [base])
+        }
+        try db.execute(sql: "DELETE FROM snapshot_part WHERE input_seq NOT IN (SELECT input_seq FROM snapshot)")
+    }
+
+    /// The next incident number recorded by andond before durable state existed (`next-incident`), else 1: the
+    /// number the log's first configuration starts counting from.
+    public static func legacyNextIncident(in directory: String) -> UInt64 {
+        let path = (directory as NSString).appendingPathComponent("next-incident")
+        return (try? String(contentsOfFile: path, encoding: .utf8))
+            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1
+    }
+
+    /// One anchor snapshot stays per this many milliseconds (a UTC day).
+    public static let anchorInterval: Int64 = 86_400_000
+
+    /// The snapshot `condition` selects (an SQL expression on `input_seq` and `at`, the first row in `order`), its
+    /// parts put together.
+    static func fetchSnapshot(
+        _ db: Database,
+        where condition: String,
+        arguments: StatementArguments = [],
+        order: String = "input_seq DESC"
+    ) throws -> StoredSnapshot? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT input_seq, at, configuration, configuration_file, state, parts FROM snapshot "
+                    + "WHERE \(condition) ORDER BY \(order) LIMIT 1",
+                arguments: arguments
+            )
+        else { return nil }
+        var stored = StoredSnapshot(
+            inputSequence: row[0],
+            at: row[1],
+            configuration: row[2],
+            configurationFile: row[3],
+            state: row[4]
+        )
+        let parts: Int = row[5]
+        guard parts > 0 else { return stored }
+        var state = Data()
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT part, bytes FROM snapshot_part WHERE input_seq = ? ORDER BY part",
+            arguments: [stored.inputSequence]
+        )
+        var count = 0
+        while let row = try rows.next() {
+            guard row[0] as Int == count else { break }
+            state.append(row[1] as Data)
+            count += 1
+        }
+        guard count == parts else {
+            throw StoreError(
+                .corrupt,
+                "the snapshot after input \(stored.inputSequence) has \(count) of its \(parts) parts"
+            )
+        }
+        stored.state = state
+        return stored
+    }
+
+    static func input(_ row: Row) -> StoredInput {
         StoredInput(
             sequence: row[0],
             at: row[1],
@@ -354,21 +407,7 @@ public final class StateStore: @unchecked Sendable {
                             batch.snapshotPartCount > 0 ? Data() : snapshot.state, batch.snapshotPartCount,
                         ]
                     )
-                    // Two snapshots stay (the newest and the one before), with their parts; parts of a snapshot that
-                    // never completed (andond ended while writing it) go too. Inputs stay for the retention period.
-                    try db.execute(
-                        sql: "DELETE FROM snapshot WHERE input_seq < (SELECT MIN(input_seq) FROM "
-                            + "(SELECT input_seq FROM snapshot ORDER BY input_seq DESC LIMIT 2))"
-                    )
-                    try db.execute(
-                        sql: "DELETE FROM snapshot_part WHERE input_seq NOT IN (SELECT input_seq FROM snapshot)"
-                    )
-                    if let keepFrom = batch.pruneInputsBefore {
-                        try db.execute(
-                            sql: "DELETE FROM input WHERE at < ? AND seq <= ?",
-                            arguments: [keepFrom, snapshot.inputSequence]
-                        )
-                    }
+                    try Self.prune(db, keepingInputsFrom: batch.pruneInputsBefore)
                 }
                 let setMeta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
                 if let next = batch.nextEventSequence { try setMeta.execute(arguments: ["next_event", String(next)]) }

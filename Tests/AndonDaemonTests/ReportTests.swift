@@ -251,6 +251,44 @@ import Testing
             ((tried["replayed"] as? [String: Any])?["escalations"] as? Int ?? 0)
                 > ((tried["recorded"] as? [String: Any])?["escalations"] as? Int ?? 0)
         )
+        #expect(same["source"] as? String == "journal")
+
+        // From andond's input log (read beside the running andond, and again once it stopped): the same calls,
+        // paths and figures as from the journal, and nothing written to its state directory.
+        let logWindow = [
+            "--source", "log", "--state-directory", daemon.stateDirectory,
+            "--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T12:00:00Z",
+        ]
+        let before = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).sorted()
+        func compare(_ fromLog: [String: Any], _ fromJournal: [String: Any], _ comment: Comment) {
+            #expect(fromLog["source"] as? String == "log", comment)
+            #expect(fromLog["knownFrom"] == nil, "the log holds all there is: \(comment)")
+            for key in ["calls", "recorded", "replayed", "differences", "actionsTakenByOthers", "refusedSignals"] {
+                #expect(
+                    Self.canonical(fromLog[key]) == Self.canonical(fromJournal[key]),
+                    "\(key): \(comment)"
+                )
+            }
+        }
+        compare(try Self.replay(["--config", daemon.configPath] + logWindow), same, "the same plant, andond running")
+        compare(try Self.replay(["--config", faster] + logWindow), tried, "a faster team leader, andond running")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).sorted() == before)
+        daemon.stop()
+        let stopped = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).sorted()
+        compare(try Self.replay(["--config", faster] + logWindow), tried, "a faster team leader, andond stopped")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).sorted() == stopped)
+        // auto takes the log when it reaches back to --since, the journal when told of journal files.
+        let auto = try Self.replay(["--config", faster] + Array(logWindow.dropFirst(2)))
+        #expect(auto["source"] as? String == "log")
+    }
+
+    /// A JSON value in a form that compares (dictionaries with sorted keys).
+    static func canonical(_ value: Any?) -> String {
+        guard let value else { return "nil" }
+        guard JSONSerialization.isValidJSONObject([value]),
+            let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])
+        else { return "\(value)" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func replay(_ arguments: [String]) throws -> [String: Any] {

@@ -5,13 +5,13 @@ import Foundation
 ///
 /// `ANDS`, a version byte, then the engine (`EscalationEngine.encodeState`) and the window, in `BinaryWriter`'s
 /// form. A snapshot that starts with `{` is the JSON form the first 0.3 builds wrote; it still loads.
-enum DurableState {
-    static let magic: [UInt8] = Array("ANDS".utf8)
+public enum DurableState {
+    public static let magic: [UInt8] = Array("ANDS".utf8)
     /// 4: drills (`EscalationEngine.stateFormat`); 3: incidents with owners, grace, arrival and reminders; 2: the
     /// window keeps message digests; 1 kept the messages. 1 to 3 read still.
-    static let version: UInt8 = 4
+    public static let version: UInt8 = 4
 
-    static func encode(engine: EscalationEngine, window: SequenceWindow) -> [UInt8] {
+    public static func encode(engine: EscalationEngine, window: SequenceWindow) -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 4096 + engine.openIncidentCount * 128 + window.count * 96)
         writer.write(bytes: magic)
         writer.write(byte: version)
@@ -21,7 +21,7 @@ enum DurableState {
     }
 
     /// The engine under `plant` (the configuration the snapshot was taken under) and the window.
-    static func decode(_ data: Data, plant: Plant) throws(BinaryFormatError) -> (EscalationEngine, SequenceWindow) {
+    public static func decode(_ data: Data, plant: Plant) throws(BinaryFormatError) -> (EscalationEngine, SequenceWindow) {
         if data.first == UInt8(ascii: "{") {
             do {
                 let legacy = try JSONDecoder().decode(Legacy.self, from: data)

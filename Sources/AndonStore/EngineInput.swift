@@ -1,11 +1,10 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
-import AndonStore
 
 /// One input to the escalation engine, as the input log records it. The live daemon and a restore both go through
 /// `apply`, so replaying the log gives exactly the state (and the events) the live daemon had.
-enum EngineInput: Sendable {
+public enum EngineInput: Sendable {
     /// A configuration swapped in: at the first start it creates the engine; later (a reload, a start with a changed
     /// file) it reconfigures it.
     case configuration(Configuration)
@@ -16,19 +15,19 @@ enum EngineInput: Sendable {
     /// The timer: fire the deadlines that are due.
     case tick
 
-    enum Action: Sendable {
+    public enum Action: Sendable {
         case acknowledge(IncidentID, note: String?)
         case resolve(IncidentID, note: String)
         case escalate(IncidentID, reason: String?)
         case arrive(IncidentID, note: String?)
     }
 
-    enum Outcome {
+    public enum Outcome {
         case signal(SignalOutcome)
         case action(ActionOutcome)
         case events([Event])
 
-        var events: [Event] {
+        public var events: [Event] {
             switch self {
             case .signal(let outcome): outcome.events
             case .action(let outcome): outcome.events
@@ -39,7 +38,7 @@ enum EngineInput: Sendable {
 
     /// Applies the input at `instant`, mutating `engine` in place (never through a copy: that would copy every
     /// incident on every input).
-    func apply(to engine: inout EscalationEngine, at instant: Instant) -> Outcome {
+    public func apply(to engine: inout EscalationEngine, at instant: Instant) -> Outcome {
         switch self {
         case .configuration(let configuration):
             return .events(engine.reconfigure(configuration.plant, at: instant))
@@ -55,7 +54,7 @@ enum EngineInput: Sendable {
     }
 
     /// A signal, as `apply` takes it: the live path calls this directly for the typed outcome.
-    static func receive(
+    public static func receive(
         _ signal: Signal,
         sequence: UInt64?,
         drill: Bool,
@@ -67,7 +66,7 @@ enum EngineInput: Sendable {
     }
 
     /// A responder's action, as `apply` takes it.
-    static func perform(
+    public static func perform(
         _ action: Action,
         by actor: Actor,
         in engine: inout EscalationEngine,
@@ -81,13 +80,13 @@ enum EngineInput: Sendable {
         }
     }
 
-    var isTick: Bool {
+    public var isTick: Bool {
         if case .tick = self { return true }
         return false
     }
 
     /// Applies the input to an engine that may not exist yet: the log's first configuration creates it.
-    func apply(to engine: inout EscalationEngine?, at instant: Instant, firstIncidentNumber: UInt64) -> Outcome {
+    public func apply(to engine: inout EscalationEngine?, at instant: Instant, firstIncidentNumber: UInt64) -> Outcome {
         if engine == nil {
             if case .configuration(let configuration) = self {
                 engine = EscalationEngine(
@@ -105,7 +104,7 @@ enum EngineInput: Sendable {
     // MARK: The stored form
 
     /// The input as the log stores it.
-    func stored(sequence: Int64, at instant: Instant) -> StoredInput {
+    public func stored(sequence: Int64, at instant: Instant) -> StoredInput {
         let (kind, source, body): (StoredInput.Kind, String, String) =
             switch self {
             case .configuration(let configuration): (.configuration, configuration.file, configuration.text)
@@ -123,7 +122,7 @@ enum EngineInput: Sendable {
     }
 
     /// Reads a stored input back; nil (with the reason) when it cannot be understood.
-    static func decode(_ stored: StoredInput) -> Result<EngineInput, InputLogError> {
+    public static func decode(_ stored: StoredInput) -> Result<EngineInput, InputLogError> {
         let at = Instant(millisecondsSinceEpoch: stored.at)
         switch stored.kind {
         case .tick:
@@ -167,7 +166,7 @@ enum EngineInput: Sendable {
         }
     }
 
-    static func encode(_ actor: Actor) -> String {
+    public static func encode(_ actor: Actor) -> String {
         switch actor {
         case .responder(let id): "responder:\(id)"
         case .administrator(let user): "administrator:\(user)"
@@ -175,7 +174,7 @@ enum EngineInput: Sendable {
         }
     }
 
-    static func decodeActor(_ text: String) -> Actor? {
+    public static func decodeActor(_ text: String) -> Actor? {
         if text.hasPrefix("responder:") { return .responder(ResponderID(rawValue: String(text.dropFirst(10)))) }
         if text.hasPrefix("administrator:") { return .administrator(user: String(text.dropFirst(14))) }
         return nil
@@ -183,16 +182,21 @@ enum EngineInput: Sendable {
 }
 
 /// An input log entry that cannot be replayed.
-struct InputLogError: Error, CustomStringConvertible {
-    var sequence: Int64
-    var reason: String
-    var description: String { "input \(sequence): \(reason)" }
+public struct InputLogError: Error, Sendable, CustomStringConvertible {
+    public var sequence: Int64
+    public var reason: String
+    public var description: String { "input \(sequence): \(reason)" }
+
+    public init(sequence: Int64, reason: String) {
+        self.sequence = sequence
+        self.reason = reason
+    }
 }
 
 extension SequenceWindow {
     /// Remembers the reply to a signal with a `seq` that the engine took; a refusal had no effect and is not
     /// remembered. The live path and a restore both go through here, so they remember the same replies.
-    mutating func remember(_ reply: Reply, to input: EngineInput, at instant: Instant) {
+    public mutating func remember(_ reply: Reply, to input: EngineInput, at instant: Instant) {
         guard case .ok = reply, case .signal(let signal, let sequence?, _, _, let message) = input else { return }
         remember(line: signal.line, sequence: sequence, message: message, reply: reply.rendered, at: instant)
     }
