@@ -92,7 +92,10 @@ let package = Package(
         ),
         .testTarget(name: "AndonConfigTests", dependencies: ["AndonConfig", "AndonCore"]),
         // The report's figures from synthetic journal entries (the daemon suite checks them on andond's own).
-        .testTarget(name: "AndonControlTests", dependencies: ["AndonControl", "AndonCore"]),
+        .testTarget(
+            name: "AndonControlTests",
+            dependencies: ["AndonControl", "AndonConfig", "AndonCore", "AndonProtocol", "AndonStore"]
+        ),
         .testTarget(name: "AndonStoreTests", dependencies: ["AndonStore"]),
         // The built andond and andonctl with real sockets and the real journal.
         .testTarget(

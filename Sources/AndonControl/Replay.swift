@@ -156,7 +156,14 @@ public struct Replay: Sendable {
                 if case .failure(let error) = outcome.result, error.code == .notAuthorized {
                     // Whoever held the call answers at the same instant.
                     takenByOthers += 1
-                    outcome = perform(answer, on: id, by: .administrator(user: "replay"), in: &engine, at: at, note: note)
+                    outcome = perform(
+                        answer,
+                        on: id,
+                        by: .administrator(user: "replay"),
+                        in: &engine,
+                        at: at,
+                        note: note
+                    )
                 }
                 absorb(outcome.events)
             }

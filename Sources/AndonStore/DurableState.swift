@@ -21,7 +21,10 @@ public enum DurableState {
     }
 
     /// The engine under `plant` (the configuration the snapshot was taken under) and the window.
-    public static func decode(_ data: Data, plant: Plant) throws(BinaryFormatError) -> (EscalationEngine, SequenceWindow) {
+    public static func decode(
+        _ data: Data,
+        plant: Plant
+    ) throws(BinaryFormatError) -> (EscalationEngine, SequenceWindow) {
         if data.first == UInt8(ascii: "{") {
             do {
                 let legacy = try JSONDecoder().decode(Legacy.self, from: data)

@@ -46,7 +46,9 @@ extension Andonctl {
         func validate() throws {
             if limit < 0 { throw ValidationError("--limit must be 0 (all) or more") }
             if source == .log, journal.directory != nil || !journal.file.isEmpty || !journal.match.isEmpty {
-                throw ValidationError("--directory, --file and --match read the journal; they do not go with --source log")
+                throw ValidationError(
+                    "--directory, --file and --match read the journal; they do not go with --source log"
+                )
             }
         }
 

@@ -277,6 +277,12 @@ import Testing
         let stopped = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).sorted()
         compare(try Self.replay(["--config", faster] + logWindow), tried, "a faster team leader, andond stopped")
         #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).sorted() == stopped)
+        let replayText = try DaemonHarness.runAndonctl(["replay", "--config", faster, "--limit", "4"] + logWindow)
+        #expect(
+            replayText.stdout.contains("(a simulation from andond's input log \(daemon.stateDirectory)/andond.sqlite;")
+        )
+        #expect(replayText.stdout.contains("Calls whose path differs: 17"), "\(replayText.stdout)")
+        if ProcessInfo.processInfo.environment["ANDON_SHOW_REPLAY"] != nil { print(replayText.stdout) }
         // auto takes the log when it reaches back to --since, the journal when told of journal files.
         let auto = try Self.replay(["--config", faster] + Array(logWindow.dropFirst(2)))
         #expect(auto["source"] as? String == "log")
