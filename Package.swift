@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The pure domain: signals, incidents, rota and shifts, escalation. No I/O, no wall clock.
@@ -68,8 +69,8 @@ let package = Package(
             name: "andond",
             dependencies: ["AndonDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // The wire protocol: parse and render signals, control requests and replies.
-        .target(name: "AndonProtocol", dependencies: ["AndonCore"]),
+        // The wire protocol: parse and render signals, control requests and replies; signed messages (HMAC-SHA256).
+        .target(name: "AndonProtocol", dependencies: ["AndonCore", .product(name: "Crypto", package: "swift-crypto")]),
         // andonctl's client side: the socket client and the human output.
         .target(name: "AndonControl", dependencies: ["AndonCore", "AndonConfig", "AndonProtocol", "AndonStore"]),
         .executableTarget(

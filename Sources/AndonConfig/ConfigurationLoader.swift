@@ -14,6 +14,11 @@ public struct Configuration: Sendable {
     /// The text it was read from: the durable state records it, so a restore or a replay runs under exactly the
     /// configuration that was in force.
     public var text: String = ""
+    /// Per line, who may send over UDP (lines with neither `senders:` nor `key_file:` are not here).
+    public var security: [LineID: LineSecurity] = [:]
+    public var signing = SigningSettings()
+    /// The lines' keys, once `loadKeys()` read them.
+    public var keys: [LineID: SigningKey] = [:]
 }
 
 /// Reads the YAML configuration into a validated `Plant`, reporting every problem at once as
@@ -89,6 +94,8 @@ public enum ConfigurationLoader {
         let map = SourceMap(root: root)
         var plant: Plant?
         var listen = ListenSettings()
+        var security: [LineID: LineSecurity] = [:]
+        var signing = SigningSettings()
         do {
             let raw = try YAMLDecoder().decode(
                 RawConfiguration.self,
@@ -98,6 +105,7 @@ public enum ConfigurationLoader {
             var builder = PlantBuilder(raw: raw, sink: sink)
             plant = builder.build(resolveNow: now)
             listen = ListenSettings(raw: raw.listen, sink: sink)
+            (security, signing) = Self.security(raw, builder: builder, map: map, file: file, sink: sink)
         } catch let error as DecodingError {
             let path: ConfigPath
             let message: String
@@ -133,7 +141,68 @@ public enum ConfigurationLoader {
         guard let plant, !diagnostics.contains(where: { $0.severity == .error }) else {
             throw ConfigurationError(diagnostics: diagnostics)
         }
-        return Configuration(file: file, plant: plant, listen: listen, warnings: diagnostics, text: text)
+        return Configuration(
+            file: file,
+            plant: plant,
+            listen: listen,
+            warnings: diagnostics,
+            text: text,
+            security: security,
+            signing: signing
+        )
+    }
+
+    /// Each line's `senders:` and `key_file:`, and the `signing:` settings.
+    private static func security(
+        _ raw: RawConfiguration,
+        builder: PlantBuilder,
+        map: SourceMap,
+        file: String,
+        sink: DiagnosticSink
+    ) -> ([LineID: LineSecurity], SigningSettings) {
+        var signing = SigningSettings()
+        if let raw = raw.signing {
+            if let window = builder.duration(raw.window, at: raw.path + ["window"]) { signing.window = window }
+            if let overlap = builder.duration(raw.overlap, at: raw.path + ["overlap"]) { signing.overlap = overlap }
+        }
+        var security: [LineID: LineSecurity] = [:]
+        for (name, line) in raw.lines ?? [:] where line.senders != nil || line.keyFile != nil {
+            var entry = LineSecurity()
+            if let senders = line.senders {
+                entry.senders = senders.enumerated().compactMap { index, text in
+                    guard let range = AddressRange(text) else {
+                        sink.error(
+                            line.path + ["senders", .index(index)],
+                            "'\(text)' is not an IP address or a CIDR range",
+                            hint: "such as 10.1.0.0/24, 192.168.1.5 or fd00::/8"
+                        )
+                        return nil
+                    }
+                    return range
+                }
+                if senders.isEmpty {
+                    sink.warning(
+                        line.path + ["senders"],
+                        "senders is empty: no UDP source may send for line \(name)",
+                        hint: "list the controllers' addresses, or remove senders: to accept any"
+                    )
+                }
+            }
+            if let path = line.keyFile {
+                if !path.hasPrefix("/") && !path.hasPrefix("%d/") {
+                    sink.error(
+                        line.path + ["key_file"],
+                        "the key file must be an absolute path, or %d/NAME for a systemd credential",
+                        hint: "such as /etc/andond/keys/\(name).key, or %d/\(name).key with LoadCredential="
+                    )
+                } else {
+                    let (row, column) = map.position(of: line.path + ["key_file"])
+                    entry.keyFile = KeyFile(path: path, file: file, line: row, column: column)
+                }
+            }
+            security[LineID(rawValue: name)] = entry
+        }
+        return (security, signing)
     }
 
     private static func yamlDiagnostic(_ error: any Error, text: String, file: String) -> Diagnostic {

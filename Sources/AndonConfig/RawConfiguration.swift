@@ -2,7 +2,7 @@
 /// every missing or malformed value with its position; `ConfigurationLoader` turns it into a core `Plant`.
 struct RawConfiguration: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case site, shifts, responders, rotas, policies, routes, lines, listen
+        case site, shifts, responders, rotas, policies, routes, lines, listen, signing
         case coalesceWithin = "coalesce_within"
         case handoverGrace = "handover_grace"
         case remindEvery = "remind_every"
@@ -21,11 +21,13 @@ struct RawConfiguration: Decodable {
     var routes: [String: String]?
     var lines: [String: RawLine]?
     var listen: RawListen?
+    var signing: RawSigning?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
         let fields = try Fields(decoder, Key.self, what: "the configuration")
         listen = fields.optional(.listen)
+        signing = fields.optional(.signing)
         site = fields.required(.site, what: "the configuration", hint: "add a 'site:' with 'time_zone:'")
         coalesceWithin = fields.optional(.coalesceWithin)
         handoverGrace = fields.optional(.handoverGrace)
@@ -222,8 +224,9 @@ struct RawTier: Decodable {
 
 struct RawLine: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case description, rotas, categories, routes, stations, controllers
+        case description, rotas, categories, routes, stations, controllers, senders
         case stopPolicy = "stop_policy"
+        case keyFile = "key_file"
         case heartbeatWithin = "heartbeat_within"
     }
 
@@ -233,6 +236,8 @@ struct RawLine: Decodable {
     var routes: [String: String]?
     var stations: [String]?
     var controllers: RawControllers?
+    var senders: [String]?
+    var keyFile: String?
     var stopPolicy: String?
     var heartbeatWithin: String?
     var path: ConfigPath
@@ -245,6 +250,8 @@ struct RawLine: Decodable {
         routes = fields.optional(.routes)
         stations = fields.optional(.stations)
         controllers = fields.optional(.controllers)
+        senders = fields.optional(.senders)
+        keyFile = fields.optional(.keyFile)
         stopPolicy = fields.optional(.stopPolicy)
         heartbeatWithin = fields.optional(.heartbeatWithin)
         path = fields.path
@@ -270,6 +277,21 @@ struct RawListen: Decodable {
         socket = fields.optional(.socket)
         socketMode = fields.optional(.socketMode)
         socketGroup = fields.optional(.socketGroup)
+        path = fields.path
+    }
+}
+
+struct RawSigning: Decodable {
+    enum Key: String, CodingKey, CaseIterable { case window, overlap }
+
+    var window: String?
+    var overlap: String?
+    var path: ConfigPath
+
+    init(from decoder: any Decoder) throws {
+        let fields = try Fields(decoder, Key.self, what: "signing")
+        window = fields.optional(.window)
+        overlap = fields.optional(.overlap)
         path = fields.path
     }
 }

@@ -163,7 +163,7 @@ public struct BoardRenderer: Sendable {
         var out = ""
         var used = 0
         for piece in pieces where used < width {
-            let text = String(piece.text.prefix(width - used))
+            let text = String(piece.text.escapingControlCharacters.prefix(width - used))
             used += text.count
             if color, let paint = piece.paint {
                 out += paint.code + text + "\u{1b}[0m"

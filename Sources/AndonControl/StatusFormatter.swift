@@ -36,7 +36,8 @@ public enum StatusFormatter {
                 next ?? "-",
             ]
         }
-        let all = [header] + rows
+        // What a call holds came from a sender or a responder: shown, never obeyed by the terminal.
+        let all = [header] + rows.map { $0.map(\.escapingControlCharacters) }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         for row in all {
             let cells = row.enumerated().map { index, cell in

@@ -65,7 +65,8 @@ public enum TailFormatter {
             columns.append("andond")
         }
         columns.append(first("MESSAGE") ?? "")
-        let text = columns.joined(separator: "  ")
+        // Anyone may write to the journal: whatever an entry holds is shown, never obeyed.
+        let text = columns.joined(separator: "  ").escapingControlCharacters
         guard color, let priority = first("PRIORITY").flatMap(Int.init) else { return text }
         return colored(text, priority: priority)
     }

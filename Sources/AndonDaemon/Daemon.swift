@@ -51,9 +51,10 @@ public enum Daemon {
         let notifier = Notifier()
 
         let clock = SystemClock()
-        let configuration: Configuration
+        var configuration: Configuration
         do {
             configuration = try ConfigurationLoader.load(path: options.configPath, now: clock.now)
+            try configuration.loadKeys()
         } catch {
             for diagnostic in error.diagnostics {
                 FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8))

@@ -22,9 +22,10 @@ extension Dispatcher {
         let notifier = Notifier()
         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(monotonicMicroseconds())\nSTATUS=Reloading the configuration")
         let path = configuration.file
-        let loaded: Configuration
+        var loaded: Configuration
         do {
             loaded = try ConfigurationLoader.load(path: path, now: clock.now)
+            try loaded.loadKeys()
         } catch {
             let errors = error.errors
             let lines = error.diagnostics.map(\.description)
@@ -54,6 +55,7 @@ extension Dispatcher {
             let old = state.engine.plant
             let now = clock.now
             let events = EngineInput.configuration(loaded).apply(to: &state.engine, at: now).events
+            state.senders.rotate(from: state.configuration, to: loaded, at: now)
             state.configuration = loaded
             let changes = loaded.plant.changes(from: old)
             var notes = changes

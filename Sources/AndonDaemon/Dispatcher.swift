@@ -38,6 +38,8 @@ public final class Dispatcher: Sendable {
         var coverageNote: String?
         /// The engine's handover chunks as of the last input recorded (see `record`).
         var sweepChunksRecorded = 0
+        /// Replaced keys and signatures taken, for UDP signals.
+        var senders = SenderChecks()
     }
 
     let state: Mutex<State>
@@ -68,6 +70,7 @@ public final class Dispatcher: Sendable {
         var initial = State(engine: restored.engine, configuration: restored.configuration, window: restored.window)
         initial.restoredCount = restored.openAtStart
         initial.sweepChunksRecorded = restored.engine.sweepChunks
+        initial.senders.seen = restored.seenSignatures
         self.state = Mutex(initial)
         self.clock = clock
         self.journal = journal
@@ -129,7 +132,10 @@ public final class Dispatcher: Sendable {
                 )
                 return
             }
-            perform(request, from: peer, reply: reply)
+            // A signed UDP signal: its signature is checked against the line's key (the UNIX socket has credentials).
+            let signed: MessageSigning.Signed? =
+                if case .udp = peer, case .signal = request { MessageSigning.split(bytes) } else { nil }
+            perform(request, from: peer, signed: signed, reply: reply)
         }
     }
 
@@ -178,14 +184,24 @@ public final class Dispatcher: Sendable {
         )
     }
 
-    private func perform(_ request: Request, from peer: Peer, reply: @escaping @Sendable (Reply) -> Void) {
+    private func perform(
+        _ request: Request,
+        from peer: Peer,
+        signed: MessageSigning.Signed? = nil,
+        reply: @escaping @Sendable (Reply) -> Void
+    ) {
         switch request {
         case .signal(let signal, let sequence, let drill):
+            // The canonical form; a signed one keeps its ts= and sig=, so that the log knows what was taken.
+            let message =
+                request.message.rendered
+                + (signed.map { " ts=\($0.timestamp) sig=\(MessageSigning.hex($0.signature))" } ?? "")
             signalReceived(
                 signal,
                 sequence: sequence,
                 drill: drill,
-                message: request.message.rendered,
+                message: message,
+                signed: signed,
                 from: peer,
                 reply: reply
             )
@@ -220,6 +236,7 @@ public final class Dispatcher: Sendable {
         sequence: UInt64?,
         drill: Bool,
         message: String,
+        signed: MessageSigning.Signed?,
         from peer: Peer,
         reply: @escaping @Sendable (Reply) -> Void
     ) {
@@ -229,6 +246,20 @@ public final class Dispatcher: Sendable {
         }
         let answer: Answer = state.withLock { state in
             let now = clock.now
+            // Who may send for the line over UDP, first: a message from elsewhere, or a signed one seen already, is
+            // refused even when it repeats one that was taken (a captured datagram sent again is not a retransmit).
+            if case .udp = peer,
+                var refusal = state.senders.refusal(
+                    for: signal.line,
+                    from: peer.sender,
+                    signed: signed,
+                    configuration: state.configuration,
+                    at: now
+                )
+            {
+                refusal.sequence = sequence
+                return .refused(refusal)
+            }
             if let sequence,
                 let remembered = state.window.reply(line: signal.line, sequence: sequence, message: message, at: now)
             {

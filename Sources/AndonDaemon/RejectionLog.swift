@@ -1,4 +1,5 @@
 import AndonCore
+import AndonProtocol
 
 /// Rate-limits warnings about refused input: at most one journal warning per sender (`Peer.sender`) per interval,
 /// which says how many were refused since the last one and why. Everything is counted, nothing is lost from the totals.
@@ -38,7 +39,8 @@ struct RejectionLog: Sendable {
         }
         if windows.count >= capacity { forgetOld(before: now - interval) }
         windows[source] = Window(start: now)
-        return message
+        // The reason may quote what the sender sent (a peer error names its address): never raw in the journal.
+        return message.escapingControlCharacters
     }
 
     private mutating func forgetOld(before cutoff: Instant) {

@@ -20,6 +20,8 @@ struct Restored {
     var stoppedCleanly: Bool
     var fresh: Bool
     var loaded: StoredState
+    /// Signatures of signed messages taken within the window before the restart.
+    var seenSignatures = ReplayCache()
 
     /// Loads and replays; `configuration` is the one andond starts with (used when the log has none).
     static func load(
@@ -88,7 +90,7 @@ struct Restored {
         let restored =
             engine
             ?? EscalationEngine(plant: configuration.plant, startingAt: now, firstIncidentNumber: legacyNextIncident)
-        return Restored(
+        var result = Restored(
             engine: restored,
             lastConfiguration: last,
             configuration: configuration,
@@ -101,5 +103,7 @@ struct Restored {
             fresh: fresh,
             loaded: loaded
         )
+        result.seenSignatures = SenderChecks.recentlySeen(in: store, now: now, window: configuration.signing.window)
+        return result
     }
 }

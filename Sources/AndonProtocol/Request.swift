@@ -27,12 +27,12 @@ public enum Request: Sendable, Hashable {
 
     /// The verbs and their fields: required, then optional.
     static let schema: [String: (required: [String], optional: [String])] = [
-        "andon": (["line", "station", "category"], ["text", "seq", "drill"]),
-        "stop": (["line"], ["station", "reason", "seq", "drill"]),
-        "clear": (["line", "station"], ["category", "seq"]),
-        "arrived": (["line", "station"], ["responder", "seq"]),
-        "resume": (["line"], ["seq"]),
-        "heartbeat": (["line"], ["seq"]),
+        "andon": (["line", "station", "category"], ["text", "seq", "drill", "ts", "sig"]),
+        "stop": (["line"], ["station", "reason", "seq", "drill", "ts", "sig"]),
+        "clear": (["line", "station"], ["category", "seq", "ts", "sig"]),
+        "arrived": (["line", "station"], ["responder", "seq", "ts", "sig"]),
+        "resume": (["line"], ["seq", "ts", "sig"]),
+        "heartbeat": (["line"], ["seq", "ts", "sig"]),
         "status": ([], ["line", "limit"]),
         "ack": (["id"], ["note"]),
         "resolve": (["id", "note"], []),
@@ -69,6 +69,7 @@ public enum Request: Sendable, Hashable {
             throw WireError(.missingField, "\(message.verb) needs \(missing)=")
         }
         let fields = Fields(message: message)
+        if Self.controllerVerbs.contains(message.verb) { try fields.signature() }
         switch message.verb {
         case "andon":
             self = .signal(
@@ -245,6 +246,21 @@ private struct Fields {
             throw WireError(.badValue, "seq must be a whole number from 0 to \(UInt64.max)")
         }
         return number
+    }
+
+    /// `ts=` and `sig=` of a signed message (docs/protocol.md): checked for their form here, for their value by
+    /// the line's key in andond.
+    func signature() throws(WireError) {
+        if let ts = message["ts"], UInt64(ts) == nil || ts.count > 12 {
+            throw WireError(.badValue, "ts must be the time in whole seconds since 1970 (UTC), such as 1796032800")
+        }
+        guard let sig = message["sig"] else { return }
+        guard sig.utf8.count == 64, sig.utf8.allSatisfy(MessageSigning.isHexDigit) else {
+            throw WireError(.badValue, "sig must be 64 hexadecimal digits (HMAC-SHA256)")
+        }
+        guard message.fields.last?.key == "sig", message["ts"] != nil else {
+            throw WireError(.badValue, "a signed message has ts= and ends with sig= (docs/protocol.md)")
+        }
     }
 
     func limit() throws(WireError) -> Int? {

@@ -25,6 +25,14 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let missingNote = Code(rawValue: "missing-note")
         /// A reload found the new configuration invalid; the old one keeps running.
         public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
+        /// A line with a key got a message without `ts=` and `sig=`.
+        public static let unsigned = Code(rawValue: "unsigned")
+        /// The signature is not the line's key's (a forged or altered message, or the wrong key).
+        public static let badSignature = Code(rawValue: "bad-signature")
+        /// `ts=` is outside the window around andond's clock.
+        public static let stale = Code(rawValue: "stale")
+        /// A signed message accepted once already.
+        public static let replayed = Code(rawValue: "replayed")
         /// The daemon could not do it (shutting down, overloaded).
         public static let unavailable = Code(rawValue: "unavailable")
     }
@@ -37,10 +45,12 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The sender's `seq`, echoed in the reply so a controller can match an error to its request too.
     public var sequence: UInt64?
 
+    /// `reason` and `details` may quote what a sender sent: their control characters are escaped here, once, so that
+    /// no reply, journal message or terminal carries them raw.
     public init(_ code: Code, _ reason: String, details: [String] = [], sequence: UInt64? = nil) {
         self.code = code
-        self.reason = reason
-        self.details = details
+        self.reason = reason.escapingControlCharacters
+        self.details = details.map(\.escapingControlCharacters)
         self.sequence = sequence
     }
 

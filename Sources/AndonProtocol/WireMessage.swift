@@ -94,7 +94,10 @@ public struct WireMessage: Sendable, Hashable {
         ([verb] + fields.map { "\($0.key)=\(Self.quoteIfNeeded($0.value))" }).joined(separator: " ")
     }
 
+    /// The value as a message carries it: quoted where needed, its control characters escaped (`\x1b`), so that a
+    /// rendered message is always one line of printable text.
     public static func quoteIfNeeded(_ value: String) -> String {
+        let value = value.escapingControlCharacters
         // On UTF-8 bytes: every character that matters is ASCII, and a large value (a status of many calls) must
         // not take a scalar-by-scalar pass.
         let utf8 = value.utf8

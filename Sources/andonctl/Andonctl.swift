@@ -18,7 +18,7 @@ struct Andonctl: ParsableCommand {
             Status.self, Ack.self, Arrive.self, Resolve.self, Escalate.self, Who.self, Raise.self, Stop.self,
             Clear.self,
             Resume.self,
-            Reload.self, CheckConfig.self, Tail.self, Board.self, ReportCommand.self, ReplayCommand.self,
+            Reload.self, CheckConfig.self, Tail.self, Board.self, ReportCommand.self, ReplayCommand.self, Sign.self,
         ]
     )
 

@@ -30,7 +30,9 @@ extension Andonctl {
             let now = SystemClock().now
             let start = try at.map(TimeArgument.init(parsing:))
             do {
-                let configuration = try ConfigurationLoader.load(path: file) { zone in start?.instant(in: zone) ?? now }
+                var configuration = try ConfigurationLoader.load(path: file) { zone in start?.instant(in: zone) ?? now }
+                // The lines' key files too: andond refuses to start or reload without them.
+                try configuration.loadKeys()
                 let plant = configuration.plant
                 let warnings = configuration.warnings.count
                 if json {

@@ -390,15 +390,26 @@ final class DaemonHarness {
     }
 }
 
-/// A UDP client socket on 127.0.0.1, with a receive timeout.
+/// A UDP client socket on 127.0.0.1 (or another loopback address, `source`), with a receive timeout.
 final class UDPSocket {
     let fd: Int32
 
-    init(timeoutMilliseconds: Int = 5000) throws {
+    init(timeoutMilliseconds: Int = 5000, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
         var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else { throw HarnessError("bind \(source): \(String(cString: strerror(errno)))") }
+        }
     }
 
     deinit { close(fd) }

@@ -1,0 +1,42 @@
+extension String {
+    /// The text with every control character written as an escape: C0 controls and DEL as `\x1b`, C1 controls,
+    /// direction overrides and isolates (which reorder what a terminal shows) and the byte-order mark as
+    /// `\u{202e}`. What a sender's bytes become before they reach a reply, a journal message, `andonctl`'s output or
+    /// the board, so that no sender can clear a screen, move the cursor, ring a bell or forge a line.
+    ///
+    /// Backslashes are left as they are: the result is for people to read, not to be decoded.
+    public var escapingControlCharacters: String {
+        // On UTF-8 bytes first: every character that needs it starts with a byte below 0x20, 0x7f, 0xc2 (C1),
+        // 0xe2 (U+2000 to U+2FFF) or 0xef (U+FEFF); most text has none and is returned as it is.
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == 0xc2 || $0 == 0xe2 || $0 == 0xef }),
+            unicodeScalars.contains(where: Self.needsEscape)
+        else { return self }
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            guard Self.needsEscape(scalar) else {
+                out.append(scalar)
+                continue
+            }
+            let escape =
+                scalar.value < 0x80
+                ? "\\x" + Self.hex(scalar.value, digits: 2) : "\\u{" + Self.hex(scalar.value, digits: 4) + "}"
+            out.append(contentsOf: escape.unicodeScalars)
+        }
+        return String(out)
+    }
+
+    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0..<0x20, 0x7f...0x9f: true
+        // Marks, embeddings, overrides and isolates of the bidirectional algorithm; line and paragraph separators.
+        case 0x200e, 0x200f, 0x2028...0x202e, 0x2066...0x2069: true
+        case 0xfeff: true
+        default: false
+        }
+    }
+
+    private static func hex(_ value: UInt32, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: Swift.max(0, digits - text.count)) + text
+    }
+}

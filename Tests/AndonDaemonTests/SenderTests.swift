@@ -1,0 +1,157 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Who may send over UDP (issue 10): per-line source addresses, signed messages with a time window and a replay
+/// cache that survives a restart, key rotation by reload, and escaped echoes. Every refusal has no effect.
+@Suite struct SenderTests {
+    static let key = String(repeating: "0123456789abcdef", count: 4)
+    static let otherKey = String(repeating: "fedcba9876543210", count: 4)
+
+    static func configuration(keyFile: String) -> (String) -> String {
+        { socket in
+            DaemonHarness.configuration(socket: socket)
+                .replacingOccurrences(
+                    of: "  L1: { description: line one }\n  L2: { description: line two }\n",
+                    with: """
+                          L1: { description: line one, senders: [127.0.0.1], key_file: \(keyFile) }
+                          L2: { description: line two, senders: [127.0.0.2/32] }
+
+                        """
+                ) + "\nsigning: { window: 30s, overlap: 3s }\n"
+        }
+    }
+
+    static func writeKey(_ key: String, to path: String) throws {
+        try? FileManager.default.removeItem(atPath: path)
+        try (key + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o400)
+    }
+
+    static func sign(_ message: String, keyFile: String, at: Int64? = nil) throws -> String {
+        let now = at ?? Int64(Date().timeIntervalSince1970)
+        let result = try DaemonHarness.runAndonctl(["sign", "--key-file", keyFile, "--at", String(now), message])
+        #expect(result.status == 0, "andonctl sign: \(result.stdout)")
+        return result.stdout.trimmingCharacters(in: .newlines)
+    }
+
+    func code(_ reply: String) -> String? {
+        guard reply.hasPrefix("err ") else { return nil }
+        return reply.split(separator: " ").first { $0.hasPrefix("code=") }.map { String($0.dropFirst(5)) }
+    }
+
+    @Test func forgedReplayedStaleUnsignedAndUnlistedSignalsAreRefusedWithTheirCodesAndNoEffect() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("L1.key").path
+        let wrongKeyFile = directory.appendingPathComponent("wrong.key").path
+        try Self.writeKey(Self.key, to: keyFile)
+        try Self.writeKey(Self.otherKey, to: wrongKeyFile)
+        let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
+        let fromTwo = try UDPSocket(source: "127.0.0.2")
+
+        // Unlisted sources: L1 takes 127.0.0.1 only, L2 127.0.0.2 only.
+        let good = try Self.sign("stop line=L1 reason=jam seq=1", keyFile: keyFile)
+        #expect(code(try daemon.udp(good, from: fromTwo)) == "not-authorized", "a signed L1 stop from 127.0.0.2")
+        #expect(code(try daemon.udp("stop line=L2 reason=jam")) == "not-authorized", "an L2 stop from 127.0.0.1")
+        // Unsigned, forged (another key), altered (a signature of another message), stale (2 minutes old, and ahead).
+        #expect(code(try daemon.udp("stop line=L1 reason=jam")) == "unsigned")
+        #expect(
+            code(try daemon.udp(try Self.sign("stop line=L1 reason=jam", keyFile: wrongKeyFile))) == "bad-signature"
+        )
+        let altered = good.replacingOccurrences(of: "reason=jam", with: "reason=fire")
+        #expect(code(try daemon.udp(altered)) == "bad-signature")
+        let now = Int64(Date().timeIntervalSince1970)
+        #expect(code(try daemon.udp(try Self.sign("stop line=L1", keyFile: keyFile, at: now - 120))) == "stale")
+        #expect(code(try daemon.udp(try Self.sign("stop line=L1", keyFile: keyFile, at: now + 120))) == "stale")
+        #expect(try daemon.openIncidents().isEmpty, "nothing refused had an effect")
+
+        // The good one is taken once; the same datagram again is a replay, with or without seq=.
+        let taken = try daemon.udp(good)
+        #expect(taken.hasPrefix("ok incident="), "\(taken)")
+        #expect(code(try daemon.udp(good)) == "replayed")
+        let once = try Self.sign("andon line=L1 station=S1 category=help", keyFile: keyFile)
+        #expect(try daemon.udp(once).hasPrefix("ok"))
+        #expect(code(try daemon.udp(once)) == "replayed")
+        #expect(try daemon.udp("stop line=L2 reason=jam", from: fromTwo).hasPrefix("ok"), "L2 from its sender")
+        #expect(try daemon.udp("stop line=L3").hasPrefix("ok"), "L3 names no senders and no key")
+        // L1's stop and its andon, L2's stop, L3's stop: the accepted ones, nothing else.
+        let open = try daemon.openIncidents()
+        #expect(open.count == 4, "\(open)")
+        #expect(Set(open.compactMap { $0["line"] as? String }) == ["L1", "L2", "L3"])
+
+        // A restart does not make a captured message new again.
+        daemon.stop()
+        let restarted = try DaemonHarness(reusing: daemon)
+        #expect(code(try restarted.udp(good)) == "replayed", "after a restart")
+        #expect(try restarted.openIncidents().count == 4)
+
+        // The refusals are journaled (rate-limited per source), each with its code.
+        let entries =
+            try restarted.journal { _ in true }
+            + (try daemon.journal { entries in
+                entries.contains { $0["ANDON_ERROR"] == "unsigned" }
+            })
+        #expect(entries.contains { $0["ANDON_ERROR"] != nil })
+        restarted.stop()
+    }
+
+    @Test func aReloadRotatesTheKeyAndTheOldOneIsTakenForTheOverlapOnly() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("L1.key").path
+        let oldKeyFile = directory.appendingPathComponent("old.key").path
+        try Self.writeKey(Self.key, to: keyFile)
+        try Self.writeKey(Self.key, to: oldKeyFile)
+        let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
+        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=1", keyFile: keyFile)).hasPrefix("ok"))
+
+        try Self.writeKey(Self.otherKey, to: keyFile)
+        let reload = try daemon.andonctl(["reload"])
+        #expect(reload.status == 0, "\(reload.stdout) \(reload.stderr)")
+        // Both keys for the 3-second overlap, then only the new one.
+        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=2", keyFile: keyFile)).hasPrefix("ok"), "new key")
+        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=3", keyFile: oldKeyFile)).hasPrefix("ok"), "old")
+        usleep(3_500_000)
+        #expect(code(try daemon.udp(try Self.sign("heartbeat line=L1 seq=4", keyFile: oldKeyFile))) == "bad-signature")
+        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=5", keyFile: keyFile)).hasPrefix("ok"))
+
+        // A key file that cannot be read refuses the reload, at its position; the keys in use stay.
+        try FileManager.default.removeItem(atPath: keyFile)
+        let refused = try daemon.andonctl(["reload"])
+        #expect(refused.status != 0)
+        #expect(refused.stdout.contains("andond.yaml:") || refused.stderr.contains("andond.yaml:"), "\(refused)")
+        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=6", keyFile: oldKeyFile)).hasPrefix("err"))
+        try Self.writeKey(Self.otherKey, to: keyFile)
+        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=7", keyFile: keyFile)).hasPrefix("ok"))
+        daemon.stop()
+    }
+
+    /// Every control byte a sender can put in a field comes back escaped, in the reply and in the journal.
+    @Test func controlBytesFromASenderAreEscapedInRepliesAndJournalMessages() throws {
+        let daemon = try DaemonHarness()
+        var bytes: [UInt8] = Array(0..<0x20) + [0x7f]
+        bytes.removeAll { $0 == 0x0a || $0 == 0x0d }  // a datagram's own line end
+        for byte in bytes {
+            let message = Array(#"andon line=L1 station=S1 category="x"#.utf8) + [byte] + Array(#"[2Jhelp""#.utf8)
+            let reply = try daemon.udp(message)
+            #expect(reply.hasPrefix("err "), "byte \(byte): \(reply)")
+            #expect(!reply.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }, "byte \(byte): \(reply)")
+            let escape = "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+            #expect(reply.contains(escape) || byte == 0x09 && reply.contains("\\x09"), "byte \(byte): \(reply)")
+        }
+        // C1 controls and a direction override, in UTF-8.
+        for scalar in ["\u{9b}", "\u{202e}"] {
+            let reply = try daemon.udp(#"andon line=L1 station=S1 category="\#(scalar)help""#)
+            #expect(!reply.unicodeScalars.contains { $0 == scalar.unicodeScalars.first! }, "\(reply)")  // The literal has one.
+        }
+        let warning = try daemon.journal { $0.contains { $0["ANDON_ERROR"] == "bad-value" } }
+            .first { $0["ANDON_ERROR"] == "bad-value" }
+        let message = try #require(warning?["MESSAGE"])
+        #expect(!message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }, "\(message)")
+        #expect(message.contains("\\x00") || message.contains("\\x01"), "\(message)")
+        daemon.stop()
+    }
+}
