@@ -23,6 +23,13 @@ public struct KeyFile: Sendable, Hashable {
     public var line: Int
     public var column: Int
 
+    public init(path: String, file: String, line: Int, column: Int) {
+        self.path = path
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
     /// The path with `%d` resolved.
     public func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         guard path.hasPrefix("%d/") else { return path }

@@ -145,7 +145,8 @@ import Testing
         // C1 controls and a direction override, in UTF-8.
         for scalar in ["\u{9b}", "\u{202e}"] {
             let reply = try daemon.udp(#"andon line=L1 station=S1 category="\#(scalar)help""#)
-            #expect(!reply.unicodeScalars.contains { $0 == scalar.unicodeScalars.first! }, "\(reply)")  // The literal has one.
+            // The literal holds one scalar.
+            #expect(!reply.unicodeScalars.contains { $0 == scalar.unicodeScalars.first! }, "\(reply)")
         }
         let warning = try daemon.journal { $0.contains { $0["ANDON_ERROR"] == "bad-value" } }
             .first { $0["ANDON_ERROR"] == "bad-value" }
