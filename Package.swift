@@ -84,6 +84,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets (scripts/fuzz builds it with --sanitize=fuzzer; a plain build makes a no-op binary).
+        .executableTarget(name: "andon-fuzz", dependencies: ["AndonConfig", "AndonCore", "AndonProtocol"]),
         .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore"]),
         // Shared by the test targets: the protocol vectors (a copy of the shared set, kept in the project).
         .target(name: "AndonTestSupport", path: "Tests/AndonTestSupport", exclude: ["Fixtures"]),

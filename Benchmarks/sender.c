@@ -2,6 +2,7 @@
 // socket, and reads the replies as they come, timing each by its seq (send to reply).
 //
 //   sender PORT RATE SECONDS PREFIX [LINES]    prints: sent, replies (ok), and the reply time p50/p99/max in ms
+//   SENDER_SOURCE=127.0.0.2 sender ...          sends from that loopback address
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -57,6 +58,12 @@ int main(int argc, char **argv) {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int size = 8 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+    const char *source = getenv("SENDER_SOURCE");
+    if (source) {
+        struct sockaddr_in from = {.sin_family = AF_INET};
+        from.sin_addr.s_addr = inet_addr(source);
+        if (bind(fd, (struct sockaddr *)&from, sizeof from) != 0) { perror("bind SENDER_SOURCE"); return 1; }
+    }
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     double start = now();

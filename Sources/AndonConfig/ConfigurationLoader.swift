@@ -263,6 +263,10 @@ public struct ListenSettings: Sendable, Hashable {
     public var socketMode: UInt16 = 0o660
     /// Group of the socket when andond binds it itself: responders and controllers in it may connect.
     public var socketGroup: String?
+    /// Each UDP source address's budget: datagrams a second on average, and at once. Over it, datagrams are dropped
+    /// unread and without a reply (a safety andon or a line stop from a listed sender excepted).
+    public var udpRate: Double = 200
+    public var udpBurst: Double = 400
 
     public init() {}
 
@@ -291,6 +295,24 @@ public struct ListenSettings: Sendable, Hashable {
             }
         }
         socketGroup = raw.socketGroup
+        if let rate = raw.udpRate {
+            if rate > 0 {
+                udpRate = Double(rate)
+            } else {
+                sink.error(
+                    raw.path + ["udp_rate"],
+                    "udp_rate must be at least 1",
+                    hint: "datagrams a second per source, such as 200"
+                )
+            }
+        }
+        if let burst = raw.udpBurst {
+            if burst > 0 {
+                udpBurst = Double(burst)
+            } else {
+                sink.error(raw.path + ["udp_burst"], "udp_burst must be at least 1", hint: "such as 400")
+            }
+        }
     }
 
     /// Splits `HOST:PORT` / `[V6]:PORT`; nil when malformed.

@@ -263,12 +263,16 @@ struct RawListen: Decodable {
         case udp, socket
         case socketMode = "socket_mode"
         case socketGroup = "socket_group"
+        case udpRate = "udp_rate"
+        case udpBurst = "udp_burst"
     }
 
     var udp: [String]?
     var socket: String?
     var socketMode: String?
     var socketGroup: String?
+    var udpRate: Int?
+    var udpBurst: Int?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
@@ -277,6 +281,8 @@ struct RawListen: Decodable {
         socket = fields.optional(.socket)
         socketMode = fields.optional(.socketMode)
         socketGroup = fields.optional(.socketGroup)
+        udpRate = fields.optional(.udpRate)
+        udpBurst = fields.optional(.udpBurst)
         path = fields.path
     }
 }

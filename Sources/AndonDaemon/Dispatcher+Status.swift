@@ -66,6 +66,7 @@ extension Dispatcher {
             counters["messages"] = state.handled
             counters["retransmits"] = state.retransmits
             counters["restored"] = state.restoredCount
+            counters["dropped-over-budget"] = state.droppedOverBudget
             return (state.engine, counters)
         }
         var all = counters

@@ -40,6 +40,8 @@ public final class Dispatcher: Sendable {
         var sweepChunksRecorded = 0
         /// Replaced keys and signatures taken, for UDP signals.
         var senders = SenderChecks()
+        /// UDP datagrams dropped over their source's budget.
+        var droppedOverBudget = 0
     }
 
     let state: Mutex<State>

@@ -52,13 +52,15 @@ public enum MessageID {
     public static let rotaGapAhead = "d9719c8f76aa47f485a2500e41bc1e79"
     /// An error of one datagram or connection (a reply that could not be sent, a failed read).
     public static let peerError = "d2e49cef92004096a0ee81a4ad930291"
+    /// Datagrams from one source over its budget were dropped unread (one entry per source per 10 s).
+    public static let floodDropped = "accf0ba3349a4256ae6993e65d57e760"
 
     /// Every MESSAGE_ID andond writes, for the catalog and the docs.
     public static var all: [String] {
         Event.Kind.allCases.map(of) + [
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
             restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, kpoGapAhead, rotaGapAhead,
-            peerError,
+            peerError, floodDropped,
         ]
     }
 }

@@ -1,5 +1,7 @@
 import AndonConfig
+import AndonCore
 import AndonProtocol
+import AndonSystemd
 import Foundation
 import NIOCore
 import NIOPosix
@@ -17,7 +19,7 @@ import ServiceLifecycle
 struct UDPListener: Service {
     /// Messages read per system call (`recvmmsg`), and the room for each: datagrams over the 1024-byte limit must be
     /// seen as too long, not cut silently, so each gets 2 KiB.
-    static let vectorReadCount = 16
+    static let vectorReadCount = 64
     static let datagramRoom = 2048
     /// The receive buffer andond asks for on a socket it binds (`andond.socket` sets `ReceiveBuffer=` itself): about
     /// 40,000 small datagrams, two seconds at 20,000 signals/s, so a pause (journald busy on the same cores, a slow
@@ -151,19 +153,84 @@ struct UDPListener: Service {
 }
 
 /// Reads datagrams on the event loop and hands each to the dispatcher; never closes the channel on an error.
-final class UDPIngestHandler: ChannelInboundHandler, Sendable {
+///
+/// Each source address has a budget (`listen.udp_rate` a second, `listen.udp_burst` at once, token buckets): what is
+/// over it is dropped here, before parsing, without a reply (a reply would amplify a flood) and summed up in one
+/// journal entry per source every 10 s. A flood from one address then costs a hash lookup per datagram and never
+/// delays another source's signals. A safety andon or a line stop from an address some line lists in `senders:` is
+/// never dropped.
+final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let dispatcher: Dispatcher
     let sender: UDPReplySender
+    // Touched only on the channel's event loop.
+    private var buckets: TokenBuckets<SourceKey>
+    private var dropped: [SourceKey: (peer: String, count: Int)] = [:]
+    private var droppedTotal = 0
+    private var authorised: [AddressRange] = []
+    private var summary: RepeatedTask?
+    static let summaryInterval = TimeAmount.seconds(10)
 
     init(dispatcher: Dispatcher, sender: UDPReplySender) {
         self.dispatcher = dispatcher
         self.sender = sender
+        let listen = dispatcher.configuration.listen
+        buckets = TokenBuckets(rate: listen.udpRate, burst: listen.udpBurst)
+        authorised = dispatcher.authorisedSenders()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        summary = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: Self.summaryInterval,
+            delay: Self.summaryInterval
+        ) { [self] _ in
+            summarise()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        summary?.cancel()
+        summarise()
+    }
+
+    /// One journal entry per source that went over its budget since the last one.
+    private func summarise() {
+        authorised = dispatcher.authorisedSenders()
+        guard !dropped.isEmpty else { return }
+        let listen = (rate: buckets.rate, burst: buckets.burst)
+        for (_, drop) in dropped.sorted(by: { $0.value.count > $1.value.count }).prefix(100) {
+            dispatcher.journal.submit(
+                .daemon(
+                    "dropped \(drop.count) datagram\(drop.count == 1 ? "" : "s") from \(drop.peer) over its budget of "
+                        + "\(Int(listen.rate))/s (burst \(Int(listen.burst))) in the last "
+                        + "\(Self.summaryInterval.nanoseconds / 1_000_000_000) s, without replies",
+                    priority: .warning,
+                    id: MessageID.floodDropped,
+                    fields: [
+                        ("ANDON_SOURCE", drop.peer), ("ANDON_DROPPED", String(drop.count)),
+                        ("ANDON_REASON", "over-budget"),
+                    ]
+                )
+            )
+        }
+        dispatcher.countDropped(dropped.values.reduce(0) { $0 + $1.count })
+        dropped.removeAll(keepingCapacity: true)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
         let remote = envelope.remoteAddress
+        let key = SourceKey(remote)
+        if !buckets.take(key, now: DispatchTime.now().uptimeNanoseconds),
+            !isSafetyCallFromAnAuthorisedSender(envelope, key)
+        {
+            if dropped[key] == nil {
+                dropped[key] = (describe(remote), 1)
+            } else {
+                dropped[key]?.count += 1
+            }
+            return
+        }
         let peer = describe(remote)
         let sender = sender
         let dispatcher = dispatcher
@@ -179,8 +246,54 @@ final class UDPIngestHandler: ChannelInboundHandler, Sendable {
         }
     }
 
+    /// Over its budget, a datagram still goes on when it is a safety andon or a line stop from an address a line
+    /// lists: people must be called whatever else that controller sends.
+    private func isSafetyCallFromAnAuthorisedSender(_ envelope: AddressedEnvelope<ByteBuffer>, _ key: SourceKey) -> Bool
+    {
+        guard let address = key.bytes, authorised.contains(where: { $0.contains(address) }) else { return false }
+        switch Request.parse(envelope.data.readableBytesView) {
+        case .success(.signal(.andon(_, _, .safety, _), _, _)), .success(.signal(.stop, _, _)): return true
+        default: return false
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         dispatcher.peerError("read-failed", "a datagram could not be read: \(error)", peer: "udp", host: "udp-receive")
+    }
+}
+
+/// A datagram's source address as a cheap hash key (no string per datagram).
+enum SourceKey: Hashable, Sendable {
+    case v4(UInt32)
+    case v6(UInt64, UInt64)
+    case other
+
+    init(_ address: SocketAddress) {
+        // Straight from the sockaddr: sockaddr_in has the address at byte 4, sockaddr_in6 at byte 8.
+        self = address.withSockAddr { pointer, length -> SourceKey in
+            let raw = UnsafeRawPointer(pointer)
+            switch Int32(pointer.pointee.sa_family) {
+            case AF_INET where length >= 8: return .v4(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            case AF_INET6 where length >= 24:
+                return .v6(
+                    raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                    raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+                )
+            default: return .other
+            }
+        }
+    }
+
+    /// The address's bytes as `AddressRange` takes them (an IPv4-mapped IPv6 address as its 4).
+    var bytes: [UInt8]? {
+        switch self {
+        case .v4(var value): return withUnsafeBytes(of: &value) { Array($0) }
+        case .v6(var high, var low):
+            let all = withUnsafeBytes(of: &high) { Array($0) } + withUnsafeBytes(of: &low) { Array($0) }
+            if all[0..<10].allSatisfy({ $0 == 0 }), all[10] == 0xff, all[11] == 0xff { return Array(all[12...]) }
+            return all
+        case .other: return nil
+        }
     }
 }
 

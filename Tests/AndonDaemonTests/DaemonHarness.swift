@@ -423,6 +423,29 @@ final class UDPSocket {
         return UInt16(bigEndian: address.sin_port)
     }
 
+    /// Sends one datagram to andond on 127.0.0.1 without waiting for its reply.
+    func send(_ message: [UInt8], port: UInt16) throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let sent = message.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        guard sent == message.count else { throw HarnessError("sendto: \(String(cString: strerror(errno)))") }
+    }
+
+    /// The next reply, or nil after the receive timeout.
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+    }
+
     func exchange(_ message: [UInt8], port: UInt16) throws -> String {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

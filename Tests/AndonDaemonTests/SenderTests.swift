@@ -156,3 +156,57 @@ import Testing
         daemon.stop()
     }
 }
+
+/// The flood gate: a source over its budget gets no replies (and no effect); a safety andon or a line stop from a
+/// listed sender always goes through; the drops are summed up in the journal.
+@Suite struct FloodGateTests {
+    static func configuration(socket: String) -> String {
+        DaemonHarness.configuration(socket: socket)
+            .replacingOccurrences(
+                of: "listen: { socket: \(socket), socket_mode: \"0666\" }",
+                with: "listen: { socket: \(socket), socket_mode: \"0666\", udp_rate: 5, udp_burst: 5 }"
+            )
+            .replacingOccurrences(
+                of: "  L1: { description: line one }",
+                with: "  L1: { description: line one, senders: [127.0.0.1] }"
+            )
+    }
+
+    @Test func overItsBudgetASourceIsDroppedUnansweredButSafetyCallsFromListedSendersGoThrough() throws {
+        let daemon = try DaemonHarness(configuration: Self.configuration)
+        defer { daemon.stop() }
+        // 127.0.0.3 is listed nowhere: 20 heartbeats at once, 5 answered (the 5/s refill adds none in the few ms
+        // the 20 take to send).
+        let stranger = try UDPSocket(timeoutMilliseconds: 500, source: "127.0.0.3")
+        for seq in 1...20 { try stranger.send(Array("heartbeat line=L3 seq=\(seq)".utf8), port: daemon.udpPort) }
+        var answered = 0
+        while stranger.receive() != nil { answered += 1 }
+        #expect(answered == 5, "the burst, then nothing (no reply amplifies a flood)")
+        // 127.0.0.1 is L1's sender: past its budget too, but every safety andon and every stop is taken.
+        let controller = try UDPSocket(timeoutMilliseconds: 2000)
+        for seq in 1...5 { _ = try? daemon.udp("heartbeat line=L1 seq=\(seq)", from: controller) }
+        for station in 1...10 {
+            let reply = try daemon.udp("andon line=L1 station=S\(station) category=safety", from: controller)
+            #expect(reply.hasPrefix("ok incident="), "safety call \(station): \(reply)")
+        }
+        #expect(try daemon.udp("stop line=L1 reason=guard", from: controller).hasPrefix("ok"))
+        let help = try UDPSocket(timeoutMilliseconds: 300)
+        #expect((try? daemon.udp("andon line=L1 station=S20 category=help", from: help)) == nil, "not safety: dropped")
+        // One summary entry for the stranger within the interval (10 s), counting its drops.
+        let entries = try daemon.journal(timeout: 15) { entries in
+            entries.contains {
+                $0["MESSAGE_ID"] == "accf0ba3349a4256ae6993e65d57e760"
+                    && $0["ANDON_SOURCE"]?.hasPrefix("127.0.0.3") == true
+            }
+        }
+        let summary = try #require(
+            entries.first {
+                $0["MESSAGE_ID"] == "accf0ba3349a4256ae6993e65d57e760"
+                    && $0["ANDON_SOURCE"]?.hasPrefix("127.0.0.3") == true
+            }
+        )
+        #expect(summary["ANDON_DROPPED"] == "15")
+        #expect(summary["ANDON_REASON"] == "over-budget")
+        #expect(try daemon.openIncidents().count == 11, "ten safety calls and the stop; nothing dropped took effect")
+    }
+}
