@@ -27,7 +27,7 @@ public enum MessageSigning {
         let length = marker.count + 64
         guard bytes.count > length, bytes[(bytes.count - length)...].starts(with: marker) else { return nil }
         let hex = bytes[(bytes.count - 64)...]
-        guard let signature = Self.bytes(fromHex: hex) else { return nil }
+        guard let signature = Hex.decode(hex) else { return nil }
         let covered = Array(bytes[..<(bytes.count - length)])
         guard case .success(let message) = WireMessage.parse(covered), let ts = message["ts"],
             let timestamp = Int64(ts)
@@ -57,41 +57,9 @@ public enum MessageSigning {
         return text + " sig=" + hex(signature(of: Array(text.utf8), key: key))
     }
 
-    public static func hex(_ bytes: some Collection<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ bytes: some Collection<UInt8>) -> String { Hex.encode(bytes) }
 
-    static func isHexDigit(_ byte: UInt8) -> Bool { hexValue(byte) != nil }
-
-    static func bytes(fromHex hex: some Collection<UInt8>) -> [UInt8]? {
-        let digits = Array(hex)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
+    static func isHexDigit(_ byte: UInt8) -> Bool { Hex.value(of: byte) != nil }
 }
 
 /// The signatures of signed messages accepted within the time window, so that each is accepted once. Memory is

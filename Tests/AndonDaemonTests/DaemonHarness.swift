@@ -447,22 +447,8 @@ final class UDPSocket {
     }
 
     func exchange(_ message: [UInt8], port: UInt16) throws -> String {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let sent = message.withUnsafeBytes { bytes in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        guard sent == message.count else { throw HarnessError("sendto: \(String(cString: strerror(errno)))") }
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { throw HarnessError("no UDP reply: \(String(cString: strerror(errno)))") }
-        var reply = String(decoding: buffer[..<count], as: UTF8.self)
+        try send(message, port: port)
+        guard var reply = receive() else { throw HarnessError("no UDP reply: \(String(cString: strerror(errno)))") }
         if reply.hasSuffix("\n") { reply.removeLast() }
         return reply
     }
