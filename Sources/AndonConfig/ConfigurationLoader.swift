@@ -237,10 +237,14 @@ public enum ConfigurationLoader {
 
     /// Yams marks the first of two duplicate keys; the second is the one to point at. Found by the key at the same
     /// column on a later line (the usual block style); the first one's position otherwise.
+    ///
+    /// Lines are YAML's (`\n`, `\r\n`, a lone `\r`, NEL, LS, PS), so that the mark's line is found in them: a file
+    /// with `\r` line ends once crashed the loader here (found by the `config` fuzz target).
     private static func secondOccurrence(of key: String, after mark: Mark, in text: String) -> (Int, Int) {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for index in mark.line..<lines.count {
-            let line = lines[index].unicodeScalars
+        let lines = yamlLines(text)
+        guard mark.line >= 1, mark.column >= 1 else { return (max(1, mark.line), max(1, mark.column)) }
+        for index in min(mark.line, lines.count)..<lines.count {
+            let line = lines[index]
             guard line.count >= mark.column else { continue }
             let rest = String(String.UnicodeScalarView(line.dropFirst(mark.column - 1)))
             if rest.hasPrefix(key + ":") || rest.hasPrefix("\"\(key)\":") || rest.hasPrefix("'\(key)':") {
@@ -248,6 +252,21 @@ public enum ConfigurationLoader {
             }
         }
         return (mark.line, mark.column)
+    }
+
+    /// The text's lines as YAML counts them.
+    static func yamlLines(_ text: String) -> [String.UnicodeScalarView] {
+        var lines: [String.UnicodeScalarView] = [String.UnicodeScalarView()]
+        var afterCarriageReturn = false
+        for scalar in text.unicodeScalars {
+            defer { afterCarriageReturn = scalar == "\r" }
+            switch scalar {
+            case "\n" where afterCarriageReturn: continue
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}": lines.append(String.UnicodeScalarView())
+            default: lines[lines.count - 1].append(scalar)
+            }
+        }
+        return lines
     }
 }
 
