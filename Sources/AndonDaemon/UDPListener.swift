@@ -165,8 +165,11 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
     let sender: UDPReplySender
     // Touched only on the channel's event loop.
     private var buckets: TokenBuckets<SourceKey>
+    /// Drops per source since the last summary, for at most `droppedSources` sources (a flood from ever-changing,
+    /// spoofed addresses must not grow it without bound); the rest are counted in `droppedElsewhere`.
     private var dropped: [SourceKey: (peer: String, count: Int)] = [:]
-    private var droppedTotal = 0
+    private var droppedElsewhere = 0
+    static let droppedSources = 1024
     private var authorised: [AddressRange] = []
     private var summary: RepeatedTask?
     static let summaryInterval = TimeAmount.seconds(10)
@@ -196,7 +199,7 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
     /// One journal entry per source that went over its budget since the last one.
     private func summarise() {
         authorised = dispatcher.authorisedSenders()
-        guard !dropped.isEmpty else { return }
+        guard !dropped.isEmpty || droppedElsewhere > 0 else { return }
         let listen = (rate: buckets.rate, burst: buckets.burst)
         for (_, drop) in dropped.sorted(by: { $0.value.count > $1.value.count }).prefix(100) {
             dispatcher.journal.submit(
@@ -213,8 +216,24 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
                 )
             )
         }
-        dispatcher.countDropped(dropped.values.reduce(0) { $0 + $1.count })
+        if droppedElsewhere > 0 {
+            dispatcher.journal.submit(
+                .daemon(
+                    "dropped \(droppedElsewhere) more datagrams over their budgets from more than "
+                        + "\(Self.droppedSources) other sources in the last \(Self.summaryInterval.nanoseconds / 1_000_000_000) s "
+                        + "(spoofed addresses?), without replies",
+                    priority: .warning,
+                    id: MessageID.floodDropped,
+                    fields: [
+                        ("ANDON_SOURCE", "many"), ("ANDON_DROPPED", String(droppedElsewhere)),
+                        ("ANDON_REASON", "over-budget"),
+                    ]
+                )
+            )
+        }
+        dispatcher.countDropped(dropped.values.reduce(droppedElsewhere) { $0 + $1.count })
         dropped.removeAll(keepingCapacity: true)
+        droppedElsewhere = 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -224,10 +243,12 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
         if !buckets.take(key, now: DispatchTime.now().uptimeNanoseconds),
             !isSafetyCallFromAnAuthorisedSender(envelope, key)
         {
-            if dropped[key] == nil {
+            if dropped[key] != nil {
+                dropped[key]?.count += 1
+            } else if dropped.count < Self.droppedSources {
                 dropped[key] = (describe(remote), 1)
             } else {
-                dropped[key]?.count += 1
+                droppedElsewhere += 1
             }
             return
         }
