@@ -129,6 +129,54 @@ import Testing
         daemon.stop()
     }
 
+    /// A replaced key lives in andond's memory only, for the overlap: a restart within it takes only the new key.
+    @Test func aRestartForgetsAReplacedKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("L1.key").path
+        let oldKeyFile = directory.appendingPathComponent("old.key").path
+        try Self.writeKey(Self.key, to: keyFile)
+        try Self.writeKey(Self.key, to: oldKeyFile)
+        let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
+        try Self.writeKey(Self.otherKey, to: keyFile)
+        #expect(try daemon.andonctl(["reload"]).status == 0)
+        #expect(
+            try daemon.udp(try Self.sign("heartbeat line=L1 seq=1", keyFile: oldKeyFile)).hasPrefix("ok"),
+            "overlap"
+        )
+
+        daemon.stop()
+        let restarted = try DaemonHarness(reusing: daemon)
+        let old = try restarted.udp(try Self.sign("heartbeat line=L1 seq=2", keyFile: oldKeyFile))
+        #expect(code(old) == "bad-signature", "the replaced key, within its overlap but after a restart: \(old)")
+        #expect(try restarted.udp(try Self.sign("heartbeat line=L1 seq=3", keyFile: keyFile)).hasPrefix("ok"), "new")
+        restarted.stop()
+    }
+
+    /// On the UNIX socket the peer's credentials and `controllers:` decide: a keyed line's signals need no `sig=`
+    /// there, and a `sig=` is not checked.
+    @Test func keysAreNotCheckedOnTheUnixSocket() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("L1.key").path
+        let wrongKeyFile = directory.appendingPathComponent("wrong.key").path
+        try Self.writeKey(Self.key, to: keyFile)
+        try Self.writeKey(Self.otherKey, to: wrongKeyFile)
+        let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
+        #expect(code(try daemon.udp("stop line=L1 reason=jam")) == "unsigned", "over UDP the key decides")
+
+        let unsigned = try daemon.control("stop line=L1 reason=jam")
+        #expect(unsigned.hasPrefix("ok incident="), "\(unsigned)")
+        let otherKeys = try daemon.control(
+            try Self.sign("andon line=L1 station=S1 category=help", keyFile: wrongKeyFile)
+        )
+        #expect(otherKeys.hasPrefix("ok incident="), "\(otherKeys)")
+        #expect(try daemon.openIncidents().count == 2)
+        daemon.stop()
+    }
+
     /// Every control byte a sender can put in a field comes back escaped, in the reply and in the journal.
     @Test func controlBytesFromASenderAreEscapedInRepliesAndJournalMessages() throws {
         let daemon = try DaemonHarness()
