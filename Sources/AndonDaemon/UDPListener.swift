@@ -243,8 +243,8 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
         if !buckets.take(key, now: DispatchTime.now().uptimeNanoseconds),
             !isSafetyCallFromAnAuthorisedSender(envelope, key)
         {
-            if dropped[key] != nil {
-                dropped[key]?.count += 1
+            if let index = dropped.index(forKey: key) {
+                dropped.values[index].count += 1
             } else if dropped.count < Self.droppedSources {
                 dropped[key] = (describe(remote), 1)
             } else {
