@@ -117,7 +117,7 @@ public enum Daemon {
                 services.append(unix)
                 listening.append("unix \(socketPath)")
                 for address in udpAddresses {
-                    let udp = try UDPListener.bind(address, group: group, dispatcher: dispatcher)
+                    let udp = try UDPListener.bind(address, dispatcher: dispatcher)
                     services.append(udp)
                     listening.append("udp \(udp.address)")
                 }
@@ -139,7 +139,6 @@ public enum Daemon {
                         let udp = try UDPListener.bind(
                             "fd \(socket.descriptor)",
                             descriptor: socket.descriptor,
-                            group: group,
                             dispatcher: dispatcher
                         )
                         services.append(udp)

@@ -4,18 +4,18 @@ import AndonProtocol
 import AndonSystemd
 import Foundation
 import NIOCore
-import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Line controllers over UDP: one message per datagram; the reply goes back to the sender.
 ///
 /// andond keeps the socket itself (bound here without `SO_REUSEADDR`, with a large receive buffer, or inherited from
-/// `andond.socket`) and hands NIO a duplicate to read with vector reads in a channel handler on the event loop, as
-/// NIO's own UDP servers do. Replies are not written through NIO: they leave once their input is on disk, from the
-/// commit thread, with a non-blocking `sendto` on the kept socket. A reply that cannot be sent (`EPERM` behind a
-/// `prohibit` route, a full send buffer) is counted and journaled (rate-limited) and ends nothing; NIO would close
-/// the channel on such an error. Should the read channel close anyway, it is opened again on the same socket: the
-/// datagrams queued in the kernel meanwhile are kept.
+/// `andond.socket`) and reads it on a thread of its own (`UDPReader`) with vector reads (`recvmmsg`) into buffers it
+/// reuses: a flood datagram over its source's budget costs the kernel's copy and a hash lookup, no allocation, so
+/// one flooding address cannot slow the reads another source's signals wait behind. Replies leave once their input
+/// is on disk, from the commit thread, with a non-blocking `sendto` on the same socket. A reply that cannot be sent
+/// (`EPERM` behind a `prohibit` route, a full send buffer) or a failed read is counted and journaled (rate-limited)
+/// and ends nothing: the socket stays open and read.
 struct UDPListener: Service {
     /// Messages read per system call (`recvmmsg`), and the room for each: datagrams over the 1024-byte limit must be
     /// seen as too long, not cut silently, so each gets 2 KiB.
@@ -27,7 +27,6 @@ struct UDPListener: Service {
     static let receiveBuffer: Int32 = 32 << 20
 
     let descriptor: Int32
-    let group: any EventLoopGroup
     let dispatcher: Dispatcher
     let address: String
 
@@ -35,13 +34,11 @@ struct UDPListener: Service {
     static func bind(
         _ address: String,
         descriptor: Int32? = nil,
-        group: any EventLoopGroup,
         dispatcher: Dispatcher
     ) throws -> UDPListener {
         let fd = try descriptor ?? makeSocket(address)
         return UDPListener(
             descriptor: fd,
-            group: group,
             dispatcher: dispatcher,
             address: localAddress(of: fd) ?? address
         )
@@ -89,48 +86,12 @@ struct UDPListener: Service {
     }
 
     func run() async throws {
-        defer { close(descriptor) }
-        try await untilGracefulShutdown {
-            var reopened = 0
-            while !Task.isCancelled {
-                let channel = try await adopt()
-                try await withTaskCancellationHandler {
-                    try await channel.closeFuture.get()
-                } onCancel: {
-                    channel.close(promise: nil)
-                }
-                guard !Task.isCancelled else { break }
-                reopened += 1
-                dispatcher.peerError(
-                    "listener-closed",
-                    "the UDP listener on \(address) was closed by an error; listening again on the same socket "
-                        + "(\(reopened) time\(reopened == 1 ? "" : "s"))",
-                    peer: address,
-                    host: "udp-listener"
-                )
-                if reopened > 3 { try await Task.sleep(for: .seconds(1)) }
-            }
-        }
-    }
-
-    /// A read channel on a duplicate of the kept socket (NIO closes the descriptor it is given).
-    private func adopt() async throws -> any Channel {
-        let duplicate = dup(descriptor)
-        guard duplicate >= 0 else {
-            throw ListenError(what: "udp \(address)", reason: "dup: \(String(cString: strerror(errno)))")
-        }
-        let handler = UDPIngestHandler(dispatcher: dispatcher, sender: UDPReplySender(descriptor: descriptor))
-        return try await DatagramBootstrap(group: group)
-            .channelOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
-            .channelOption(
-                .recvAllocator,
-                value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorReadCount * Self.datagramRoom)
-            )
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }
-            .withBoundSocket(duplicate)
-            .get()
+        let reader = UDPReader(descriptor: descriptor, address: address, dispatcher: dispatcher)
+        reader.start()
+        // Until the service group shuts down (gracefully or by cancellation); then the thread ends within one poll.
+        try? await gracefulShutdown()
+        await reader.stop()
+        close(descriptor)
     }
 
     private static func localAddress(of fd: Int32) -> String? {
@@ -152,18 +113,19 @@ struct UDPListener: Service {
     }
 }
 
-/// Reads datagrams on the event loop and hands each to the dispatcher; never closes the channel on an error.
+/// Reads the UDP socket on its own thread and hands each datagram to the dispatcher; a failed read ends nothing.
 ///
 /// Each source address has a budget (`listen.udp_rate` a second, `listen.udp_burst` at once, token buckets): what is
 /// over it is dropped here, before parsing, without a reply (a reply would amplify a flood) and summed up in one
 /// journal entry per source every 10 s. A flood from one address then costs a hash lookup per datagram and never
 /// delays another source's signals. A safety andon or a line stop from an address some line lists in `senders:` is
 /// never dropped.
-final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+final class UDPReader: @unchecked Sendable {
+    let descriptor: Int32
+    let address: String
     let dispatcher: Dispatcher
     let sender: UDPReplySender
-    // Touched only on the channel's event loop.
+    // Touched only on the reader's thread.
     private var buckets: TokenBuckets<SourceKey>
     /// Drops per source since the last summary, for at most `droppedSources` sources (a flood from ever-changing,
     /// spoofed addresses must not grow it without bound); the rest are counted in `droppedElsewhere`.
@@ -171,42 +133,181 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
     private var droppedElsewhere = 0
     static let droppedSources = 1024
     private var authorised: [AddressRange] = []
-    private var summary: RepeatedTask?
-    static let summaryInterval = TimeAmount.seconds(10)
+    static let summaryInterval: UInt64 = 10_000_000_000
+    /// When the next summary is due (monotonic nanoseconds): set by the first drop after one, so that an idle
+    /// andond's reader sleeps in `poll` until a datagram comes or `stop` writes to `wake`.
+    private var summaryDue: UInt64?
+    /// When `authorised` was last read from the configuration (a reload may change it).
+    private var authorisedAt: UInt64 = 0
 
-    init(dispatcher: Dispatcher, sender: UDPReplySender) {
+    private let stopping = Atomic<Bool>(false)
+    /// A pipe `stop` writes to, to end the thread's `poll`.
+    private let wake: (read: Int32, write: Int32)
+    private let exit = Mutex<(ended: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    init(descriptor: Int32, address: String, dispatcher: Dispatcher) {
+        self.descriptor = descriptor
+        self.address = address
         self.dispatcher = dispatcher
-        self.sender = sender
+        sender = UDPReplySender(descriptor: descriptor)
         let listen = dispatcher.configuration.listen
         buckets = TokenBuckets(rate: listen.udpRate, burst: listen.udpBurst)
         authorised = dispatcher.authorisedSenders()
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        }
+        wake = (ends[0], ends[1])
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        summary = context.eventLoop.scheduleRepeatedTask(
-            initialDelay: Self.summaryInterval,
-            delay: Self.summaryInterval
-        ) { [self] _ in
-            summarise()
+    deinit {
+        close(wake.read)
+        close(wake.write)
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            let waiter = exit.withLock { exit in
+                exit.ended = true
+                return exit.waiter
+            }
+            waiter?.resume()
+        }
+        thread.name = "andond-udp"
+        thread.start()
+    }
+
+    /// Asks the thread to end and waits until it has (within one poll), its last summary written.
+    func stop() async {
+        stopping.store(true, ordering: .relaxed)
+        var byte: UInt8 = 1
+        _ = write(wake.write, &byte, 1)
+        await withCheckedContinuation { continuation in
+            let ended = exit.withLock { exit in
+                if !exit.ended { exit.waiter = continuation }
+                return exit.ended
+            }
+            if ended { continuation.resume() }
         }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        summary?.cancel()
+    private func run() {
+        let reads = DatagramReads(count: UDPListener.vectorReadCount, room: UDPListener.datagramRoom)
+        while !stopping.load(ordering: .relaxed) {
+            var ready = [
+                pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
+            ]
+            var timeout: Int32 = -1
+            if let due = summaryDue {
+                let now = DispatchTime.now().uptimeNanoseconds
+                timeout = due > now ? Int32(clamping: (due - now) / 1_000_000 + 1) : 0
+            }
+            var polled = poll(&ready, 2, timeout)
+            if polled < 0, errno != EINTR { readFailed("poll: \(String(cString: strerror(errno)))") }
+            if ready[0].revents == 0 { polled = 0 }
+            // Up to 16 vector reads in a row, then the stop flag and the summary's time are looked at again.
+            var rounds = 0
+            while polled > 0, rounds < 16 {
+                rounds += 1
+                let now = DispatchTime.now().uptimeNanoseconds
+                let received = reads.read(descriptor) { datagram, source, length in
+                    take(datagram, from: source, length: length, now: now)
+                }
+                if received < 0 {
+                    let error = Int32(-received)
+                    if error != EAGAIN, error != EWOULDBLOCK, error != EINTR {
+                        readFailed("recvmmsg: \(String(cString: strerror(error)))")
+                    }
+                    break
+                }
+                if received < reads.count { break }
+            }
+            if let due = summaryDue, DispatchTime.now().uptimeNanoseconds >= due {
+                summarise()
+                summaryDue = nil
+            }
+        }
         summarise()
+    }
+
+    private func readFailed(_ what: String) {
+        dispatcher.peerError("read-failed", "a datagram could not be read: \(what)", peer: "udp", host: "udp-receive")
+        // A failure that repeats (it should not) must not spin a core.
+        usleep(10_000)
+    }
+
+    /// One datagram: over its source's budget it is counted and dropped; otherwise it goes to the dispatcher, and
+    /// the reply back to its source.
+    private func take(_ datagram: UnsafeRawBufferPointer, from name: UnsafeRawPointer, length: Int, now: UInt64) {
+        let key = SourceKey(name, length: length)
+        if !buckets.take(key, now: now), !isSafetyCallFromAnAuthorisedSender(datagram, key, now: now) {
+            if summaryDue == nil { summaryDue = now + Self.summaryInterval }
+            if let index = dropped.index(forKey: key) {
+                dropped.values[index].count += 1
+            } else if dropped.count < Self.droppedSources {
+                dropped[key] = (Self.socketAddress(name, length: length).map(describe) ?? "?", 1)
+            } else {
+                droppedElsewhere += 1
+            }
+            return
+        }
+        guard let remote = Self.socketAddress(name, length: length) else { return }
+        let peer = describe(remote)
+        let sender = sender
+        let dispatcher = dispatcher
+        dispatcher.handle(Array(datagram), from: .udp(peer)) { reply in
+            if let failure = sender.send(reply.rendered, to: remote) {
+                dispatcher.peerError(
+                    "reply-failed",
+                    "cannot send the reply to \(peer): \(failure)",
+                    peer: peer,
+                    host: Peer.udp(peer).sender
+                )
+            }
+        }
+    }
+
+    private static func socketAddress(_ name: UnsafeRawPointer, length: Int) -> SocketAddress? {
+        switch Int32(name.load(as: sa_family_t.self)) {
+        case AF_INET where length >= MemoryLayout<sockaddr_in>.size:
+            return SocketAddress(name.loadUnaligned(as: sockaddr_in.self))
+        case AF_INET6 where length >= MemoryLayout<sockaddr_in6>.size:
+            return SocketAddress(name.loadUnaligned(as: sockaddr_in6.self))
+        default: return nil
+        }
+    }
+
+    /// Over its budget, a datagram still goes on when it is a safety andon or a line stop from an address a line
+    /// lists: people must be called whatever else that controller sends.
+    private func isSafetyCallFromAnAuthorisedSender(
+        _ datagram: UnsafeRawBufferPointer,
+        _ key: SourceKey,
+        now: UInt64
+    ) -> Bool {
+        // The senders a reload may have changed, read again at most once a second (a flood calls this for each drop).
+        if now &- authorisedAt >= 1_000_000_000 {
+            authorised = dispatcher.authorisedSenders()
+            authorisedAt = now
+        }
+        guard let address = key.bytes, authorised.contains(where: { $0.contains(address) }) else { return false }
+        switch Request.parse(datagram) {
+        case .success(.signal(.andon(_, _, .safety, _), _, _)), .success(.signal(.stop, _, _)): return true
+        default: return false
+        }
     }
 
     /// One journal entry per source that went over its budget since the last one.
     private func summarise() {
-        authorised = dispatcher.authorisedSenders()
         guard !dropped.isEmpty || droppedElsewhere > 0 else { return }
         let listen = (rate: buckets.rate, burst: buckets.burst)
+        let seconds = Self.summaryInterval / 1_000_000_000
         for (_, drop) in dropped.sorted(by: { $0.value.count > $1.value.count }).prefix(100) {
             dispatcher.journal.submit(
                 .daemon(
                     "dropped \(drop.count) datagram\(drop.count == 1 ? "" : "s") from \(drop.peer) over its budget of "
-                        + "\(Int(listen.rate))/s (burst \(Int(listen.burst))) in the last "
-                        + "\(Self.summaryInterval.nanoseconds / 1_000_000_000) s, without replies",
+                        + "\(Int(listen.rate))/s (burst \(Int(listen.burst))) in the last \(seconds) s, without replies",
                     priority: .warning,
                     id: MessageID.floodDropped,
                     fields: [
@@ -220,8 +321,8 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
             dispatcher.journal.submit(
                 .daemon(
                     "dropped \(droppedElsewhere) more datagrams over their budgets from more than "
-                        + "\(Self.droppedSources) other sources in the last \(Self.summaryInterval.nanoseconds / 1_000_000_000) s "
-                        + "(spoofed addresses?), without replies",
+                        + "\(Self.droppedSources) other sources in the last \(seconds) s (spoofed addresses?), "
+                        + "without replies",
                     priority: .warning,
                     id: MessageID.floodDropped,
                     fields: [
@@ -235,52 +336,6 @@ final class UDPIngestHandler: ChannelInboundHandler, @unchecked Sendable {
         dropped.removeAll(keepingCapacity: true)
         droppedElsewhere = 0
     }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = Self.unwrapInboundIn(data)
-        let remote = envelope.remoteAddress
-        let key = SourceKey(remote)
-        if !buckets.take(key, now: DispatchTime.now().uptimeNanoseconds),
-            !isSafetyCallFromAnAuthorisedSender(envelope, key)
-        {
-            if let index = dropped.index(forKey: key) {
-                dropped.values[index].count += 1
-            } else if dropped.count < Self.droppedSources {
-                dropped[key] = (describe(remote), 1)
-            } else {
-                droppedElsewhere += 1
-            }
-            return
-        }
-        let peer = describe(remote)
-        let sender = sender
-        let dispatcher = dispatcher
-        dispatcher.handle(envelope.data.readableBytesView, from: .udp(peer)) { reply in
-            if let failure = sender.send(reply.rendered, to: remote) {
-                dispatcher.peerError(
-                    "reply-failed",
-                    "cannot send the reply to \(peer): \(failure)",
-                    peer: peer,
-                    host: Peer.udp(peer).sender
-                )
-            }
-        }
-    }
-
-    /// Over its budget, a datagram still goes on when it is a safety andon or a line stop from an address a line
-    /// lists: people must be called whatever else that controller sends.
-    private func isSafetyCallFromAnAuthorisedSender(_ envelope: AddressedEnvelope<ByteBuffer>, _ key: SourceKey) -> Bool
-    {
-        guard let address = key.bytes, authorised.contains(where: { $0.contains(address) }) else { return false }
-        switch Request.parse(envelope.data.readableBytesView) {
-        case .success(.signal(.andon(_, _, .safety, _), _, _)), .success(.signal(.stop, _, _)): return true
-        default: return false
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        dispatcher.peerError("read-failed", "a datagram could not be read: \(error)", peer: "udp", host: "udp-receive")
-    }
 }
 
 /// A datagram's source address as a cheap hash key (no string per datagram).
@@ -289,19 +344,16 @@ enum SourceKey: Hashable, Sendable {
     case v6(UInt64, UInt64)
     case other
 
-    init(_ address: SocketAddress) {
-        // Straight from the sockaddr: sockaddr_in has the address at byte 4, sockaddr_in6 at byte 8.
-        self = address.withSockAddr { pointer, length -> SourceKey in
-            let raw = UnsafeRawPointer(pointer)
-            switch Int32(pointer.pointee.sa_family) {
-            case AF_INET where length >= 8: return .v4(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            case AF_INET6 where length >= 24:
-                return .v6(
-                    raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                    raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
-                )
-            default: return .other
-            }
+    /// From a `sockaddr` of `length` bytes: sockaddr_in has the address at byte 4, sockaddr_in6 at byte 8.
+    init(_ name: UnsafeRawPointer, length: Int) {
+        switch Int32(name.load(as: sa_family_t.self)) {
+        case AF_INET where length >= 8: self = .v4(name.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        case AF_INET6 where length >= 24:
+            self = .v6(
+                name.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                name.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+            )
+        default: self = .other
         }
     }
 

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 /* Gives memory that was freed back to the system (after a large answer or a snapshot). */
 static inline int andond_malloc_trim(void) { return malloc_trim(0); }
@@ -35,4 +36,14 @@ static inline int andond_read_signal(int fd) {
     return read(fd, &info, sizeof info) == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
 }
 
+/* struct mmsghdr and recvmmsg(2) without _GNU_SOURCE (which clashes with SwiftGlibc): the kernel's layout, and the
+   system call itself. Reads up to `count` datagrams without waiting; the number read, or -1 with errno. */
+struct andond_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+static inline int andond_recvmmsg(int fd, struct andond_mmsghdr *messages, unsigned int count) {
+    return (int)syscall(SYS_recvmmsg, fd, messages, count, MSG_DONTWAIT, (void *)0);
+}
 #endif
