@@ -86,7 +86,7 @@ struct UDPListener: Service {
     }
 
     func run() async throws {
-        let reader = UDPReader(descriptor: descriptor, address: address, dispatcher: dispatcher)
+        let reader = UDPReader(descriptor: descriptor, dispatcher: dispatcher)
         reader.start()
         // Until the service group shuts down (gracefully or by cancellation); then the thread ends within one poll.
         try? await gracefulShutdown()
@@ -122,7 +122,6 @@ struct UDPListener: Service {
 /// never dropped.
 final class UDPReader: @unchecked Sendable {
     let descriptor: Int32
-    let address: String
     let dispatcher: Dispatcher
     let sender: UDPReplySender
     // Touched only on the reader's thread.
@@ -145,9 +144,8 @@ final class UDPReader: @unchecked Sendable {
     private let wake: (read: Int32, write: Int32)
     private let exit = Mutex<(ended: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
-    init(descriptor: Int32, address: String, dispatcher: Dispatcher) {
+    init(descriptor: Int32, dispatcher: Dispatcher) {
         self.descriptor = descriptor
-        self.address = address
         self.dispatcher = dispatcher
         sender = UDPReplySender(descriptor: descriptor)
         let listen = dispatcher.configuration.listen
@@ -199,10 +197,12 @@ final class UDPReader: @unchecked Sendable {
                 pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0),
             ]
-            var timeout: Int32 = -1
+            // Without a wake pipe (pipe(2) failed), look at the stop flag every 100 ms instead.
+            var timeout: Int32 = wake.read < 0 ? 100 : -1
             if let due = summaryDue {
                 let now = DispatchTime.now().uptimeNanoseconds
-                timeout = due > now ? Int32(clamping: (due - now) / 1_000_000 + 1) : 0
+                let untilDue = due > now ? Int32(clamping: (due - now) / 1_000_000 + 1) : 0
+                timeout = timeout < 0 ? untilDue : min(timeout, untilDue)
             }
             var polled = poll(&ready, 2, timeout)
             if polled < 0, errno != EINTR { readFailed("poll: \(String(cString: strerror(errno)))") }
