@@ -22,6 +22,26 @@ import Testing
         }
     }
 
+    /// A temporary folder of key files, removed by `remove()`.
+    struct KeyFolder {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
+
+        init() throws {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+
+        /// Writes `key` to a file named `name` in the folder, readable by its owner only, and returns its path.
+        func write(_ key: String, as name: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            try SenderTests.writeKey(key, to: path)
+            return path
+        }
+
+        func remove() {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
     static func writeKey(_ key: String, to path: String) throws {
         try? FileManager.default.removeItem(atPath: path)
         try (key + "\n").write(toFile: path, atomically: false, encoding: .utf8)
@@ -41,13 +61,10 @@ import Testing
     }
 
     @Test func forgedReplayedStaleUnsignedAndUnlistedSignalsAreRefusedWithTheirCodesAndNoEffect() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let keyFile = directory.appendingPathComponent("L1.key").path
-        let wrongKeyFile = directory.appendingPathComponent("wrong.key").path
-        try Self.writeKey(Self.key, to: keyFile)
-        try Self.writeKey(Self.otherKey, to: wrongKeyFile)
+        let keys = try KeyFolder()
+        defer { keys.remove() }
+        let keyFile = try keys.write(Self.key, as: "L1.key")
+        let wrongKeyFile = try keys.write(Self.otherKey, as: "wrong.key")
         let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
         let fromTwo = try UDPSocket(source: "127.0.0.2")
 
@@ -98,13 +115,10 @@ import Testing
     }
 
     @Test func aReloadRotatesTheKeyAndTheOldOneIsTakenForTheOverlapOnly() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let keyFile = directory.appendingPathComponent("L1.key").path
-        let oldKeyFile = directory.appendingPathComponent("old.key").path
-        try Self.writeKey(Self.key, to: keyFile)
-        try Self.writeKey(Self.key, to: oldKeyFile)
+        let keys = try KeyFolder()
+        defer { keys.remove() }
+        let keyFile = try keys.write(Self.key, as: "L1.key")
+        let oldKeyFile = try keys.write(Self.key, as: "old.key")
         let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
         #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=1", keyFile: keyFile)).hasPrefix("ok"))
 
@@ -131,13 +145,10 @@ import Testing
 
     /// A replaced key lives in andond's memory only, for the overlap: a restart within it takes only the new key.
     @Test func aRestartForgetsAReplacedKey() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let keyFile = directory.appendingPathComponent("L1.key").path
-        let oldKeyFile = directory.appendingPathComponent("old.key").path
-        try Self.writeKey(Self.key, to: keyFile)
-        try Self.writeKey(Self.key, to: oldKeyFile)
+        let keys = try KeyFolder()
+        defer { keys.remove() }
+        let keyFile = try keys.write(Self.key, as: "L1.key")
+        let oldKeyFile = try keys.write(Self.key, as: "old.key")
         let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
         try Self.writeKey(Self.otherKey, to: keyFile)
         #expect(try daemon.andonctl(["reload"]).status == 0)
@@ -157,13 +168,10 @@ import Testing
     /// On the UNIX socket the peer's credentials and `controllers:` decide: a keyed line's signals need no `sig=`
     /// there, and a `sig=` is not checked.
     @Test func keysAreNotCheckedOnTheUnixSocket() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let keyFile = directory.appendingPathComponent("L1.key").path
-        let wrongKeyFile = directory.appendingPathComponent("wrong.key").path
-        try Self.writeKey(Self.key, to: keyFile)
-        try Self.writeKey(Self.otherKey, to: wrongKeyFile)
+        let keys = try KeyFolder()
+        defer { keys.remove() }
+        let keyFile = try keys.write(Self.key, as: "L1.key")
+        let wrongKeyFile = try keys.write(Self.otherKey, as: "wrong.key")
         let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
         #expect(code(try daemon.udp("stop line=L1 reason=jam")) == "unsigned", "over UDP the key decides")
 
