@@ -45,7 +45,8 @@ int main(int argc, char **argv) {
     long sent = 0;
     while (now() < end) {
         long due = (long)((now() - start) * rate);
-        while (sent < due) {
+        // Behind the pace (a rate the machine cannot reach), it sends as fast as it can, until the end all the same.
+        while (sent < due && now() < end) {
             int n = sendmmsg(fd, messages, (unsigned)(due - sent < batch ? due - sent : batch), 0);
             if (n <= 0) break;
             sent += n;
