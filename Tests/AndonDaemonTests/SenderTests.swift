@@ -232,12 +232,15 @@ import Testing
         let daemon = try DaemonHarness(configuration: Self.configuration)
         defer { daemon.stop() }
         // 127.0.0.3 is listed nowhere: 20 heartbeats at once, 5 answered (the 5/s refill adds none in the few ms
-        // the 20 take to send).
+        // the 25 take to send); 5 more from another of its ports share its budget.
         let stranger = try UDPSocket(timeoutMilliseconds: 500, source: "127.0.0.3")
+        let otherPort = try UDPSocket(timeoutMilliseconds: 100, source: "127.0.0.3")
         for seq in 1...20 { try stranger.send(Array("heartbeat line=L3 seq=\(seq)".utf8), port: daemon.udpPort) }
+        for seq in 21...25 { try otherPort.send(Array("heartbeat line=L3 seq=\(seq)".utf8), port: daemon.udpPort) }
         var answered = 0
         while stranger.receive() != nil { answered += 1 }
         #expect(answered == 5, "the burst, then nothing (no reply amplifies a flood)")
+        #expect(otherPort.receive() == nil, "another port of the same address has no budget of its own")
         // 127.0.0.1 is L1's sender: past its budget too, but every safety andon and every stop is taken.
         let controller = try UDPSocket(timeoutMilliseconds: 2000)
         for seq in 1...5 { _ = try? daemon.udp("heartbeat line=L1 seq=\(seq)", from: controller) }
@@ -252,16 +255,17 @@ import Testing
         let entries = try daemon.journal(timeout: 15) { entries in
             entries.contains {
                 $0["MESSAGE_ID"] == "accf0ba3349a4256ae6993e65d57e760"
-                    && $0["ANDON_SOURCE"]?.hasPrefix("127.0.0.3") == true
+                    && $0["ANDON_SOURCE"] == "127.0.0.3"
             }
         }
         let summary = try #require(
             entries.first {
                 $0["MESSAGE_ID"] == "accf0ba3349a4256ae6993e65d57e760"
-                    && $0["ANDON_SOURCE"]?.hasPrefix("127.0.0.3") == true
+                    && $0["ANDON_SOURCE"] == "127.0.0.3"
             }
         )
-        #expect(summary["ANDON_DROPPED"] == "15")
+        #expect(summary["ANDON_DROPPED"] == "20", "both ports' drops, in one entry for the address")
+        #expect(summary["MESSAGE"]?.hasPrefix("dropped 20 datagrams from 127.0.0.3 (any port) over its budget") == true)
         #expect(summary["ANDON_REASON"] == "over-budget")
         #expect(try daemon.openIncidents().count == 11, "ten safety calls and the stop; nothing dropped took effect")
     }
