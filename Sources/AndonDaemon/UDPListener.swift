@@ -247,7 +247,9 @@ final class UDPReader: @unchecked Sendable {
             if let index = dropped.index(forKey: key) {
                 dropped.values[index].count += 1
             } else if dropped.count < Self.droppedSources {
-                dropped[key] = (Self.socketAddress(name, length: length).map(Self.addressAlone) ?? "?", 1)
+                // The address alone, as the refusal log names a host: all of an address's ports share one budget.
+                let host = Self.socketAddress(name, length: length).map { Peer.udp(describe($0)).sender }
+                dropped[key] = (host ?? "?", 1)
             } else {
                 droppedElsewhere += 1
             }
@@ -279,13 +281,6 @@ final class UDPReader: @unchecked Sendable {
         }
     }
 
-    /// The address without its port, as the budget counts it: all of an address's ports share one.
-    private static func addressAlone(_ address: SocketAddress) -> String {
-        let ip = address.ipAddress ?? "?"
-        if ip.hasPrefix("::ffff:"), ip.contains(".") { return String(ip.dropFirst(7)) }
-        return ip
-    }
-
     /// Over its budget, a datagram still goes on when it is a safety andon or a line stop from an address a line
     /// lists: people must be called whatever else that controller sends.
     private func isSafetyCallFromAnAuthorisedSender(
@@ -313,8 +308,9 @@ final class UDPReader: @unchecked Sendable {
         for (_, drop) in dropped.sorted(by: { $0.value.count > $1.value.count }).prefix(100) {
             dispatcher.journal.submit(
                 .daemon(
-                    "dropped \(drop.count) datagram\(drop.count == 1 ? "" : "s") from \(drop.peer) (any port) over its budget of "
-                        + "\(Int(listen.rate))/s (burst \(Int(listen.burst))) in the last \(seconds) s, without replies",
+                    "dropped \(drop.count) datagram\(drop.count == 1 ? "" : "s") from \(drop.peer) (any port) "
+                        + "over its budget of \(Int(listen.rate))/s (burst \(Int(listen.burst))) in the last "
+                        + "\(seconds) s, without replies",
                     priority: .warning,
                     id: MessageID.floodDropped,
                     fields: [
