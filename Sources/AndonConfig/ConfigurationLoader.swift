@@ -21,6 +21,15 @@ public struct Configuration: Sendable {
     public var keys: [LineID: SigningKey] = [:]
 }
 
+/// What a KPO gap within `ConfigurationLoader.coverageWindow` does to a load.
+public enum KPOGapCheck: Sendable {
+    /// An error: the configuration does not load (`check-config`, `reload`: a person can mend it now).
+    case refuse
+    /// Not checked here: the caller reports it (andond at start and restore, where refusing would leave the open
+    /// calls on disk unfollowed; replays and `who`, which read what was in force).
+    case leaveToCaller
+}
+
 /// Reads the YAML configuration into a validated `Plant`, reporting every problem at once as
 /// `file:line:column: severity: message` with a hint.
 public enum ConfigurationLoader {
@@ -28,13 +37,21 @@ public enum ConfigurationLoader {
     public static let coverageWindow: Duration = .seconds(14 * 86_400)
 
     /// Reads and validates the file at `path`. `now` anchors the coverage check.
-    public static func load(path: String, now: Instant) throws(ConfigurationError) -> Configuration {
-        try load(path: path, now: { _ in now })
+    public static func load(
+        path: String,
+        now: Instant,
+        kpoGaps: KPOGapCheck = .refuse
+    ) throws(ConfigurationError) -> Configuration {
+        try load(path: path, now: { _ in now }, kpoGaps: kpoGaps)
     }
 
     /// As `load(path:now:)`, with the coverage check's start resolved in the site's time zone once it is known
     /// (for a local time given by a person).
-    public static func load(path: String, now: (SiteTimeZone) -> Instant) throws(ConfigurationError) -> Configuration {
+    public static func load(
+        path: String,
+        now: (SiteTimeZone) -> Instant,
+        kpoGaps: KPOGapCheck = .refuse
+    ) throws(ConfigurationError) -> Configuration {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -53,19 +70,25 @@ public enum ConfigurationLoader {
                 )
             ])
         }
-        return try parse(text, file: path, now: now)
+        return try parse(text, file: path, now: now, kpoGaps: kpoGaps)
     }
 
     /// Validates configuration text; `file` names it in diagnostics.
-    public static func parse(_ text: String, file: String, now: Instant) throws(ConfigurationError) -> Configuration {
-        try parse(text, file: file, now: { _ in now })
+    public static func parse(
+        _ text: String,
+        file: String,
+        now: Instant,
+        kpoGaps: KPOGapCheck = .refuse
+    ) throws(ConfigurationError) -> Configuration {
+        try parse(text, file: file, now: { _ in now }, kpoGaps: kpoGaps)
     }
 
     /// As `parse(_:file:now:)`, with the coverage check's start resolved in the site's time zone.
     public static func parse(
         _ text: String,
         file: String,
-        now: (SiteTimeZone) -> Instant
+        now: (SiteTimeZone) -> Instant,
+        kpoGaps: KPOGapCheck = .refuse
     ) throws(ConfigurationError)
         -> Configuration
     {
@@ -102,7 +125,7 @@ public enum ConfigurationLoader {
                 from: root,
                 userInfo: [DiagnosticSink.userInfoKey: sink]
             )
-            var builder = PlantBuilder(raw: raw, sink: sink)
+            var builder = PlantBuilder(raw: raw, sink: sink, kpoGaps: kpoGaps)
             plant = builder.build(resolveNow: now)
             listen = ListenSettings(raw: raw.listen, sink: sink)
             (security, signing) = Self.security(raw, builder: builder, map: map, file: file, sink: sink)

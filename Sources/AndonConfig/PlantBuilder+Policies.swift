@@ -316,7 +316,7 @@ extension PlantBuilder {
         guard timeZoneIsValid, raw.responders != nil, raw.shifts?.count == shifts.count else { return }
         let end = now + ConfigurationLoader.coverageWindow
         let window = "in the next 14 days"
-        if let kpo = rotas[.kpo], !brokenRotas.contains(.kpo) {
+        if kpoGaps == .refuse, let kpo = rotas[.kpo], !brokenRotas.contains(.kpo) {
             let gaps = kpo.gaps(from: now, to: end, calendar: calendar)
             if let first = gaps.first {
                 sink.error(

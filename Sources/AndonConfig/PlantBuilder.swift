@@ -19,9 +19,13 @@ struct PlantBuilder {
     var brokenRotas: Set<RotaID> = []
     var timeZoneIsValid = true
 
-    init(raw: RawConfiguration, sink: DiagnosticSink) {
+    /// Whether a KPO gap ahead is an error here.
+    let kpoGaps: KPOGapCheck
+
+    init(raw: RawConfiguration, sink: DiagnosticSink, kpoGaps: KPOGapCheck = .refuse) {
         self.raw = raw
         self.sink = sink
+        self.kpoGaps = kpoGaps
     }
 
     /// - Parameter resolveNow: the start of the coverage check, given the site's time zone.

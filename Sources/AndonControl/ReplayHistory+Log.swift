@@ -28,7 +28,8 @@ extension ReplayHistory {
                 let plant = try ConfigurationLoader.parse(
                     snapshot.configuration,
                     file: snapshot.configurationFile,
-                    now: at
+                    now: at,
+                    kpoGaps: .leaveToCaller
                 ).plant
                 engine = try DurableState.decode(snapshot.state, plant: plant).0
             } catch {

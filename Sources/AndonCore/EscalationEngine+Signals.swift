@@ -152,20 +152,24 @@ extension EscalationEngine {
             if let station, !stop.stations.contains(station) {
                 stop.stations.append(station)
                 stop.signalCount += 1
+                let madeReal = Self.makeReal(&stop, by: origin)
                 incidents[id] = stop
-                events.append(
-                    Event(
-                        kind: .joined,
-                        at: at,
-                        incident: stop,
-                        tier: position(of: stop),
-                        waited: at.duration(since: stop.stoppedAt ?? stop.raisedAt),
-                        reason: reason,
-                        count: stop.signalCount,
-                        origin: origin,
-                        severity: callSeverity(stop, base: .warning)
-                    )
+                var event = Event(
+                    kind: .joined,
+                    at: at,
+                    incident: stop,
+                    tier: position(of: stop),
+                    responders: stop.responders,
+                    waited: at.duration(since: stop.stoppedAt ?? stop.raisedAt),
+                    reason: reason,
+                    count: stop.signalCount,
+                    origin: origin,
+                    severity: callSeverity(stop, base: .warning)
                 )
+                // The entry is about the station that stopped now; the stop's first station is in ANDON_STATIONS.
+                event.station = station
+                event.madeReal = madeReal
+                events.append(event)
                 disposition = .joined(id)
             } else {
                 disposition = repeated(id, at: at, origin: origin, events: &events)
@@ -186,7 +190,10 @@ extension EscalationEngine {
             incident.acknowledgedBy = nil
             incident.acknowledgedAt = nil
             incident.signalCount += 1
-            events += place(incident, as: .promoted, at: at, base: .error, reason: reason, origin: origin)
+            let madeReal = Self.makeReal(&incident, by: origin)
+            var placed = place(incident, as: .promoted, at: at, base: .error, reason: reason, origin: origin)
+            if madeReal, let last = placed.indices.last { placed[last].madeReal = true }
+            events += placed
             takeUp(line, station, into: id, at: at, origin: origin, events: &events)
             return .promoted(id)
         }
@@ -197,6 +204,14 @@ extension EscalationEngine {
         incident.policy = stopPolicy ?? incident.policy
         events += place(incident, as: .raised, at: at, base: .error, reason: reason, origin: origin)
         return .opened(incident.id)
+    }
+
+    /// A real signal for a drill's call makes the call real: a drill flag is never inherited by a real signal.
+    /// A drill signal for a real call leaves it real. Returns whether the call stopped being a drill.
+    static func makeReal(_ incident: inout Incident, by origin: SignalOrigin) -> Bool {
+        guard incident.origin.drill, !origin.drill else { return false }
+        incident.origin.drill = false
+        return true
     }
 
     /// Links the station's open andons that no stop has taken up yet to the line's stop `stop` (`promoted`).
@@ -237,20 +252,24 @@ extension EscalationEngine {
     {
         guard var incident = incidents[id] else { return .unchanged(note: nil) }
         incident.signalCount += 1
-        // A call that pages everyone (safety) logs every repeat: it is never rate-limited.
-        if incident.pagesEveryone || incident.lastRepeatLoggedAt.map({ at >= $0 + plant.coalesceWithin }) ?? true {
+        let madeReal = Self.makeReal(&incident, by: origin)
+        // A call that pages everyone (safety) logs every repeat: it is never rate-limited; nor is the repeat that
+        // makes a drill real.
+        if madeReal || incident.pagesEveryone
+            || incident.lastRepeatLoggedAt.map({ at >= $0 + plant.coalesceWithin }) ?? true
+        {
             incident.lastRepeatLoggedAt = at
-            events.append(
-                Event(
-                    kind: .repeated,
-                    at: at,
-                    incident: incident,
-                    tier: position(of: incident),
-                    count: incident.signalCount,
-                    origin: origin,
-                    severity: incident.pagesEveryone ? .warning : .notice
-                )
+            var event = Event(
+                kind: .repeated,
+                at: at,
+                incident: incident,
+                tier: position(of: incident),
+                count: incident.signalCount,
+                origin: origin,
+                severity: incident.pagesEveryone || madeReal ? .warning : .notice
             )
+            event.madeReal = madeReal
+            events.append(event)
         }
         incidents[id] = incident
         return .repeated(id, count: incident.signalCount)

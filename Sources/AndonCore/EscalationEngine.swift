@@ -205,7 +205,11 @@ public struct EscalationEngine: Sendable {
             let waited = at.duration(since: incident.notifiedAt)
             incident.unansweredCount += 1
             let shift = plant.calendar.occurrence(at: at)?.shift
-            let duty = plant.duty(of: incident.rota, at: at, shift: shift)
+            // The KPO on duty first; past `kpoWidenAfter` repeats, every KPO member who can be reached.
+            let duty =
+                incident.rota == .kpo
+                ? plant.kpoCall(repeat: incident.unansweredCount, at: at, shift: shift)
+                : plant.duty(of: incident.rota, at: at, shift: shift)
             notify(&incident, duty.responders, at: at)
             setDeadline(&incident, at + (tier.repeatEvery ?? tier.ackWithin), purpose: .acknowledge)
             let count = incident.unansweredCount
@@ -477,6 +481,14 @@ public struct EscalationEngine: Sendable {
     mutating func close(_ id: IncidentID, at: Instant) {
         guard let incident = incidents.removeValue(forKey: id) else { return }
         index.remove(incident)
+        if incident.kind == .stop {
+            // The line runs again: the calls it had taken up are calls of a running line from now on.
+            for station in incident.stations {
+                for call in index.calls(at: incident.line, station) where incidents[call]?.lineStop == id {
+                    incidents[call]?.lineStop = nil
+                }
+            }
+        }
         let open = incidents
         index.closed { open[$0] != nil }
         if incident.kind == .silent {

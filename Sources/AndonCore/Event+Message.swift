@@ -1,6 +1,11 @@
 extension Event {
     /// A sentence a responder understands at a glance: what, where, who, how long.
     public func message(in plant: Plant) -> String {
+        let text = sentence(in: plant)
+        return madeReal ? text + "; a real signal: no longer a drill" : text
+    }
+
+    private func sentence(in plant: Plant) -> String {
         let what = subject
         let who = responders.map { plant.displayName(of: $0) }.joined(separator: ", ")
         let tierName = tier?.name ?? "?"
@@ -31,8 +36,10 @@ extension Event {
                 "\(what) acknowledged but \(missed) within \(waited?.compactDescription ?? "?"): escalated to \(tierName), "
                 + "calling \(who.isEmpty ? "nobody on duty" : who)"
         case .unanswered:
+            let widened = (count ?? 1) > plant.kpoWidenAfter && tier?.isKPO == true
             return "UNANSWERED \(what): no acknowledgement for \(elapsed.compactDescription), KPO call \(count ?? 1): "
-                + "calling \(who.isEmpty ? "NOBODY ON DUTY (\(reason ?? "KPO rota empty"))" : who)"
+                + (widened && !who.isEmpty ? "calling every KPO member: " : "calling ")
+                + (who.isEmpty ? "NOBODY ON DUTY (\(reason ?? "KPO rota empty"))" : who)
         case .repeated:
             return "\(what) signalled again (\(count ?? 2) times in \(elapsed.compactDescription))"
         case .promoted:

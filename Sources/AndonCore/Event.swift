@@ -107,6 +107,8 @@ public struct Event: Sendable, Hashable {
     public var stations: [StationID]
     /// A call taken up by its line's stop: that stop.
     public var lineStop: IncidentID?
+    /// A real signal (no `drill=1`) for a drill's call: the call is real from this event on (`ANDON_DRILL_ENDED=1`).
+    public var madeReal = false
 
     /// Whether the event ends its incident.
     public var closes: Bool { [.resolved, .cleared, .resumed, .heard].contains(kind) }

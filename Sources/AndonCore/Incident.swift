@@ -41,7 +41,7 @@ public struct Incident: Sendable, Hashable, Codable {
     public internal(set) var text: String?
     public internal(set) var reason: String?
     public let raisedAt: Instant
-    public let origin: SignalOrigin
+    public internal(set) var origin: SignalOrigin
 
     /// The chain being followed and where on it the incident is.
     public internal(set) var policy: PolicyID

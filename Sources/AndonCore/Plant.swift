@@ -127,9 +127,13 @@ public struct Plant: Sendable, Hashable {
     public var remindEvery: Duration
     /// Categories whose calls notify every tier of their chain at once, KPO included (safety).
     public var pageEveryone: Set<Category>
+    /// An unanswered call at KPO repeats to the KPO on duty this many times; from the next repeat on it calls every
+    /// member of the KPO rota on duty or on call (all but those an override has away).
+    public var kpoWidenAfter: Int
 
     public static let defaultHandoverGrace = Duration.seconds(15 * 60)
     public static let defaultRemindEvery = Duration.seconds(30 * 60)
+    public static let defaultKPOWidenAfter = 3
 
     public init(
         name: String,
@@ -141,8 +145,10 @@ public struct Plant: Sendable, Hashable {
         coalesceWithin: Duration = .seconds(60),
         handoverGrace: Duration = Plant.defaultHandoverGrace,
         remindEvery: Duration = Plant.defaultRemindEvery,
-        pageEveryone: Set<Category> = []
+        pageEveryone: Set<Category> = [],
+        kpoWidenAfter: Int = Plant.defaultKPOWidenAfter
     ) {
+        self.kpoWidenAfter = kpoWidenAfter
         self.handoverGrace = handoverGrace
         self.remindEvery = remindEvery
         self.pageEveryone = pageEveryone
@@ -159,6 +165,13 @@ public struct Plant: Sendable, Hashable {
 
     public func responder(forUser user: String) -> Responder? {
         responders.values.filter { $0.user == user }.min { $0.id < $1.id }
+    }
+
+    /// Whom the KPO tier calls on its `count`th unanswered repeat: the KPO on duty, and from repeat
+    /// `kpoWidenAfter + 1` on every member of the KPO rota on duty or on call.
+    public func kpoCall(repeat count: Int, at instant: Instant, shift: ShiftID?) -> Duty {
+        guard count > kpoWidenAfter, let rota = rotas[.kpo] else { return duty(of: .kpo, at: instant, shift: shift) }
+        return rota.reachable(at: instant, shift: shift, timeZone: timeZone)
     }
 
     /// Who is on duty on a rota at an instant; an unknown rota has nobody.

@@ -179,6 +179,20 @@ extension Rota {
         )
     }
 
+    /// Everyone the rota can reach at `instant`: who is on duty first, then every other member on call, in the
+    /// rotation's order, then the rest by name. A member an active override has away (`replaces`) is left out.
+    /// Whom an unanswered KPO call widens to.
+    public func reachable(at instant: Instant, shift: ShiftID?, timeZone: SiteTimeZone) -> Duty {
+        var duty = duty(at: instant, shift: shift, timeZone: timeZone)
+        let away = Set(overrides.filter { $0.isActive(at: instant) }.compactMap(\.replaces))
+        let ordered = (rotation?.members ?? []) + members.sorted()
+        for member in ordered where !away.contains(member) && !duty.responders.contains(member) {
+            duty.responders.append(member)
+        }
+        if !duty.responders.isEmpty { duty.emptyReason = nil }
+        return duty
+    }
+
     private func emptyReason(shift: ShiftID?, scheduled: [ResponderID]) -> String {
         if !scheduled.isEmpty {
             let names = scheduled.map(\.rawValue).joined(separator: ", ")

@@ -53,7 +53,13 @@ public enum Daemon {
         let clock = SystemClock()
         var configuration: Configuration
         do {
-            configuration = try ConfigurationLoader.load(path: options.configPath, now: clock.now)
+            // A KPO gap ahead never stops andond from starting: the open calls on disk must be followed. It is a
+            // crit entry and in STATUS= (the coverage check right after the state is open).
+            configuration = try ConfigurationLoader.load(
+                path: options.configPath,
+                now: clock.now,
+                kpoGaps: .leaveToCaller
+            )
             try configuration.loadKeys()
         } catch {
             for diagnostic in error.diagnostics {

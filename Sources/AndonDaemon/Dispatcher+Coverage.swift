@@ -54,13 +54,15 @@ extension Dispatcher {
     }
 }
 
-/// Checks the coming 14 days' coverage once a day (`Dispatcher.checkCoverage`; reloads check too). Not at start:
-/// loading the configuration has just checked the same 14 days.
+/// Checks the coming 14 days' coverage at start and then once a day (`Dispatcher.checkCoverage`; reloads check too).
+/// At start this is the only check of KPO's coverage: andond starts whatever it finds, so that a restart never leaves
+/// the open calls on disk unfollowed, and says what it found as a `crit` entry and in `STATUS=`.
 struct CoverageService: Service {
     let dispatcher: Dispatcher
     var every: Duration = .seconds(86_400)
 
     func run() async throws {
+        dispatcher.checkCoverage()
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: every)

@@ -381,11 +381,7 @@ public final class Dispatcher: Sendable {
     }
 
     func json(_ value: some Encodable) -> Reply {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain Codable structs of strings and numbers cannot fail.
-        let data = try! encoder.encode(value)
-        return .ok(["json": String(decoding: data, as: UTF8.self)])
+        .ok(["json": JSONWriter.encode(value)])
     }
 
     // MARK: Timer, log and journal

@@ -1,4 +1,5 @@
 import AndonCore
+import AndonProtocol
 import AndonSystemd
 
 /// The journal's view of andond: one MESSAGE_ID per event type (the catalog in systemd/andond.catalog explains each),
@@ -70,7 +71,10 @@ extension JournalEntry {
     /// reports group by and split stop minutes at.
     public init(event: Event, plant: Plant, shift: ShiftOccurrence?) {
         self.init()
-        add("MESSAGE", event.drill ? "DRILL: " + event.message(in: plant) : event.message(in: plant))
+        // The sentence quotes what senders wrote (a text, a reason, a note): its invisible characters are escaped
+        // here, for journalctl's readers; the ANDON_ fields keep the text as it was sent.
+        let message = event.message(in: plant).escapingControlCharacters
+        add("MESSAGE", event.drill ? "DRILL: " + message : message)
         add("PRIORITY", event.severity.rawValue)
         add("MESSAGE_ID", MessageID.of(event.kind))
         add("SYSLOG_IDENTIFIER", "andond")
@@ -113,6 +117,7 @@ extension JournalEntry {
         }
         add("ANDON_LINE_STOP", event.lineStop)
         if event.drill { add("ANDON_DRILL", "1") }
+        if event.madeReal { add("ANDON_DRILL_ENDED", "1") }
         // Where and when, for reports read from the journal alone (a central journal holds many plants).
         add("ANDON_SITE", plant.name)
         add("ANDON_TIMEZONE", plant.timeZone.identifier)

@@ -48,7 +48,8 @@ struct Restored {
             if let recorded = try? ConfigurationLoader.parse(
                 snapshot.configuration,
                 file: snapshot.configurationFile,
-                now: at
+                now: at,
+                kpoGaps: .leaveToCaller
             ) {
                 plant = recorded.plant
             } else {

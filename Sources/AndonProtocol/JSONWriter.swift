@@ -118,7 +118,30 @@ public struct JSONWriter: Sendable {
 
     private mutating func writeString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
+        // Invisible characters (DEL, C1, bidi controls, line and paragraph separators, BOM) as \uXXXX: the JSON
+        // stays valid and one line in every transport and view, and decodes to the same text.
+        if value.utf8.contains(where: String.mayStartInvisible) {
+            for scalar in value.unicodeScalars {
+                if scalar.value >= 0x7f, String.needsEscape(scalar) {
+                    bytes.append(contentsOf: Self.unicodeEscape(scalar.value))
+                } else {
+                    writeEscaped(Array(String(scalar).utf8))
+                }
+            }
+        } else {
+            writeEscaped(value.utf8)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `\u202e` for one scalar of the Basic Multilingual Plane (every character `needsEscape` names is there).
+    static func unicodeEscape(_ value: UInt32) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        return Array("\\u".utf8) + [12, 8, 4, 0].map { hex[Int((value >> $0) & 0xf)] }
+    }
+
+    private mutating func writeEscaped(_ utf8: some Sequence<UInt8>) {
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
                 bytes.append(UInt8(ascii: "\\"))
@@ -137,6 +160,25 @@ public struct JSONWriter: Sendable {
                 bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONWriter {
+    /// JSON text from an encoder (`JSONEncoder`) with its invisible characters written as `\uXXXX`, as
+    /// `JSONWriter` writes them. Such characters can only stand inside strings, where the escape means the same.
+    public static func escapingInvisibles(_ json: String) -> String {
+        guard json.utf8.contains(where: String.mayStartInvisible),
+            json.unicodeScalars.contains(where: { $0.value >= 0x7f && String.needsEscape($0) })
+        else { return json }
+        var out: [UInt8] = []
+        out.reserveCapacity(json.utf8.count + 16)
+        for scalar in json.unicodeScalars {
+            if scalar.value >= 0x7f, String.needsEscape(scalar) {
+                out.append(contentsOf: unicodeEscape(scalar.value))
+            } else {
+                out.append(contentsOf: String(scalar).utf8)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -8,7 +8,7 @@ extension String {
     public var escapingControlCharacters: String {
         // On UTF-8 bytes first: every character that needs it starts with a byte below 0x20, 0x7f, 0xc2 (C1),
         // 0xe2 (U+2000 to U+2FFF) or 0xef (U+FEFF); most text has none and is returned as it is.
-        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == 0xc2 || $0 == 0xe2 || $0 == 0xef }),
+        guard utf8.contains(where: { $0 < 0x20 || Self.mayStartInvisible($0) }),
             unicodeScalars.contains(where: Self.needsEscape)
         else { return self }
         var out = String.UnicodeScalarView()
@@ -23,6 +23,12 @@ extension String {
             out.append(contentsOf: escape.unicodeScalars)
         }
         return String(out)
+    }
+
+    /// Whether a UTF-8 byte may begin a character above U+007E that `needsEscape`: DEL, 0xc2 (C1), 0xe2 (U+2000 to
+    /// U+2FFF) or 0xef (U+FEFF).
+    static func mayStartInvisible(_ byte: UInt8) -> Bool {
+        byte == 0x7f || byte == 0xc2 || byte == 0xe2 || byte == 0xef
     }
 
     static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {

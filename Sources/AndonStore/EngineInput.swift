@@ -130,7 +130,14 @@ public enum EngineInput: Sendable {
         case .configuration:
             do {
                 return .success(
-                    .configuration(try ConfigurationLoader.parse(stored.body, file: stored.source, now: at))
+                    .configuration(
+                        try ConfigurationLoader.parse(
+                            stored.body,
+                            file: stored.source,
+                            now: at,
+                            kpoGaps: .leaveToCaller
+                        )
+                    )
                 )
             } catch {
                 return .failure(

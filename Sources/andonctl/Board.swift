@@ -27,6 +27,8 @@ extension Andonctl {
 
         func run() throws {
             let terminal = Terminal(enabled: !once && !client.json && isatty(STDOUT_FILENO) == 1)
+            // Colours for a terminal only: `board --once | mail` or a file gets plain text.
+            let colors = !noColor && isatty(STDOUT_FILENO) == 1
             guard let signalSource = SignalDescriptor([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH]) else {
                 printError("andonctl: cannot read signals: \(String(cString: strerror(errno)))")
                 throw ExitCode.failure
@@ -82,7 +84,7 @@ extension Andonctl {
                     return
                 }
                 let size = Terminal.size()
-                let renderer = BoardRenderer(width: size.columns, height: size.rows, color: !noColor)
+                let renderer = BoardRenderer(width: size.columns, height: size.rows, color: colors)
                 var shown = status ?? StatusReport(site: "andond", now: 0, incidents: [], counters: [:])
                 shown.now += Int64(Date().timeIntervalSince(fetchedAt) * 1000)
                 if status == nil { shown.now = Int64(Date().timeIntervalSince1970 * 1000) }

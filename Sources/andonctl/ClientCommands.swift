@@ -77,8 +77,7 @@ enum ExitCodes {
 }
 
 func jsonString(_ text: String) -> String {
-    // Encoding a String cannot fail.
-    String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    JSONWriter.encode(text)
 }
 
 extension Andonctl {

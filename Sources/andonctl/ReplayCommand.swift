@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonControl
 import AndonCore
+import AndonProtocol
 import AndonStore
 import AndonSystemd
 import ArgumentParser
@@ -56,7 +57,11 @@ extension Andonctl {
             let (from, to) = journal.window()
             let plant: Plant
             do {
-                plant = try ConfigurationLoader.load(path: config, now: Instant(millisecondsSinceEpoch: from)).plant
+                plant = try ConfigurationLoader.load(
+                    path: config,
+                    now: Instant(millisecondsSinceEpoch: from),
+                    kpoGaps: .leaveToCaller
+                ).plant
             } catch {
                 for diagnostic in error.diagnostics { printError(diagnostic.description) }
                 printError("\(config): invalid; fix it first (andonctl check-config \(config))")
@@ -66,9 +71,7 @@ extension Andonctl {
             if let line = journal.line { history.keepCalls { $0.line == line } }
             let result = Replay(plant: plant, since: from, until: to, includeDrills: drills).run(history)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                print(JSONWriter.encode(result))
                 return
             }
             print(Self.text(result, config: config, zone: plant.timeZone, limit: limit))

@@ -69,7 +69,7 @@ extension Andonctl {
             let now = SystemClock().now
             let plant: Plant
             do {
-                plant = try ConfigurationLoader.load(path: config, now: now).plant
+                plant = try ConfigurationLoader.load(path: config, now: now, kpoGaps: .leaveToCaller).plant
             } catch {
                 for diagnostic in error.diagnostics { printError(diagnostic.description) }
                 printError("\(config): invalid; fix it first (andonctl check-config \(config))")
@@ -80,9 +80,7 @@ extension Andonctl {
             switch result {
             case .success(let chain):
                 if client.json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    print(String(decoding: try encoder.encode(WhoReport(chain: chain, plant: plant)), as: UTF8.self))
+                    print(JSONWriter.encode(WhoReport(chain: chain, plant: plant)))
                 } else {
                     print(chain.render(in: plant))
                 }

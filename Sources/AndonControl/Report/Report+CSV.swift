@@ -1,3 +1,4 @@
+import AndonProtocol
 import Foundation
 
 extension Report {
@@ -146,9 +147,6 @@ extension Report {
     /// The report as one JSON object: every figure, durations in milliseconds, instants in milliseconds since the
     /// epoch.
     public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain numbers, strings and arrays cannot fail.
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        JSONWriter.encode(self)
     }
 }

@@ -1,4 +1,5 @@
 import AndonCore
+import AndonProtocol
 import Foundation
 
 extension Report {
@@ -48,6 +49,15 @@ extension Report {
         body.append(Self.dayChart(byDay))
         body.append("<h2>Line-stop minutes per line and day</h2>")
         body.append(Self.stopChart(byDay, lines: stops.byLine.keys.sorted(by: naturallyPrecedes)))
+        // What stopped the lines, in the controllers' own words (escaped: they are data).
+        var byReason: [String: Double] = [:]
+        for piece in stops.pieces { byReason[piece.reason, default: 0] += piece.minutes }
+        body.append(
+            Self.htmlTable(
+                ["Stop reason", "Minutes"],
+                byReason.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { [$0.key, Self.minutes($0.value)] }
+            )
+        )
 
         body.append("<h2>By line</h2>")
         body.append(Self.responseTable(byLine) { $0.line ?? "-" })
@@ -122,21 +132,19 @@ extension Report {
             """
     }
 
+    /// Text as HTML character data or an attribute value: markup characters as references, and what a sender wrote
+    /// that could reorder or hide the page's text (controls, bidi overrides, separators) as visible escapes, as every
+    /// other view shows them.
     static func escape(_ text: String) -> String {
         var out = ""
-        for scalar in text.unicodeScalars {
+        for scalar in text.escapingControlCharacters.unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out
@@ -348,11 +356,5 @@ extension Report {
             cursor += 40 + Double(name.count) * 9
         }
         return svg
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -412,7 +412,8 @@ struct CallBook {
 
 extension Call {
     fileprivate mutating func apply(_ entry: ReportEntry, notifying: Bool) {
-        if entry.drill { drill = true }
+        // Every entry of a drill's call says DRILL until a real signal makes the call real: the latest one decides.
+        drill = entry.drill
         if notifying, entry.lineStop == nil || entry.event != "promoted" {
             for user in entry.responders where notified[user] == nil { notified[user] = entry.at }
         }
