@@ -37,6 +37,15 @@ struct PlantBuilder {
             duration(raw.handoverGrace, at: raw.path + ["handover_grace"]) ?? Plant.defaultHandoverGrace
         let remindEvery = duration(raw.remindEvery, at: raw.path + ["remind_every"]) ?? Plant.defaultRemindEvery
         let pageEveryone = categories(raw.pageEveryone, at: raw.path + ["page_everyone"])
+        var kpoWidenAfter = raw.kpoWidenAfter ?? Plant.defaultKPOWidenAfter
+        if kpoWidenAfter < 0 {
+            sink.error(
+                raw.path + ["kpo_widen_after"],
+                "kpo_widen_after must be 0 or more (repeats to the KPO on duty before every KPO member is called)",
+                hint: "such as kpo_widen_after: 3"
+            )
+            kpoWidenAfter = Plant.defaultKPOWidenAfter
+        }
         buildShifts()
         buildResponders()
         buildRotas()
@@ -56,7 +65,8 @@ struct PlantBuilder {
             coalesceWithin: coalesceWithin,
             handoverGrace: handoverGrace,
             remindEvery: remindEvery,
-            pageEveryone: pageEveryone
+            pageEveryone: pageEveryone,
+            kpoWidenAfter: kpoWidenAfter
         )
     }
 

@@ -7,6 +7,7 @@ struct RawConfiguration: Decodable {
         case handoverGrace = "handover_grace"
         case remindEvery = "remind_every"
         case pageEveryone = "page_everyone"
+        case kpoWidenAfter = "kpo_widen_after"
     }
 
     var site: RawSite?
@@ -14,6 +15,7 @@ struct RawConfiguration: Decodable {
     var handoverGrace: String?
     var remindEvery: String?
     var pageEveryone: [String]?
+    var kpoWidenAfter: Int?
     var shifts: [String: RawShift]?
     var responders: [String: RawResponder]?
     var rotas: [String: RawRota]?
@@ -33,6 +35,7 @@ struct RawConfiguration: Decodable {
         handoverGrace = fields.optional(.handoverGrace)
         remindEvery = fields.optional(.remindEvery)
         pageEveryone = fields.optional(.pageEveryone)
+        kpoWidenAfter = fields.optional(.kpoWidenAfter)
         shifts = fields.required(.shifts, what: "the configuration")
         responders = fields.required(.responders, what: "the configuration")
         rotas = fields.required(.rotas, what: "the configuration")

@@ -6,6 +6,28 @@ extension EscalationEngine {
     /// last tier; heartbeat watches start, change or stop with their lines.
     ///
     /// Who is on duty may change with it: open calls are handed over at once, as at a shift change.
+    /// Why `newPlant` may not replace the running plant, or nil: it removes a line that still has open calls,
+    /// which would keep escalating while their controller could no longer resume or clear them (`unknown-line`).
+    /// A reload is refused with this; the calls are closed first (`andonctl resolve`), or the line stays.
+    public func reconfigureRefusal(for newPlant: Plant) -> String? {
+        var open: [LineID: [IncidentID]] = [:]
+        for incident in incidents.values where newPlant.lines[incident.line] == nil {
+            open[incident.line, default: []].append(incident.id)
+        }
+        guard !open.isEmpty else { return nil }
+        let lines = open.keys.sorted().map { line in
+            let ids = open[line, default: []].sorted()
+            let shown = ids.prefix(10).map(\.description).joined(separator: ", ")
+            return
+                "line \(line) has \(ids.count) open call\(ids.count == 1 ? "" : "s") (incident\(ids.count == 1 ? "" : "s") "
+                + shown + (ids.count > 10 ? ", ..." : "") + ")"
+        }
+        return "the new configuration removes "
+            + (open.count == 1 ? "a line that has open calls: " : "lines that have open calls: ")
+            + lines.joined(separator: "; ")
+            + "; close them first (andonctl resolve ID, or the line's clear and resume), or keep the line"
+    }
+
     public mutating func reconfigure(_ newPlant: Plant, at instant: Instant) -> [Event] {
         var events = advance(to: instant)
         plant = newPlant

@@ -51,7 +51,8 @@ extension Dispatcher {
             checkCoverage()  // the configuration in use, which may have come closer to a gap since it was loaded
             return
         }
-        state.withLock { state in
+        let refusal: String? = state.withLock { state in
+            if let refusal = state.engine.reconfigureRefusal(for: loaded.plant) { return refusal }
             let old = state.engine.plant
             let now = clock.now
             let events = EngineInput.configuration(loaded).apply(to: &state.engine, at: now).events
@@ -85,6 +86,20 @@ extension Dispatcher {
                 reply(answer)
             }
             statusChanged.yield()  // the KPO on duty may be someone else now
+            return nil
+        }
+        if let refusal {
+            journal.submit(
+                .daemon(
+                    "configuration reload refused (\(trigger)): \(refusal); the configuration in use is unchanged",
+                    priority: .error,
+                    id: MessageID.reloadRejected,
+                    fields: [("ANDON_CONFIG", path)]
+                )
+            )
+            notifier.notify("READY=1\nSTATUS=\(publishStatus().line)")
+            reply(.error(WireError(.invalidConfiguration, "\(refusal); the configuration in use is unchanged")))
+            return
         }
         checkCoverage()
     }

@@ -325,6 +325,33 @@ import Testing
         #expect(warning.description.hasPrefix("plant.yaml:9:3: warning: rota tl"))
     }
 
+    /// A KPO gap within 14 days refuses `check-config` and `reload`, but never andond's start or a restore: the open
+    /// calls on disk must be followed, and andond reports the gap itself.
+    @Test func aKPOGapAheadRefusesOnlyWhereAPersonCanMendIt() throws {
+        let text = Self.base.replacingOccurrences(
+            of: #"every: 7d, from: "2026-01-05 06:00" } }"#,
+            with: #"every: 7d, from: "2026-01-05 06:00" }, overrides: [{ from: "2026-12-09 13:00", "#
+                + #"until: "2026-12-09 14:00", replaces: k }] }"#
+        )
+        // 14 days and 3 hours ahead: fine today; two days later, within the window.
+        #expect(throws: Never.self) { try ConfigurationLoader.parse(text, file: "plant.yaml", now: Self.now) }
+        let later = Self.now + .seconds(2 * 86_400)
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse(text, file: "plant.yaml", now: later) }
+        let started = try ConfigurationLoader.parse(text, file: "plant.yaml", now: later, kpoGaps: .leaveToCaller)
+        #expect(started.warnings.isEmpty)
+        #expect(started.plant.coverage(from: later, horizon: ConfigurationLoader.coverageWindow).kpo.count == 1)
+    }
+
+    @Test func kpoWidenAfterIsReadAndChecked() throws {
+        let plant = try ConfigurationLoader.parse(Self.base, file: "plant.yaml", now: Self.now).plant
+        #expect(plant.kpoWidenAfter == 3)
+        let five = try ConfigurationLoader.parse("kpo_widen_after: 5\n" + Self.base, file: "p.yaml", now: Self.now)
+        #expect(five.plant.kpoWidenAfter == 5)
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse("kpo_widen_after: -1\n" + Self.base, file: "p.yaml", now: Self.now)
+        }
+    }
+
     @Test func aMissingFileSaysSo() {
         #expect(throws: ConfigurationError.self) {
             try ConfigurationLoader.load(path: "/nonexistent/andond.yaml", now: Self.now)
