@@ -74,12 +74,11 @@ public struct BoardRenderer: Sendable {
         lines.sort { $0.id < $1.id }
         let byLine = Dictionary(grouping: status.incidents, by: \.line)
         let lineWidth = max(4, lines.map(\.id.count).max() ?? 4)
-        var callRows: [[[Piece]]] = []
-        var lineRows: [[Piece]] = []
+        var lineRows: [(hasCalls: Bool, pieces: [Piece])] = []
         for line in lines {
-            let calls = (byLine[line.id] ?? []).sorted { $0.raisedAt < $1.raisedAt }
+            let calls = byLine[line.id] ?? []
             var stations = line.stations
-            for call in calls {
+            for call in calls.sorted(by: { $0.raisedAt < $1.raisedAt }) {
                 for station in [call.station].compactMap({ $0 }) + (call.stations ?? [])
                 where !stations.contains(station) {
                     stations.append(station)
@@ -91,7 +90,7 @@ public struct BoardRenderer: Sendable {
                 let atStation = calls.filter { $0.station == station || ($0.stations ?? []).contains(station) }
                 let paint: Paint =
                     atStation.contains { $0.kind == "stop" } || (stopped?.stations ?? []).contains(station)
-                    ? .red : atStation.isEmpty ? .green : .yellow
+                    ? .red : atStation.contains { Self.rank($0) <= 1 } ? .red : atStation.isEmpty ? .green : .yellow
                 row.append(Piece(text: " ", paint: nil))
                 row.append(Piece(text: " \(station) ", paint: paint))
             }
@@ -103,41 +102,68 @@ public struct BoardRenderer: Sendable {
             if let minutes = extras.stopMinutes?[line.id], minutes > 0 {
                 row.append(Piece(text: "  stopped today \(Int(minutes.rounded())) min", paint: nil))
             }
-            lineRows.append(row)
-            callRows.append(calls.map { call in Self.callRow(call, now: now, indent: lineWidth) })
+            lineRows.append((!calls.isEmpty, row))
         }
 
-        // Every line gets its row; calls fill what is left, oldest first, a count for the rest.
-        let room = height - rows.count - 1
-        var budget = max(0, room - lineRows.count)
-        var hidden = 0
-        for (index, lineRow) in lineRows.enumerated() {
-            guard rows.count < height - 1 else {
-                hidden += callRows[index].count
-                continue
-            }
-            rows.append(lineRow)
-            for call in callRows[index] {
-                if budget > 0 {
-                    rows.append(call)
-                    budget -= 1
+        // The calls, most urgent first: line stops, safety, unanswered at KPO, the rest; each group oldest first.
+        // The severe ones keep their rows even when the lines do not all fit; the rest fill what is left, and the
+        // last row counts what did not fit, by kind.
+        let calls = status.incidents.sorted {
+            (Self.rank($0), $0.raisedAt, $0.id) < (Self.rank($1), $1.raisedAt, $1.id)
+        }
+        let room = max(0, height - rows.count - 1)
+        let severe = calls.prefix { Self.rank($0) <= 2 }.count
+        let callRoom = min(calls.count, max(min(severe, room), room - lineRows.count))
+        let lineRoom = min(lineRows.count, room - callRoom)
+        // Lines with calls first when not every line fits; shown in their own order.
+        let shownLines = lineRows.indices.sorted {
+            (lineRows[$0].hasCalls ? 0 : 1, $0) < (lineRows[$1].hasCalls ? 0 : 1, $1)
+        }
+        .prefix(lineRoom).sorted()
+        for index in shownLines { rows.append(lineRows[index].pieces) }
+        for call in calls.prefix(callRoom) { rows.append(Self.callRow(call, now: now, indent: 0)) }
+        let hidden = calls.dropFirst(callRoom)
+        let hiddenLines = lineRows.count - shownLines.count
+        var footer: [String] = []
+        if !hidden.isEmpty {
+            var kinds: [(kind: String, count: Int)] = []
+            for call in hidden {
+                let kind = Self.kindName(call)
+                if let index = kinds.firstIndex(where: { $0.kind == kind }) {
+                    kinds[index].count += 1
                 } else {
-                    hidden += 1
+                    kinds.append((kind, 1))
                 }
             }
+            footer.append(
+                "\(hidden.count) more call\(hidden.count == 1 ? "" : "s") ("
+                    + kinds.map { "\($0.count) \($0.kind)" }.joined(separator: ", ") + "): andonctl status"
+            )
         }
-        var footer: [String] = []
-        if hidden > 0 { footer.append("\(hidden) more call\(hidden == 1 ? "" : "s"): andonctl status") }
+        if hiddenLines > 0 { footer.append("\(hiddenLines) more line\(hiddenLines == 1 ? "" : "s")") }
         if let note = extras.note { footer.append(note) }
         footer.append("q quits")
         rows.append([Piece(text: footer.joined(separator: "  ·  "), paint: .dim)])
         return rows.prefix(height).map(line)
     }
 
+    /// How urgent a call is on the board: 0 a line stop, 1 safety, 2 unanswered at KPO, 3 the rest.
+    static func rank(_ call: IncidentReport) -> Int {
+        if call.kind == "stop" { return 0 }
+        if call.category == "safety" { return 1 }
+        if call.tier == "kpo", call.acknowledgedBy == nil { return 2 }
+        return 3
+    }
+
+    /// `line stop`, `safety`, `help`, `silent`: what the overflow row counts.
+    static func kindName(_ call: IncidentReport) -> String {
+        call.kind == "stop" ? "line stop" : call.category ?? call.kind
+    }
+
     private static func callRow(_ call: IncidentReport, now: Instant, indent: Int) -> [Piece] {
         let age = now.duration(since: Instant(millisecondsSinceEpoch: call.raisedAt)).roundedDescription
-        let what = call.kind == "stop" ? "line stop" : call.category ?? call.kind
-        let place = call.stations?.joined(separator: ",") ?? call.station ?? "-"
+        let what = kindName(call)
+        let place = call.line + "/" + (call.stations?.joined(separator: ",") ?? call.station ?? "-")
         var who: String
         if let by = call.arrivedBy {
             who = "at the station: \(by)"
@@ -150,7 +176,7 @@ public struct BoardRenderer: Sendable {
         var pieces = [
             Piece(text: String(repeating: " ", count: indent + 1), paint: nil),
             Piece(text: "#\(call.id) ", paint: .bold),
-            Piece(text: "\(what) \(place) ", paint: call.kind == "stop" ? .red : .yellow),
+            Piece(text: "\(what) \(place) ", paint: rank(call) <= 1 ? .red : .yellow),
             Piece(text: " \(age)  \(call.tierNumber)/\(call.tiers) \(call.tier)  \(who)", paint: nil),
         ]
         if call.lineStop != nil { pieces.append(Piece(text: "  (in the line stop)", paint: .dim)) }

@@ -144,7 +144,11 @@ struct SeededGenerator: RandomNumberGenerator {
             }
             let everyone = Set(plant.rotas.keys.flatMap(onDuty))
             for incident in engine.openIncidents {
-                let allowed = Set((engine.reachedRotas(of: incident) + [.kpo]).flatMap(onDuty))
+                var allowed = Set((engine.reachedRotas(of: incident) + [.kpo]).flatMap(onDuty))
+                // An unanswered call widens to every KPO member after `kpoWidenAfter` repeats.
+                if incident.isAtKPO, incident.unansweredCount > plant.kpoWidenAfter {
+                    allowed.formUnion(plant.rotas[.kpo]?.members ?? [])
+                }
                 for owner in incident.owners {
                     #expect(
                         allowed.contains(owner),

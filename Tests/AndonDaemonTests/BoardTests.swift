@@ -84,7 +84,7 @@ import Testing
             pid_t(try Self.tmux(socket, ["display", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines))
             ?? 0
 
-        var screen = try Self.screen(socket) { $0.contains("#1 help S1") }
+        var screen = try Self.screen(socket) { $0.contains("#1 help L1/S1") }
         #expect(screen.contains("ANDON  Test plant"))
         #expect(screen.contains("KPO on duty:") && screen.contains("andontest-k"))
         #expect(screen.contains("calling andontest-tl"))
@@ -101,7 +101,7 @@ import Testing
         #expect(screen.contains("LINE STOP"))
         let l2 = screen.split(separator: "\n").first { $0.contains("L2") && $0.contains("S4") } ?? ""
         #expect(l2.contains("41m") || l2.contains("41;"), "L2's row is red: \(l2.debugDescription)")
-        let l1 = screen.split(separator: "\n").first { $0.contains(" S1 ") } ?? ""
+        let l1 = screen.split(separator: "\n").first { $0.hasPrefix("\u{1b}[1mL1") || $0.hasPrefix("L1") } ?? ""
         #expect(l1.contains("43m") || l1.contains("43;"), "L1/S1 is yellow: \(l1.debugDescription)")
 
         // A larger terminal shows more; a drill is marked.
