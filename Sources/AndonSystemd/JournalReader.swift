@@ -1,4 +1,5 @@
 import CSystemd
+import Foundation
 import Glibc
 
 /// Reads journal entries through libsystemd's `sd_journal` API: the machine's journal, a directory of journal files
@@ -108,8 +109,61 @@ public final class JournalReader {
 
 public struct JournalReadError: Error, CustomStringConvertible {
     public var description: String
+    /// The machine's journal has system files this user may not read: what it shows would be empty, not the truth.
+    public var isPermissionDenied = false
 
     init(_ what: String, code: Int32) {
         description = "\(what): \(String(cString: strerror(-code)))"
+    }
+
+    init(description: String, isPermissionDenied: Bool) {
+        self.description = description
+        self.isPermissionDenied = isPermissionDenied
+    }
+}
+
+extension JournalReader {
+    /// Where journald keeps the machine's system journal: persistent, then volatile storage.
+    public static let systemJournalDirectories = ["/var/log/journal", "/run/log/journal"]
+
+    /// Throws unless at least one system journal file (`system.journal`, `system@...journal`) of this machine can be
+    /// read: `sd_journal_open` opens what it may and says nothing of the rest, so a user outside systemd-journal and
+    /// adm would read an empty journal and see a perfect week. As journalctl's own access check does, on the files.
+    public static func checkSystemJournalAccess(in directories: [String] = systemJournalDirectories)
+        throws(JournalReadError)
+    {
+        let machineID =
+            (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        var denied: [String] = []
+        for directory in directories {
+            let folder = machineID.isEmpty ? directory : directory + "/" + machineID
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+                if access(folder, F_OK) == 0 { denied.append(folder) }
+                continue
+            }
+            for name in names where name.hasPrefix("system") && name.hasSuffix(".journal") {
+                let path = folder + "/" + name
+                if access(path, R_OK) == 0 { return }
+                denied.append(path)
+            }
+        }
+        guard denied.isEmpty else {
+            throw JournalReadError(
+                description: "cannot read the system journal, where andond writes (\(denied[0]): permission denied); "
+                    + "join the group systemd-journal or adm (usermod -aG systemd-journal \(Self.userName)) and log in "
+                    + "again, or run as root",
+                isPermissionDenied: true
+            )
+        }
+        throw JournalReadError(
+            description: "no system journal in \(directories.joined(separator: " or ")): is systemd-journald running "
+                + "on this machine? (--directory or --file read copied journal files)",
+            isPermissionDenied: false
+        )
+    }
+
+    private static var userName: String {
+        getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "$USER"
     }
 }

@@ -42,7 +42,7 @@ struct JournalWindowOptions: ParsableArguments {
             }
         } catch {
             printError("andonctl: \(error)")
-            throw ExitCode.failure
+            throw ExitCode(error.isPermissionDenied ? ExitCodes.notAuthorized : ExitCodes.refused)
         }
     }
 }
@@ -58,6 +58,7 @@ func openJournal(
 {
     let source: JournalReader.Source =
         directory.map(JournalReader.Source.directory) ?? (files.isEmpty ? .local : .files(files))
+    if source == .local { try JournalReader.checkSystemJournalAccess() }
     let reader = try JournalReader(source: source)
     try reader.addMatch("SYSLOG_IDENTIFIER=andond")
     if let line { try reader.addMatch("ANDON_LINE=\(line)") }

@@ -66,7 +66,7 @@ extension Andonctl {
                 reader = try openJournal(directory: directory, files: file, matches: match, line: line)
             } catch {
                 printError("andonctl: \(error)")
-                throw ExitCode.failure
+                throw ExitCode(error.isPermissionDenied ? ExitCodes.notAuthorized : ExitCodes.refused)
             }
             var user = responder
             if me { user = PeerCredentials.userName(of: getuid()) ?? String(getuid()) }

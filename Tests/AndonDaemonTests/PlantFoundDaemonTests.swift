@@ -66,4 +66,29 @@ import Testing
         #expect(reloaded.status == 0, "\(reloaded.stderr)")
         #expect(try daemon.udp("andon line=L3 station=S1 category=help").contains("code=unknown-line"))
     }
+
+    /// D5: a user who may not read the system journal gets exit 77 and the group to join from `tail` and
+    /// `report`, not an empty week.
+    @Test func tailAndReportWithoutJournalAccessSaySo() throws {
+        try #require(DaemonTests.usersReady, "needs root to create test users")
+        let daemon = try DaemonHarness()
+        let replay = ["replay", "--source", "journal", "--config", daemon.configPath]
+        for arguments in [["report"], ["tail", "--no-follow"], replay] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", DaemonHarness.outsider, "--", DaemonHarness.andonctl] + arguments
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 77, "andonctl \(arguments): \(stdout) \(stderr)")
+            #expect(stdout.isEmpty, "andonctl \(arguments) printed \(stdout)")
+            #expect(stderr.contains("cannot read the system journal"), "\(stderr)")
+            #expect(stderr.contains("usermod -aG systemd-journal \(DaemonHarness.outsider)"), "\(stderr)")
+        }
+    }
 }
