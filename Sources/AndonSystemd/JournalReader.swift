@@ -129,7 +129,9 @@ extension JournalReader {
     /// Throws unless at least one system journal file (`system.journal`, `system@...journal`) of this machine can be
     /// read: `sd_journal_open` opens what it may and says nothing of the rest, so a user outside systemd-journal and
     /// adm would read an empty journal and see a perfect week. As journalctl's own access check does, on the files.
-    public static func checkSystemJournalAccess(in directories: [String] = systemJournalDirectories)
+    public static func checkSystemJournalAccess(
+        in directories: [String] = systemJournalDirectories
+    )
         throws(JournalReadError)
     {
         let machineID =
