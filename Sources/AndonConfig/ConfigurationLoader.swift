@@ -129,6 +129,7 @@ public enum ConfigurationLoader {
             plant = builder.build(resolveNow: now)
             listen = ListenSettings(raw: raw.listen, sink: sink)
             (security, signing) = Self.security(raw, builder: builder, map: map, file: file, sink: sink)
+            Self.warnAboutOpenLines(raw, listen: listen, security: security, sink: sink)
         } catch let error as DecodingError {
             let path: ConfigPath
             let message: String
@@ -226,6 +227,28 @@ public enum ConfigurationLoader {
             security[LineID(rawValue: name)] = entry
         }
         return (security, signing)
+    }
+
+    /// A line with neither `senders:` nor `key_file:` takes stops, resumes and clears from any address: fine on
+    /// loopback, not once andond listens where the plant network reaches it. One warning per such line, at it.
+    private static func warnAboutOpenLines(
+        _ raw: RawConfiguration,
+        listen: ListenSettings,
+        security: [LineID: LineSecurity],
+        sink: DiagnosticSink
+    ) {
+        guard let exposed = listen.udp.first(where: { !ListenSettings.isLoopback($0) }) else { return }
+        for (name, line) in (raw.lines ?? [:]).sorted(by: { $0.key < $1.key })
+        where security[LineID(rawValue: name)] == nil {
+            sink.warning(
+                line.path,
+                key: true,
+                "line \(name) takes UDP signals from any address while andond listens on \(exposed): anyone who "
+                    + "reaches that port can stop, resume or clear it",
+                hint: "list its controllers under senders: (such as senders: [10.20.2.0/24]), or sign its messages "
+                    + "(key_file:)"
+            )
+        }
     }
 
     private static func yamlDiagnostic(_ error: any Error, text: String, file: String) -> Diagnostic {
@@ -355,6 +378,16 @@ public struct ListenSettings: Sendable, Hashable {
                 sink.error(raw.path + ["udp_burst"], "udp_burst must be at least 1", hint: "such as 400")
             }
         }
+    }
+
+    /// Whether a `HOST:PORT` is on the loopback interface (127.0.0.0/8, ::1, localhost): reachable from this machine
+    /// only. A malformed one counts as loopback (it is an error of its own).
+    public static func isLoopback(_ address: String) -> Bool {
+        guard let (host, _) = splitHostPort(address) else { return true }
+        if host == "localhost" || host == "::1" { return true }
+        // A host name other than localhost may resolve anywhere: not loopback.
+        guard let bytes = AddressRange.bytes(of: host) else { return false }
+        return bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 
     /// Splits `HOST:PORT` / `[V6]:PORT`; nil when malformed.

@@ -342,6 +342,25 @@ import Testing
         #expect(started.plant.coverage(from: later, horizon: ConfigurationLoader.coverageWindow).kpo.count == 1)
     }
 
+    /// D17: a line without senders: or key_file: takes stops and resumes from any address; once andond listens
+    /// beyond loopback, each such line is a warning at its position.
+    @Test(arguments: [
+        ("127.0.0.1:4950", 0), ("[::1]:4950", 0), ("localhost:4950", 0), ("0.0.0.0:4950", 1), ("[::]:4950", 1),
+        ("10.20.0.5:4950", 1),
+    ])
+    func aLineOpenToAnyAddressIsAWarningBeyondLoopback(address: String, warnings: Int) throws {
+        let text =
+            "listen: { udp: [\"127.0.0.1:4949\", \"\(address)\"] }\n" + Self.base
+            + "\n  L2: { description: Line two, senders: [10.1.0.0/24] }\n"
+        let configuration = try ConfigurationLoader.parse(text, file: "plant.yaml", now: Self.now)
+        #expect(configuration.warnings.count == warnings, "\(configuration.warnings)")
+        if let warning = configuration.warnings.first {
+            #expect((warning.line, warning.column) == (20, 3), "L1 on the base's line 19, after the listen: line")
+            #expect(warning.message.hasPrefix("line L1 takes UDP signals from any address while andond listens on "))
+            #expect(warning.hint?.contains("senders:") == true)
+        }
+    }
+
     @Test func kpoWidenAfterIsReadAndChecked() throws {
         let plant = try ConfigurationLoader.parse(Self.base, file: "plant.yaml", now: Self.now).plant
         #expect(plant.kpoWidenAfter == 3)
