@@ -9,17 +9,23 @@ extension Dispatcher {
     /// is copied under the lock (O(1): its incident maps are persistent) and read outside it, incident by incident
     /// into one buffer, so a large answer never stalls ingest and builds no tree of values or array of reports.
     func statusJSON(line: LineID?, limit: Int?) -> String {
-        let view = statusView(line: line, limit: limit)
+        let stream = statusStream(line: line, limit: limit)
         return StatusReport.json(
-            site: view.engine.plant.name,
-            now: view.now.millisecondsSinceEpoch,
-            counters: view.counters,
-            total: view.engine.openIncidentCount,
-            omitted: view.matching - view.ids.count,
-            incidents: view.ids.lazy.compactMap { view.report($0) },
-            expectedCount: view.ids.count,
-            plant: Self.plantView(view.engine.plant, at: view.now)
+            site: stream.view.engine.plant.name,
+            now: stream.view.now.millisecondsSinceEpoch,
+            counters: stream.view.counters,
+            total: stream.view.engine.openIncidentCount,
+            omitted: stream.view.matching - stream.view.ids.count,
+            incidents: stream.view.ids.lazy.compactMap { stream.view.report($0) },
+            expectedCount: stream.view.ids.count,
+            plant: Self.plantView(stream.view.engine.plant, at: stream.view.now)
         )
+    }
+
+    /// The status reply, to be written in pieces: a copy of the engine taken now (O(1) under the lock), rendered
+    /// outside it incident by incident, so that neither the engine nor the memory holds a whole answer at once.
+    func statusStream(line: LineID?, limit: Int?) -> StatusStream {
+        StatusStream(view: statusView(line: line, limit: limit))
     }
 
     /// Lines and stations, the running shift and KPO on duty, for a board.
@@ -41,7 +47,7 @@ extension Dispatcher {
         )
     }
 
-    private struct StatusView {
+    struct StatusView {
         var engine: EscalationEngine
         var counters: [String: Int]
         var now: Instant
@@ -60,7 +66,7 @@ extension Dispatcher {
         }
     }
 
-    private func statusView(line: LineID?, limit: Int?) -> StatusView {
+    func statusView(line: LineID?, limit: Int?) -> StatusView {
         let (engine, counters) = state.withLock { state in
             var counters = state.rejections.totals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
             counters["messages"] = state.handled

@@ -119,7 +119,14 @@ public final class Dispatcher: Sendable {
 
     /// Handles one message from a controller or andonctl; `reply` gets the answer, at once for a refusal, after the
     /// commit for anything with an effect. `reply` may run on any thread.
-    public func handle(_ bytes: some Collection<UInt8>, from peer: Peer, reply: @escaping @Sendable (Reply) -> Void) {
+    ///
+    /// `stream`, when given, takes a `status` answer instead of `reply`, to be written in pieces (the UNIX socket).
+    public func handle(
+        _ bytes: some Collection<UInt8>,
+        from peer: Peer,
+        stream: (@Sendable (StatusStream) -> Void)? = nil,
+        reply: @escaping @Sendable (Reply) -> Void
+    ) {
         state.withLock { $0.handled += 1 }
         switch Request.parse(bytes) {
         case .failure(let error):
@@ -137,6 +144,10 @@ public final class Dispatcher: Sendable {
             // A signed UDP signal: its signature is checked against the line's key (the UNIX socket has credentials).
             let signed: MessageSigning.Signed? =
                 if case .udp = peer, case .signal = request { MessageSigning.split(bytes) } else { nil }
+            if case .status(let line, let limit) = request, let stream {
+                stream(statusStream(line: line, limit: limit))
+                return
+            }
             perform(request, from: peer, signed: signed, reply: reply)
         }
     }

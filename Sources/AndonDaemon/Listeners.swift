@@ -90,21 +90,35 @@ struct UnixListener: Service {
         do {
             try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
-                    let reply: Reply
+                    let answer: Answer
                     switch frame {
                     case .line(let line):
                         // One request at a time per connection: its reply comes once it is on disk, in order.
-                        reply = await withCheckedContinuation { continuation in
-                            dispatcher.handle(line.readableBytesView, from: peer) { continuation.resume(returning: $0) }
+                        answer = await withCheckedContinuation { continuation in
+                            dispatcher.handle(
+                                line.readableBytesView,
+                                from: peer,
+                                stream: { continuation.resume(returning: .status($0)) },
+                                reply: { continuation.resume(returning: .reply($0)) }
+                            )
                         }
                     case .tooLong(let length):
-                        reply = dispatcher.refuseTooLong(length, from: peer)
+                        answer = .reply(dispatcher.refuseTooLong(length, from: peer))
                     }
-                    var buffer = ByteBuffer(string: reply.rendered)
-                    buffer.writeInteger(UInt8(ascii: "\n"))
-                    // Until it is on the socket: a client that shuts down its side after the request (socat, nc)
-                    // must still get a large reply whole, and closing drops what is still queued.
-                    try await connection.channel.writeAndFlush(buffer)
+                    // Each write until it is on the socket: a client that shuts down its side after the request (socat,
+                    // nc) must still get a large reply whole, closing drops what is still queued, and a status of
+                    // 100,000 calls is rendered no faster than its reader takes it.
+                    switch answer {
+                    case .reply(let reply):
+                        var buffer = ByteBuffer(string: reply.rendered)
+                        buffer.writeInteger(UInt8(ascii: "\n"))
+                        try await connection.channel.writeAndFlush(buffer)
+                    case .status(let stream):
+                        for piece in stream.pieces() {
+                            try await connection.channel.writeAndFlush(ByteBuffer(bytes: piece))
+                        }
+                        try await connection.channel.writeAndFlush(ByteBuffer(bytes: [UInt8(ascii: "\n")]))
+                    }
                 }
             }
         } catch is CancellationError {
@@ -112,6 +126,12 @@ struct UnixListener: Service {
             logger.debug("connection from \(peer) ended: \(error)")
         }
     }
+}
+
+/// What a UNIX connection writes back for one request: a reply line, or a status written in pieces.
+private enum Answer: Sendable {
+    case reply(Reply)
+    case status(StatusStream)
 }
 
 /// Runs `body` until it ends or graceful shutdown begins (then it is cancelled); being cancelled for shutdown is a

@@ -283,26 +283,53 @@ extension StatusReport {
         expectedCount: Int = 0,
         plant: PlantView? = nil
     ) -> String {
+        let frame = Frame(site: site, now: now, counters: counters, total: total, omitted: omitted, plant: plant)
         var writer = JSONWriter(reservingCapacity: 1024 + expectedCount * 320)
-        writer.object { writer in
-            writer.key("counters")
-            writer.object { writer in
+        writer.raw(frame.prefix)
+        var first = true
+        for incident in incidents {
+            if !first { writer.raw([UInt8(ascii: ",")]) }
+            first = false
+            incident.write(to: &writer)
+        }
+        writer.raw(frame.suffix)
+        return writer.text
+    }
+
+    /// The report's JSON around its incidents: what comes before the first and after the last, so that a large
+    /// report can be written incident by incident (`andond` streams a status of 100,000 calls this way). Keys
+    /// sorted: counters, incidents, now, omitted, plant, site, total.
+    public struct Frame: Sendable {
+        public var prefix: [UInt8]
+        public var suffix: [UInt8]
+
+        public init(
+            site: String,
+            now: Int64,
+            counters: [String: Int],
+            total: Int?,
+            omitted: Int?,
+            plant: PlantView?
+        ) {
+            var head = JSONWriter()
+            head.object { writer in
                 for (name, value) in counters.sorted(by: { $0.key < $1.key }) { writer.field(name, value) }
             }
-            writer.key("incidents")
-            writer.array { writer in
-                for incident in incidents { incident.write(to: &writer) }
+            prefix = Array(#"{"counters":"#.utf8) + head.bytes + Array(#","incidents":["#.utf8)
+            var tail = JSONWriter()
+            tail.object { writer in
+                writer.field("now", now)
+                writer.field("omitted", omitted)
+                if let plant {
+                    writer.key("plant")
+                    plant.write(to: &writer)
+                }
+                writer.field("site", site)
+                writer.field("total", total)
             }
-            writer.field("now", now)
-            writer.field("omitted", omitted)
-            if let plant {
-                writer.key("plant")
-                plant.write(to: &writer)
-            }
-            writer.field("site", site)
-            writer.field("total", total)
+            // `{"now":...}` less its opening brace: the rest of the report's object.
+            suffix = Array("],".utf8) + tail.bytes.dropFirst()
         }
-        return writer.text
     }
 
     public var json: String {
@@ -319,7 +346,8 @@ extension StatusReport {
 }
 
 extension IncidentReport {
-    func write(to writer: inout JSONWriter) {
+    /// The report as one JSON object, appended to `writer`.
+    public func write(to writer: inout JSONWriter) {
         writer.object { writer in
             writer.field("acknowledgedAt", acknowledgedAt)
             writer.field("acknowledgedBy", acknowledgedBy)

@@ -15,6 +15,17 @@ public struct JSONWriter: Sendable {
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Appends bytes that are JSON text already (a piece another writer wrote), as they are.
+    public mutating func raw(_ json: some Sequence<UInt8>) {
+        bytes.append(contentsOf: json)
+    }
+
+    /// The bytes written so far; the writer starts again empty (for writing a large answer in pieces).
+    public mutating func takeBytes() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
+
     /// An object: `body` writes its fields.
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
         container(opening: "{", closing: "}", body)

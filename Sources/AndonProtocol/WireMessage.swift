@@ -117,6 +117,19 @@ public struct WireMessage: Sendable, Hashable {
     }
 }
 
+extension WireMessage {
+    /// Appends a piece of a quoted value as a message carries it (`\"` and `\\` escaped), for a reply written in
+    /// pieces; the caller writes the quotes around the whole value. The piece must hold no character that
+    /// `escapingControlCharacters` would change (JSON from `JSONWriter` holds none): then the pieces together are
+    /// exactly what `quoteIfNeeded` gives for the whole value.
+    public static func appendQuoted(_ piece: some Sequence<UInt8>, to out: inout [UInt8]) {
+        for byte in piece {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
+        }
+    }
+}
+
 private func isSpace(_ byte: UInt8?) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
 private func isWordCharacter(_ byte: UInt8) -> Bool {
