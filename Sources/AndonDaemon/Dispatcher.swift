@@ -273,8 +273,14 @@ public final class Dispatcher: Sendable {
                 refusal.sequence = sequence
                 return .refused(refusal)
             }
+            // A retransmit is the same message less its signature: re-signed with a fresh ts=, it is still one signal.
             if let sequence,
-                let remembered = state.window.reply(line: signal.line, sequence: sequence, message: message, at: now)
+                let remembered = state.window.reply(
+                    line: signal.line,
+                    sequence: sequence,
+                    message: SequenceWindow.retransmitted(message),
+                    at: now
+                )
             {
                 // A retransmit: the same reply, no second effect, sent once the first one is on disk.
                 state.retransmits += 1

@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import Foundation
 
 /// One input to the escalation engine, as the input log records it. The live daemon and a restore both go through
 /// `apply`, so replaying the log gives exactly the state (and the events) the live daemon had.
@@ -205,6 +206,22 @@ extension SequenceWindow {
     /// remembered. The live path and a restore both go through here, so they remember the same replies.
     public mutating func remember(_ reply: Reply, to input: EngineInput, at instant: Instant) {
         guard case .ok = reply, case .signal(let signal, let sequence?, _, _, let message) = input else { return }
-        remember(line: signal.line, sequence: sequence, message: message, reply: reply.rendered, at: instant)
+        remember(
+            line: signal.line,
+            sequence: sequence,
+            message: Self.retransmitted(message),
+            reply: reply.rendered,
+            at: instant
+        )
+    }
+
+    /// What a retransmit repeats: the message as taken, less its signature (` ts=... sig=...`, which andond appends
+    /// to the canonical message it logs). A controller that signs each send afresh resends the same message with a new
+    /// `ts=`: once its signature checks, it is the same signal, and gets the first reply.
+    public static func retransmitted(_ message: String) -> String {
+        guard let range = message.range(of: " ts=", options: .backwards),
+            message[range.upperBound...].contains(" sig=")
+        else { return message }
+        return String(message[..<range.lowerBound])
     }
 }

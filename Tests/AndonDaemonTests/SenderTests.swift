@@ -91,18 +91,29 @@ import Testing
         let once = try Self.sign("andon line=L1 station=S1 category=help", keyFile: keyFile)
         #expect(try daemon.udp(once).hasPrefix("ok"))
         #expect(code(try daemon.udp(once)) == "replayed")
+        // D10: a retransmit signed afresh (a new ts=, so a new signature) is the same signal: the first reply, no
+        // second effect.
+        let first = try daemon.udp(
+            try Self.sign("andon line=L1 station=S2 category=help seq=9", keyFile: keyFile, at: now)
+        )
+        #expect(first.hasPrefix("ok incident="), "\(first)")
+        let resent = try daemon.udp(
+            try Self.sign("andon line=L1 station=S2 category=help seq=9", keyFile: keyFile, at: now + 1)
+        )
+        #expect(resent == first, "a re-signed retransmit gets the first reply")
+        #expect(try daemon.openIncidents().first { $0["station"] as? String == "S2" }?["signals"] as? Int == 1)
         #expect(try daemon.udp("stop line=L2 reason=jam", from: fromTwo).hasPrefix("ok"), "L2 from its sender")
         #expect(try daemon.udp("stop line=L3").hasPrefix("ok"), "L3 names no senders and no key")
-        // L1's stop and its andon, L2's stop, L3's stop: the accepted ones, nothing else.
+        // L1's stop and its two andons, L2's stop, L3's stop: the accepted ones, nothing else.
         let open = try daemon.openIncidents()
-        #expect(open.count == 4, "\(open)")
+        #expect(open.count == 5, "\(open)")
         #expect(Set(open.compactMap { $0["line"] as? String }) == ["L1", "L2", "L3"])
 
         // A restart does not make a captured message new again.
         daemon.stop()
         let restarted = try DaemonHarness(reusing: daemon)
         #expect(code(try restarted.udp(good)) == "replayed", "after a restart")
-        #expect(try restarted.openIncidents().count == 4)
+        #expect(try restarted.openIncidents().count == 5)
 
         // The refusals are journaled (rate-limited per source), each with its code.
         let entries =
