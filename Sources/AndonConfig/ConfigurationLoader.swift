@@ -360,6 +360,15 @@ public struct ListenSettings: Sendable, Hashable {
             }
         }
         socketGroup = raw.socketGroup
+        if let group = raw.socketGroup, getgrnam(group) == nil {
+            sink.warning(
+                raw.path + ["socket_group"],
+                "group '\(group)' does not exist on this machine: andond, binding the socket itself, would leave it "
+                    + "with its own group, so that only its owner and root could connect",
+                hint: "create it (systemd-sysusers creates andon from andond.sysusers), or name another group; "
+                    + "under andond.socket, SocketGroup= applies instead"
+            )
+        }
         if let rate = raw.udpRate {
             if rate > 0 {
                 udpRate = Double(rate)

@@ -76,7 +76,14 @@ public enum Daemon {
             return 1
         }
         for warning in configuration.warnings {
-            journal.submit(.daemon("configuration warning: \(warning)", priority: .warning))
+            journal.submit(
+                .daemon(
+                    "configuration warning: \(warning)",
+                    priority: .warning,
+                    id: MessageID.configurationWarning,
+                    fields: [("ANDON_CONFIG", options.configPath)]
+                )
+            )
         }
 
         let group = MultiThreadedEventLoopGroup.singleton
@@ -284,7 +291,7 @@ public enum Daemon {
     private static func secure(socket path: String, settings: ListenSettings, journal: JournalWriter) {
         if chmod(path, mode_t(settings.socketMode)) != 0 {
             journal.submit(
-                .daemon("cannot set mode of \(path): \(String(cString: strerror(errno)))", priority: .warning)
+                .daemon("cannot set mode of \(path): \(String(cString: strerror(errno)))", priority: .warning, id: MessageID.socketSetup)
             )
         }
         guard let name = settings.socketGroup else { return }
@@ -293,14 +300,15 @@ public enum Daemon {
                 .daemon(
                     "socket group \(name) does not exist; \(path) keeps its default group, so only its owner may connect "
                         + "(create the group, or set listen.socket_group)",
-                    priority: .warning
+                    priority: .warning,
+                    id: MessageID.socketSetup
                 )
             )
             return
         }
         if chown(path, uid_t.max, group.pointee.gr_gid) != 0 {
             journal.submit(
-                .daemon("cannot set group of \(path): \(String(cString: strerror(errno)))", priority: .warning)
+                .daemon("cannot set group of \(path): \(String(cString: strerror(errno)))", priority: .warning, id: MessageID.socketSetup)
             )
         }
     }

@@ -55,13 +55,17 @@ public enum MessageID {
     public static let peerError = "d2e49cef92004096a0ee81a4ad930291"
     /// Datagrams from one source over its budget were dropped unread (one entry per source per 10 s).
     public static let floodDropped = "accf0ba3349a4256ae6993e65d57e760"
+    /// A warning of the configuration andond started with (one entry per warning, positioned).
+    public static let configurationWarning = "de5c69f26e2545488172a7e8197429e5"
+    /// The UNIX socket's mode or group could not be set as configured (a missing group, say).
+    public static let socketSetup = "0f931ae54c424e848908571da1d92782"
 
     /// Every MESSAGE_ID andond writes, for the catalog and the docs.
     public static var all: [String] {
         Event.Kind.allCases.map(of) + [
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
             restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, kpoGapAhead, rotaGapAhead,
-            peerError, floodDropped,
+            peerError, floodDropped, configurationWarning, socketSetup,
         ]
     }
 }

@@ -36,7 +36,11 @@ import Testing
 
     @Test func theExampleConfigurationIsValidWithoutWarnings() throws {
         let configuration = try ConfigurationLoader.load(path: Self.examplePath, now: Self.now)
-        #expect(configuration.warnings == [])
+        // The example's socket group, andon, exists once andond is installed (andond.sysusers); before that,
+        // check-config says so, and that is its only warning.
+        let groupExists = getgrnam("andon") != nil
+        #expect(configuration.warnings.map(\.message).filter { !$0.hasPrefix("group 'andon' does not exist") } == [])
+        #expect(configuration.warnings.count == (groupExists ? 0 : 1))
         let plant = configuration.plant
         #expect(plant.lines.keys.sorted() == ["L1", "L2", "L3"])
         #expect(plant.calendar.shifts.map(\.id) == ["early", "late", "night"])
