@@ -291,7 +291,11 @@ public enum Daemon {
     private static func secure(socket path: String, settings: ListenSettings, journal: JournalWriter) {
         if chmod(path, mode_t(settings.socketMode)) != 0 {
             journal.submit(
-                .daemon("cannot set mode of \(path): \(String(cString: strerror(errno)))", priority: .warning, id: MessageID.socketSetup)
+                .daemon(
+                    "cannot set mode of \(path): \(String(cString: strerror(errno)))",
+                    priority: .warning,
+                    id: MessageID.socketSetup
+                )
             )
         }
         guard let name = settings.socketGroup else { return }
@@ -308,7 +312,11 @@ public enum Daemon {
         }
         if chown(path, uid_t.max, group.pointee.gr_gid) != 0 {
             journal.submit(
-                .daemon("cannot set group of \(path): \(String(cString: strerror(errno)))", priority: .warning, id: MessageID.socketSetup)
+                .daemon(
+                    "cannot set group of \(path): \(String(cString: strerror(errno)))",
+                    priority: .warning,
+                    id: MessageID.socketSetup
+                )
             )
         }
     }
