@@ -45,12 +45,17 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The sender's `seq`, echoed in the reply so a controller can match an error to its request too.
     public var sequence: UInt64?
 
-    /// `reason` and `details` may quote what a sender sent: their control characters are escaped here, once, so that
-    /// no reply, journal message or terminal carries them raw.
+    /// `reason` and `details` may quote what a sender sent (or a configuration file holds): their control characters
+    /// are escaped here, once, so that no reply, journal message or terminal carries them raw. A detail's own lines
+    /// (a diagnostic and its `    hint:`) are andond's structure, not a sender's: each line is escaped, the line
+    /// breaks between them are kept.
     public init(_ code: Code, _ reason: String, details: [String] = [], sequence: UInt64? = nil) {
         self.code = code
         self.reason = reason.escapingControlCharacters
-        self.details = details.map(\.escapingControlCharacters)
+        self.details = details.map { detail in
+            detail.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { String($0).escapingControlCharacters }.joined(separator: "\n")
+        }
         self.sequence = sequence
     }
 

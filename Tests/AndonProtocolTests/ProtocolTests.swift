@@ -141,3 +141,20 @@ import Testing
         #expect(received.details == details)
     }
 }
+
+/// D11: andond's own diagnostics keep their lines; only what a file or a sender wrote is escaped.
+@Suite struct DiagnosticEscapingTests {
+    @Test func aDetailKeepsItsHintLineAndEscapesWhatItQuotes() throws {
+        let diagnostic = "andond.yaml:12:3: error: unknown responder 'x\u{1B}[2J'\n    hint: responders: a, b"
+        let error = WireError(.invalidConfiguration, "1 error in andond.yaml", details: [diagnostic])
+        #expect(error.details == ["andond.yaml:12:3: error: unknown responder 'x\\x1b[2J'\n    hint: responders: a, b"])
+        guard case .error(let back) = try Reply.parse(Reply.error(error).rendered).get() else {
+            Issue.record("an error reply parses as an error")
+            return
+        }
+        #expect(
+            back.details == ["andond.yaml:12:3: error: unknown responder 'x\\x1b[2J'", "    hint: responders: a, b"]
+        )
+        #expect(!Reply.error(error).rendered.contains("\\x0a"))
+    }
+}
