@@ -71,15 +71,8 @@ extension Plant {
                 }
             }
         }
-        compare("line", lines, old.lines)
-        compare("rota", rotas, old.rotas) { before, after in
-            let joined = after.members.subtracting(before.members).sorted()
-            let left = before.members.subtracting(after.members).sorted()
-            var parts: [String] = []
-            if !joined.isEmpty { parts.append("joined " + joined.map(\.rawValue).joined(separator: ", ")) }
-            if !left.isEmpty { parts.append("left " + left.map(\.rawValue).joined(separator: ", ")) }
-            return parts.isEmpty ? "assignments" : parts.joined(separator: "; ")
-        }
+        compare("line", lines, old.lines) { before, after in Self.lineChanges(before, after) }
+        compare("rota", rotas, old.rotas) { before, after in Self.rotaChanges(before, after) }
         compare("chain", policies, old.policies)
         compare("responder", responders, old.responders)
         if handoverGrace != old.handoverGrace {
@@ -93,11 +86,68 @@ extension Plant {
         if pageEveryone != old.pageEveryone {
             changes.append("page_everyone: " + pageEveryone.sorted().map(\.rawValue).joined(separator: ", "))
         }
+        if kpoWidenAfter != old.kpoWidenAfter {
+            changes.append("kpo_widen_after \(old.kpoWidenAfter) -> \(kpoWidenAfter)")
+        }
         if coalesceWithin != old.coalesceWithin {
             changes.append(
                 "coalesce_within \(old.coalesceWithin.compactDescription) -> \(coalesceWithin.compactDescription)"
             )
         }
         return changes
+    }
+
+    /// `joined tl1b; left anna; shift early: anna -> tl1b`: who joined and left the rota, and each shift whose
+    /// assignment changed (someone may leave one shift and stay on another), the rotation and the overrides.
+    static func rotaChanges(_ before: Rota, _ after: Rota) -> String {
+        func names(_ ids: [ResponderID]?) -> String {
+            let list = ids ?? []
+            return list.isEmpty ? "nobody" : list.map(\.rawValue).joined(separator: ", ")
+        }
+        let joined = after.members.subtracting(before.members).sorted()
+        let left = before.members.subtracting(after.members).sorted()
+        var parts: [String] = []
+        if !joined.isEmpty { parts.append("joined " + joined.map(\.rawValue).joined(separator: ", ")) }
+        if !left.isEmpty { parts.append("left " + left.map(\.rawValue).joined(separator: ", ")) }
+        for shift in Set(before.byShift.keys).union(after.byShift.keys).sorted()
+        where before.byShift[shift] ?? [] != after.byShift[shift] ?? [] {
+            parts.append("shift \(shift): \(names(before.byShift[shift])) -> \(names(after.byShift[shift]))")
+        }
+        if before.rotation != after.rotation {
+            parts.append("rotation: \(names(before.rotation?.members)) -> \(names(after.rotation?.members))")
+        }
+        if before.overrides != after.overrides {
+            parts.append("overrides: \(before.overrides.count) -> \(after.overrides.count)")
+        }
+        return parts.isEmpty ? "assignments" : parts.joined(separator: "; ")
+    }
+
+    /// `categories +cost; team-leader: tl-l2 -> tl-l2b; heartbeat_within 30s -> 1m`: what of a line changed.
+    static func lineChanges(_ before: Line, _ after: Line) -> String {
+        var parts: [String] = []
+        let added = Set(after.policies.keys).subtracting(before.policies.keys).sorted().map { "+\($0.rawValue)" }
+        let removed = Set(before.policies.keys).subtracting(after.policies.keys).sorted().map { "-\($0.rawValue)" }
+        if !(added + removed).isEmpty { parts.append("categories " + (added + removed).joined(separator: " ")) }
+        for category in Category.allCases {
+            guard let was = before.policies[category], let now = after.policies[category], was != now else { continue }
+            parts.append("\(category.rawValue) follows \(now) (was \(was))")
+        }
+        if before.stopPolicy != after.stopPolicy {
+            parts.append("stop_policy \(before.stopPolicy) -> \(after.stopPolicy)")
+        }
+        for role in Set(before.rotas.keys).union(after.rotas.keys).sorted()
+        where before.rotas[role] != after.rotas[role] {
+            parts.append("\(role): \(before.rotas[role]?.rawValue ?? "-") -> \(after.rotas[role]?.rawValue ?? "-")")
+        }
+        if before.heartbeatWithin != after.heartbeatWithin {
+            parts.append(
+                "heartbeat_within \(before.heartbeatWithin?.compactDescription ?? "none") -> "
+                    + (after.heartbeatWithin?.compactDescription ?? "none")
+            )
+        }
+        if before.stations != after.stations { parts.append("stations") }
+        if before.controllers != after.controllers { parts.append("controllers") }
+        if before.description != after.description { parts.append("description") }
+        return parts.isEmpty ? "routing" : parts.joined(separator: "; ")
     }
 }

@@ -343,6 +343,8 @@ extension EscalationEngine {
 
     private mutating func hear(_ line: LineID, at: Instant, events: inout [Event]) {
         guard var heartbeat = heartbeats[line] else { return }
+        // The silence is from the last time the controller was heard, not from when the silent call opened.
+        let lastHeard = heartbeat.quietSince
         heartbeat.quietSince = max(heartbeat.quietSince, at)
         heartbeats[line] = heartbeat
         if let id = index.silent(of: line), let incident = incidents[id] {
@@ -352,7 +354,7 @@ extension EscalationEngine {
                     at: at,
                     incident: incident,
                     tier: position(of: incident),
-                    waited: at.duration(since: incident.raisedAt),
+                    waited: at.duration(since: min(lastHeard, incident.raisedAt)),
                     severity: .info
                 )
             )

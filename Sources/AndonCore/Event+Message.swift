@@ -37,7 +37,10 @@ extension Event {
                 + "calling \(who.isEmpty ? "nobody on duty" : who)"
         case .unanswered:
             let widened = (count ?? 1) > plant.kpoWidenAfter && tier?.isKPO == true
-            return "UNANSWERED \(what): no acknowledgement for \(elapsed.compactDescription), KPO call \(count ?? 1): "
+            // How long KPO has had it without an answer (the call may have been acknowledged at a tier before and
+            // come to KPO as overdue), and how long the call is open.
+            return "UNANSWERED \(what): not acknowledged at KPO within \(waited?.compactDescription ?? "?") "
+                + "(open \(elapsed.compactDescription)), KPO call \(count ?? 1): "
                 + (widened && !who.isEmpty ? "calling every KPO member: " : "calling ")
                 + (who.isEmpty ? "NOBODY ON DUTY (\(reason ?? "KPO rota empty"))" : who)
         case .repeated:
@@ -73,7 +76,7 @@ extension Event {
             let from = previous.map { plant.displayName(of: $0) }.joined(separator: ", ")
             let grace =
                 graceUntil.map {
-                    "; \(previous.map(\.rawValue).joined(separator: ", ")) may act until \(plant.timeZone.local($0).time)"
+                    "; \(previous.map(\.rawValue).joined(separator: ", ")) may act until \(Self.clockTime($0, in: plant))"
                 } ?? ""
             return "\(what) handed over at \(plant.timeZone.local(at).time) from \(from.isEmpty ? "nobody" : from) "
                 + "to \(who.isEmpty ? "NOBODY ON DUTY" : who) (\(state), \(elapsed.compactDescription) old)\(grace)"
@@ -88,6 +91,14 @@ extension Event {
                 + stations.map(\.rawValue).joined(separator: ", ")
                 + "; stopped \(waited?.compactDescription ?? "?") ago)"
         }
+    }
+
+    /// `14:15`, or `14:00:20` when the instant is not on a whole minute (a grace of 20 s is not shown to the minute).
+    static func clockTime(_ instant: Instant, in plant: Plant) -> String {
+        let time = plant.timeZone.local(instant).time
+        let seconds = ((instant.millisecondsSinceEpoch / 1000) % 60 + 60) % 60
+        guard seconds != 0 else { return "\(time)" }
+        return "\(time):\(seconds < 10 ? "0" : "")\(seconds)"
     }
 
     /// `Quality andon on L2/S3`, `LINE STOP on L2 at S3`, `Line L1 controller silent`.

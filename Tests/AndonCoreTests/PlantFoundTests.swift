@@ -157,6 +157,37 @@ import Testing
         #expect(engine.reconfigureRefusal(for: withoutL3) == nil)
     }
 
+    // MARK: D13: texts that say what happened
+
+    @Test func heardAgainCountsTheSilenceFromTheLastSignal() throws {
+        var engine = EscalationEngine(plant: TestPlant.make(heartbeat: .seconds(4)), startingAt: t0)
+        _ = engine.receive(.heartbeat(line: "L2"), at: t0)
+        #expect(engine.advance(to: t0 + .seconds(4)).kinds == [.silent])
+        let heard = engine.receive(.heartbeat(line: "L2"), at: t0 + .milliseconds(7600))
+        let event = try #require(heard.events.first { $0.kind == .heard })
+        #expect(event.waited == .milliseconds(7600))
+        #expect(event.message(in: engine.plant).contains("heard again after 7s600ms of silence"))
+    }
+
+    @Test func unansweredSaysHowLongKPOHadIt() throws {
+        let plant = TestPlant.make()
+        let calls = try unansweredCalls(plant)
+        #expect(calls[0].message(in: plant).contains("not acknowledged at KPO within 10m (open 18m), KPO call 1"))
+        #expect(calls[1].message(in: plant).contains("not acknowledged at KPO within 5m (open 23m), KPO call 2"))
+    }
+
+    @Test func aGraceOfSecondsIsShownToTheSecond() throws {
+        var plant = TestPlant.make()
+        plant.handoverGrace = .seconds(20)
+        let raised = TestPlant.local("2026-11-25 13:58")
+        var engine = EscalationEngine(plant: plant, startingAt: raised)
+        _ = try #require(
+            engine.receive(.andon(line: "L1", station: "S1", category: .help, text: nil), at: raised).incident
+        )
+        let handover = try #require(engine.advance(to: TestPlant.local("2026-11-25 14:00")).first)
+        #expect(handover.message(in: plant).hasSuffix("a may act until 14:00:20"))
+    }
+
     // MARK: KPO widens after its repeats
 
     /// An andon nobody answers: team leader 3m, group leader 5m, KPO after 10m, then every 5m.

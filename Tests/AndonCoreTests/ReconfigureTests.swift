@@ -13,7 +13,24 @@ import Testing
         )
         var plant = TestPlant.make()
         plant.rotas["gl"] = Rota(id: "gl", byShift: ["early": ["x"], "late": ["x"]])
-        #expect(plant.changes(from: TestPlant.make()) == ["rota gl changed: joined x; left g"])
+        #expect(
+            plant.changes(from: TestPlant.make()) == [
+                "rota gl changed: joined x; left g; shift early: g -> x; shift late: g -> x"
+            ]
+        )
+        // D13: a handover that keeps a member on another shift says who left which shift; a line says what changed.
+        var handover = TestPlant.make()
+        handover.rotas["tl"] = Rota(id: "tl", byShift: ["early": ["b"], "late": ["b"], "night": ["c"]])
+        handover.lines["L2"]?.heartbeatWithin = .seconds(60)
+        handover.lines["L2"]?.policies[.cost] = nil
+        handover.kpoWidenAfter = 5
+        #expect(
+            handover.changes(from: TestPlant.make()) == [
+                "line L2 changed: categories -cost; heartbeat_within none -> 1m",
+                "rota tl changed: left a; shift early: a -> b",
+                "kpo_widen_after 3 -> 5",
+            ]
+        )
         #expect(engine.reconfigure(plant, at: t0 + .minutes(1)).kinds == [])
         #expect(engine.incident(id)?.tierName == "team-leader")
         #expect(engine.nextDeadline == t0 + .minutes(3))
