@@ -212,8 +212,8 @@ final class UDPReader: @unchecked Sendable {
             while polled > 0, rounds < 16 {
                 rounds += 1
                 let now = DispatchTime.now().uptimeNanoseconds
-                let received = reads.read(descriptor) { datagram, source, length in
-                    take(datagram, from: source, length: length, now: now)
+                let received = reads.read(descriptor) { datagram, fullLength, source, length in
+                    take(datagram, fullLength: fullLength, from: source, length: length, now: now)
                 }
                 if received < 0 {
                     let error = Int32(-received)
@@ -240,7 +240,13 @@ final class UDPReader: @unchecked Sendable {
 
     /// One datagram: over its source's budget it is counted and dropped; otherwise it goes to the dispatcher, and
     /// the reply back to its source.
-    private func take(_ datagram: UnsafeRawBufferPointer, from name: UnsafeRawPointer, length: Int, now: UInt64) {
+    private func take(
+        _ datagram: UnsafeRawBufferPointer,
+        fullLength: Int,
+        from name: UnsafeRawPointer,
+        length: Int,
+        now: UInt64
+    ) {
         let key = SourceKey(name, length: length)
         if !buckets.take(key, now: now), !isSafetyCallFromAnAuthorisedSender(datagram, key, now: now) {
             if summaryDue == nil { summaryDue = now + Self.summaryInterval }
@@ -259,6 +265,11 @@ final class UDPReader: @unchecked Sendable {
         let peer = describe(remote)
         let sender = sender
         let dispatcher = dispatcher
+        if fullLength > datagram.count {
+            // Cut to its buffer: refused with its real size, as a stream line over the limit is.
+            _ = sender.send(dispatcher.refuseTooLong(fullLength, from: .udp(peer)).rendered, to: remote)
+            return
+        }
         dispatcher.handle(Array(datagram), from: .udp(peer)) { reply in
             if let failure = sender.send(reply.rendered, to: remote) {
                 dispatcher.peerError(

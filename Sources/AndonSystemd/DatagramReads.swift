@@ -30,11 +30,16 @@ public final class DatagramReads {
     }
 
     /// Reads what waits on `descriptor`, at most `count` datagrams, without waiting, and calls `body` for each with
-    /// its bytes and its source (a `sockaddr` and its length). Returns how many were read, or `-errno` (`-EAGAIN`
-    /// when none waits). The pointers are valid only within `body`.
+    /// its bytes (at most `room`), its real length (more than `room` when it was cut) and its source (a `sockaddr`
+    /// and its length). Returns how many were read, or `-errno` (`-EAGAIN` when none waits). The pointers are valid
+    /// only within `body`.
     public func read(
         _ descriptor: Int32,
-        _ body: (_ datagram: UnsafeRawBufferPointer, _ source: UnsafeRawPointer, _ sourceLength: Int) -> Void
+        _ body:
+            (
+                _ datagram: UnsafeRawBufferPointer, _ fullLength: Int, _ source: UnsafeRawPointer,
+                _ sourceLength: Int
+            ) -> Void
     ) -> Int {
         for index in 0..<count {
             vectors[index] = iovec(iov_base: buffer + index * room, iov_len: room)
@@ -47,9 +52,10 @@ public final class DatagramReads {
         let received = andond_recvmmsg(descriptor, messages, UInt32(count))
         guard received >= 0 else { return -Int(errno) }
         for index in 0..<Int(received) {
-            let length = min(Int(messages[index].msg_len), room)
+            let fullLength = Int(messages[index].msg_len)
             body(
-                UnsafeRawBufferPointer(start: buffer + index * room, count: length),
+                UnsafeRawBufferPointer(start: buffer + index * room, count: min(fullLength, room)),
+                fullLength,
                 UnsafeRawPointer(names + index),
                 Int(messages[index].msg_hdr.msg_namelen)
             )

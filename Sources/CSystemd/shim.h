@@ -37,13 +37,15 @@ static inline int andond_read_signal(int fd) {
 }
 
 /* struct mmsghdr and recvmmsg(2) without _GNU_SOURCE (which clashes with SwiftGlibc): the kernel's layout, and the
-   system call itself. Reads up to `count` datagrams without waiting; the number read, or -1 with errno. */
+   system call itself. Reads up to `count` datagrams without waiting; the number read, or -1 with errno. Each
+   msg_len is the datagram's real length (MSG_TRUNC), which may exceed its buffer. */
 struct andond_mmsghdr {
     struct msghdr msg_hdr;
     unsigned int msg_len;
 };
 
 static inline int andond_recvmmsg(int fd, struct andond_mmsghdr *messages, unsigned int count) {
-    return (int)syscall(SYS_recvmmsg, fd, messages, count, MSG_DONTWAIT, (void *)0);
+    /* MSG_TRUNC: each msg_len is the datagram's real length, even when it was cut to its buffer. */
+    return (int)syscall(SYS_recvmmsg, fd, messages, count, MSG_DONTWAIT | MSG_TRUNC, (void *)0);
 }
 #endif

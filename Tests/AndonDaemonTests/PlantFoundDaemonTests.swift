@@ -91,4 +91,16 @@ import Testing
             #expect(stderr.contains("usermod -aG systemd-journal \(DaemonHarness.outsider)"), "\(stderr)")
         }
     }
+
+    /// D16: a datagram longer than andond's buffer is refused with its real size, and the next one is taken.
+    @Test func aLongDatagramIsRefusedWithItsRealSize() throws {
+        let daemon = try DaemonHarness()
+        let long = "andon line=L1 station=S1 category=help text=" + String(repeating: "z", count: 65_000 - 44)
+        #expect(long.utf8.count == 65_000)
+        let reply = try daemon.udp(long)
+        #expect(reply == #"err code=too-long reason="message of 65000 bytes; at most 1024 are allowed""#, "\(reply)")
+        let medium = "andon line=L1 station=S1 category=help text=" + String(repeating: "z", count: 1500)
+        #expect(try daemon.udp(medium).contains("message of 1544 bytes"))
+        #expect(try daemon.udp("andon line=L1 station=S2 category=help").hasPrefix("ok incident=1 "))
+    }
 }
