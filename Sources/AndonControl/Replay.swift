@@ -61,7 +61,8 @@ public struct Replay: Sendable {
 
     /// One call whose path differs: the tiers it reached and who was called, recorded and replayed.
     public struct Difference: Sendable, Hashable, Codable {
-        public var incident: String
+        /// The incident's number, as andond gave it (a number in JSON, as in every other output).
+        public var incident: UInt64
         public var line: String
         public var station: String?
         public var category: String?
@@ -192,7 +193,7 @@ public struct Replay: Sendable {
             let new = replayedPaths[key] ?? Path()
             guard old.tiers != new.tiers || Set(old.responders) != Set(new.responders) else { return nil }
             return Difference(
-                incident: call.incident,
+                incident: UInt64(call.incident) ?? 0,
                 line: call.line,
                 station: call.station,
                 category: call.category,

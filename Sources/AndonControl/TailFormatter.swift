@@ -1,3 +1,4 @@
+import AndonCore
 import AndonProtocol
 import Foundation
 
@@ -56,7 +57,7 @@ public enum TailFormatter {
         var columns = [time]
         if let event = first("ANDON_EVENT") {
             let place = (first("ANDON_LINE") ?? "-") + (first("ANDON_STATION").map { "/\($0)" } ?? "")
-            let who = first("ANDON_BY") ?? (fields["ANDON_RESPONDER"] ?? []).joined(separator: ",")
+            let who = Self.who(event: event, fields)
             columns += [
                 "#" + (first("ANDON_INCIDENT") ?? "?"), place, event, first("ANDON_TIER") ?? "-",
                 who.isEmpty ? "-" : who,
@@ -69,6 +70,20 @@ public enum TailFormatter {
         let text = columns.joined(separator: "  ").escapingControlCharacters
         guard color, let priority = first("PRIORITY").flatMap(Int.init) else { return text }
         return colored(text, priority: priority)
+    }
+
+    /// Who the entry is about: who acted for an answer (acknowledged, arrived, resolved, escalated by hand), else who
+    /// was called (a reminder names the owner reminded, not the one who acknowledged it before).
+    static func who(event: String, _ fields: [String: [String]]) -> String {
+        // An automatic escalation has no ANDON_BY; one by hand has, and is the actor's.
+        let acted: Set<String> = [
+            Event.Kind.acknowledged.rawValue, Event.Kind.arrived.rawValue, Event.Kind.resolved.rawValue,
+            Event.Kind.escalated.rawValue,
+        ]
+        let by = fields["ANDON_BY"]?.first
+        if let by, acted.contains(event) { return by }
+        let called = (fields["ANDON_RESPONDER"] ?? []).joined(separator: ",")
+        return called.isEmpty ? (by ?? "") : called
     }
 
     /// ANSI colors by syslog priority: alert and crit bold red, err red, warning yellow, notice bold, info plain.

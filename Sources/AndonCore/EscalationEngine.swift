@@ -568,7 +568,9 @@ public struct EscalationEngine: Sendable {
             origin: origin,
             severity: callSeverity(incident, base: base)
         )
-        return [event] + skipped
+        // A call's first entry is the one that opens it (raised, silent, or the promotion to a stop): reports and
+        // replays start a call there. On the way up, the tiers passed come before the tier reached.
+        return [.raised, .silent, .promoted].contains(kind) ? [event] + skipped : skipped + [event]
     }
 
     func position(of incident: Incident) -> TierPosition {
@@ -581,8 +583,9 @@ public struct EscalationEngine: Sendable {
         )
     }
 
-    /// A call that reaches KPO is an alert; otherwise `base`.
+    /// A call that reaches KPO is an alert, and so is every step of one that pages everyone (safety: its raised
+    /// entry is one, and its escalations must not read as less urgent); otherwise `base`.
     func callSeverity(_ incident: Incident, base: Severity) -> Severity {
-        incident.isAtKPO ? .alert : base
+        incident.isAtKPO || incident.pagesEveryone ? .alert : base
     }
 }

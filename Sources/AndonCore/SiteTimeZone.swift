@@ -78,6 +78,15 @@ extension Instant {
 extension SiteTimeZone {
     /// Parses a time given by a person: a local `YYYY-MM-DD HH:MM` in this zone, or an ISO 8601 instant with an
     /// offset (`2026-11-29T02:00:00Z`, `2026-11-29T03:00+01:00`). Nil when it is neither.
+    /// Why a local date-time names no instant at this site, or nil: it falls in the hour the clocks skip when they
+    /// go forward (`2026-03-29 02:30` in Europe/Berlin). Such a time is refused, never moved silently.
+    public func gap(at local: LocalDateTime) -> String? {
+        let resolved = self.local(instant(of: local))
+        guard resolved != local else { return nil }
+        return
+            "\(local) does not exist in \(identifier): the clocks go forward then (the same instant reads \(resolved))"
+    }
+
     public func parseInstant(_ text: String) -> Instant? {
         if let local = LocalDateTime(parsing: text) { return instant(of: local) }
         for options: ISO8601DateFormatter.Options in [

@@ -382,6 +382,9 @@ public final class Dispatcher: Sendable {
         let plant = state.withLock { $0.engine.plant }
         var instant = clock.now
         if let at {
+            if let local = LocalDateTime(parsing: at), let gap = plant.timeZone.gap(at: local) {
+                return .error(WireError(.badValue, gap))
+            }
             guard let parsed = plant.timeZone.parseInstant(at) else {
                 return .error(WireError(.badValue, "at must be a local \"YYYY-MM-DD HH:MM\" or an ISO 8601 instant"))
             }

@@ -67,7 +67,7 @@ struct UnixListener: Service {
         } catch let error as ListenError {
             throw error
         } catch {
-            throw ListenError(what: "unix \(path)", reason: "\(error)")
+            throw ListenError(what: "unix \(path)", reason: ListenError.reason(of: error))
         }
     }
 
@@ -147,6 +147,13 @@ struct ListenError: Error, CustomStringConvertible {
     var what: String
     var reason: String
     var description: String { "cannot listen on \(what): \(reason)" }
+
+    /// `No such file or directory`, as the shell says it, for a system call's failure; NIO's own text names its
+    /// internal function (`bind(descriptor:ptr:bytes:)`) and the errno.
+    static func reason(of error: any Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        return String(cString: strerror(error.errnoCode))
+    }
 }
 
 /// `127.0.0.1:4950`, `[::1]:4950`.

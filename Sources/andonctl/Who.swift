@@ -75,6 +75,10 @@ extension Andonctl {
                 printError("\(config): invalid; fix it first (andonctl check-config \(config))")
                 throw ExitCode.failure
             }
+            if case .local(let local)? = start, let gap = plant.timeZone.gap(at: local) {
+                printError("andonctl: \(gap)")
+                throw ExitCode(ExitCodes.refused)
+            }
             let when = start?.instant(in: plant.timeZone) ?? now
             let result = plant.chain(line: line, station: station, category: category, stop: stop, at: when)
             switch result {

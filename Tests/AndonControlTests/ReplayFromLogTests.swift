@@ -124,7 +124,7 @@ import Testing
         let result = Replay(plant: faster.plant, since: since, until: until).run(history)
         #expect(result.calls == 1)
         #expect(result.source == "log")
-        #expect(result.differences.map(\.incident) == ["2"])
+        #expect(result.differences.map(\.incident) == [2])
         #expect(result.differences.first?.replayedTiers == ["team-leader", "group-leader"])
         #expect(result.recorded.escalations == 0)
         #expect(result.replayed.escalations == 1)

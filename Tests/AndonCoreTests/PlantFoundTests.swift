@@ -188,6 +188,30 @@ import Testing
         #expect(handover.message(in: plant).hasSuffix("a may act until 14:00:20"))
     }
 
+    /// D16: a local time in the hour the clocks skip is refused, not moved an hour on.
+    @Test func aLocalTimeTheClocksSkipIsNamedAsSuch() throws {
+        let zone = TestPlant.berlin
+        let skipped = try #require(LocalDateTime(parsing: "2026-03-29 02:30"))
+        #expect(
+            zone.gap(at: skipped)
+                == "2026-03-29 02:30 does not exist in Europe/Berlin: the clocks go forward then "
+                + "(the same instant reads 2026-03-29 03:30)"
+        )
+        #expect(zone.gap(at: try #require(LocalDateTime(parsing: "2026-03-29 03:30"))) == nil)
+        // The hour that happens twice in October exists (its first occurrence is taken).
+        #expect(zone.gap(at: try #require(LocalDateTime(parsing: "2026-10-25 02:30"))) == nil)
+    }
+
+    /// D16: every step of a safety call (which pages everyone) is an alert, its escalations too.
+    @Test func aSafetyCallsEscalationsStayAlerts() throws {
+        var engine = EscalationEngine(plant: TestPlant.make(pageEveryone: [.safety]), startingAt: t0)
+        let raised = engine.receive(.andon(line: "L1", station: "S1", category: .safety, text: nil), at: t0)
+        #expect(raised.events.map(\.severity) == [.alert])
+        let escalated = engine.advance(to: t0 + .minutes(3))
+        #expect(escalated.kinds == [.escalated])
+        #expect(escalated.map(\.severity) == [.alert])
+    }
+
     // MARK: KPO widens after its repeats
 
     /// An andon nobody answers: team leader 3m, group leader 5m, KPO after 10m, then every 5m.

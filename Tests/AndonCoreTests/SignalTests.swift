@@ -171,7 +171,8 @@ import Testing
         let heard = engine.receive(.andon(line: "L2", station: "S1", category: .help, text: nil), at: t0 + .seconds(70))
         #expect(heard.events.kinds == [.heard, .raised])
         #expect(heard.events[0].incident == id)
-        #expect(heard.events[0].waited == .seconds(20))
+        // Quiet from the last heartbeat (t0 + 20 s) to this signal: 50 s, not the 20 s the silent call was open.
+        #expect(heard.events[0].waited == .seconds(50))
         #expect(engine.incident(id) == nil)
         // And the watch starts again from there.
         let again = engine.advance(to: t0 + .seconds(100))

@@ -103,4 +103,21 @@ import Testing
         #expect(try daemon.udp(medium).contains("message of 1544 bytes"))
         #expect(try daemon.udp("andon line=L1 station=S2 category=help").hasPrefix("ok incident=1 "))
     }
+
+    /// D16: a socket that cannot be bound is said as the shell says it, without NIO's internals.
+    @Test func aBindErrorReadsAsTheSystemSaysIt() throws {
+        let daemon = try DaemonHarness()
+        let result = try DaemonHarness.runAndond([
+            "--config", daemon.configPath, "--socket", "/nonexistent/andond-test/andond.sock", "--udp", "127.0.0.1:0",
+            "--state-directory", daemon.stateDirectory + "-bind",
+        ])
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.contains(
+                "cannot listen on unix /nonexistent/andond-test/andond.sock: No such file or directory"
+            )
+        )
+        #expect(!result.stderr.contains("descriptor:"), "\(result.stderr)")
+        try? FileManager.default.removeItem(atPath: daemon.stateDirectory + "-bind")
+    }
 }

@@ -242,7 +242,7 @@ import Testing
         let differences = try #require(tried["differences"] as? [[String: Any]])
         // #1 was acknowledged after 2 minutes: with 1 minute it had gone on (past the empty quality tier) to the group
         // leader, who was called; the team leader, notified first, may still acknowledge it.
-        let first = try #require(differences.first { $0["incident"] as? String == "1" })
+        let first = try #require(differences.first { $0["incident"] as? Int == 1 })
         #expect(first["recordedTiers"] as? [String] == ["team-leader"])
         #expect(first["replayedTiers"] as? [String] == ["team-leader", "group-leader"])
         #expect((first["replayedResponders"] as? [String])?.contains(gl) == true)

@@ -55,7 +55,9 @@ extension Report {
         }
         add("window", name: "since", "unix_ms", String(since))
         add("window", name: "until", "unix_ms", String(until))
-        add("window", name: timeZone, "drill_calls_left_out", String(drillCalls))
+        // One thing a row: the name column names it, the metric says what the value is.
+        add("window", name: "time_zone", "iana", timeZone)
+        add("window", name: "drill_calls_left_out", "calls", String(drillCalls))
         add("total", nil, total)
         for group in byLine { add("line", group, group.response) }
         for group in byStation { add("station", group, group.response) }
