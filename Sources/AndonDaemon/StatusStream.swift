@@ -29,24 +29,24 @@ public struct StatusStream: Sendable {
         public mutating func next() -> [UInt8]? {
             guard !finished else { return nil }
             let view = stream.view
+            // The incidents of this piece as JSON, then the piece as the reply line carries it (quoted once).
+            while writer.bytes.count < stream.pieceSize, written < view.ids.count {
+                let id = view.ids[view.ids.startIndex + written]
+                written += 1
+                guard let report = view.report(id) else { continue }
+                if wroteAny { writer.raw(CollectionOfOne(UInt8(ascii: ","))) }
+                wroteAny = true
+                report.write(to: &writer)
+            }
             var out: [UInt8] = []
-            out.reserveCapacity(stream.pieceSize + 4096)
+            out.reserveCapacity(writer.bytes.count + writer.bytes.count / 4 + frame.prefix.count + 64)
             if !started {
                 started = true
                 out.append(contentsOf: Array(#"ok json=""#.utf8))
                 WireMessage.appendQuoted(frame.prefix, to: &out)
             }
-            while out.count < stream.pieceSize, written < view.ids.count {
-                guard let report = view.report(view.ids[view.ids.startIndex + written]) else {
-                    written += 1
-                    continue
-                }
-                if wroteAny { writer.raw([UInt8(ascii: ",")]) }
-                wroteAny = true
-                report.write(to: &writer)
-                written += 1
-                WireMessage.appendQuoted(writer.takeBytes(), to: &out)
-            }
+            WireMessage.appendQuoted(writer.bytes, to: &out)
+            writer.removeAll()
             if written >= view.ids.count {
                 WireMessage.appendQuoted(frame.suffix, to: &out)
                 out.append(UInt8(ascii: "\""))

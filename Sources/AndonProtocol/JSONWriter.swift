@@ -20,10 +20,9 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: json)
     }
 
-    /// The bytes written so far; the writer starts again empty (for writing a large answer in pieces).
-    public mutating func takeBytes() -> [UInt8] {
-        defer { bytes.removeAll(keepingCapacity: true) }
-        return bytes
+    /// Starts again empty, keeping the room (for writing a large answer in pieces).
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// An object: `body` writes its fields.

@@ -122,10 +122,15 @@ extension WireMessage {
     /// pieces; the caller writes the quotes around the whole value. The piece must hold no character that
     /// `escapingControlCharacters` would change (JSON from `JSONWriter` holds none): then the pieces together are
     /// exactly what `quoteIfNeeded` gives for the whole value.
-    public static func appendQuoted(_ piece: some Sequence<UInt8>, to out: inout [UInt8]) {
-        for byte in piece {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
-            out.append(byte)
+    public static func appendQuoted(_ piece: [UInt8], to out: inout [UInt8]) {
+        piece.withUnsafeBufferPointer { bytes in
+            var start = 0
+            for index in bytes.indices where bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "\\") {
+                out.append(contentsOf: bytes[start..<index])
+                out.append(UInt8(ascii: "\\"))
+                start = index
+            }
+            out.append(contentsOf: bytes[start...])
         }
     }
 }
