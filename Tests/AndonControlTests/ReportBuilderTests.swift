@@ -94,6 +94,18 @@ import Testing
         #expect(build(ten + [late]).alarms.floods.isEmpty)
     }
 
+    /// D9: a flood is cut at the report's window: it does not end after `until`.
+    @Test func aFloodIsCutAtTheWindow() {
+        let burst = (0..<12).map { Self.raised($0 + 1, station: "S\($0)", at: Self.day + Int64($0) * 10_000) }
+        // Unclipped it runs from the 11th call (1:40) to 10 minutes after the second (10:10).
+        let until = Self.day + 5 * Self.minute
+        let report = build(burst, until: until)
+        #expect(report.alarms.floods.map(\.end) == [until])
+        #expect(report.alarms.floods.map(\.start) == [Self.day + 100_000])
+        // With a window to the end of the day it runs its whole course.
+        #expect(build(burst).alarms.floods.map(\.end) == [Self.day + 10 * Self.minute + 10_000])
+    }
+
     @Test func chatterIsThreeCallsWithinSixtySeconds() {
         let categories = ["help", "quality", "material"]
         let within = categories.enumerated().map { index, category in

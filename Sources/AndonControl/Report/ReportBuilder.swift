@@ -242,9 +242,17 @@ public struct ReportBuilder: Sendable {
         for call in calls { byLine[call.line, default: []].append(call.raisedAt) }
         var floods: [Report.Alarms.Flood] = []
         for (line, times) in byLine { floods += Self.floods(line: line, times: times.sorted()) }
+        // What the report says of a flood is what happened in its window: one that began before `since` (calls are
+        // read from a day earlier) or would still run after `until` is cut at the window's edges.
+        floods = floods.compactMap { flood in
+            var clipped = flood
+            clipped.start = max(flood.start, since)
+            clipped.end = min(flood.end, until)
+            return clipped.end > clipped.start ? clipped : nil
+        }
         floods.sort { $0.start != $1.start ? $0.start < $1.start : $0.line < $1.line }
         let span = Double(max(1, until - since))
-        func inside(_ flood: Report.Alarms.Flood) -> (Int64, Int64) { (max(flood.start, since), min(flood.end, until)) }
+        func inside(_ flood: Report.Alarms.Flood) -> (Int64, Int64) { (flood.start, flood.end) }
         var shareByLine: [String: Double] = [:]
         for flood in floods {
             let (from, to) = inside(flood)
