@@ -134,19 +134,22 @@ public struct EscalationEngine: Sendable {
         if incident.notified.contains(responder) { return nil }
         if incident.grace.contains(where: { $0.responder == responder && now < $0.until }) { return nil }
         if plant.rotas[.kpo]?.members.contains(responder) == true { return nil }
+        // People by the names they know (`Ben Fischer (ben)`, the Unix user in brackets), never by rota keys.
         let notified =
-            incident.notified.isEmpty ? "nobody yet" : incident.notified.map(\.rawValue).joined(separator: ", ")
+            incident.notified.isEmpty
+            ? "nobody yet" : incident.notified.map { plant.displayName(of: $0) }.joined(separator: ", ")
+        let who = plant.displayName(of: responder)
         if let ended = incident.grace.last(where: { $0.responder == responder }) {
             return ActionError(
                 code: .notAuthorized,
                 message:
-                    "\(responder) handed incident \(incident.id) over at a shift change, and the grace to act on it "
+                    "\(who) handed incident \(incident.id) over at a shift change, and the grace to act on it "
                     + "ended at \(plant.timeZone.local(ended.until)); it is with \(notified) now (or KPO)"
             )
         }
         return ActionError(
             code: .notAuthorized,
-            message: "\(responder) was not notified for incident \(incident.id) and is not on the KPO rota "
+            message: "\(who) was not notified for incident \(incident.id) and is not on the KPO rota "
                 + "(notified: \(notified)); ask one of them or KPO to act on it"
         )
     }

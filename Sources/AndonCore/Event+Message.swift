@@ -76,7 +76,8 @@ extension Event {
             let from = previous.map { plant.displayName(of: $0) }.joined(separator: ", ")
             let grace =
                 graceUntil.map {
-                    "; \(previous.map(\.rawValue).joined(separator: ", ")) may act until \(Self.clockTime($0, in: plant))"
+                    "; \(previous.map { plant.displayName(of: $0) }.joined(separator: ", ")) may act until "
+                        + Self.clockTime($0, in: plant)
                 } ?? ""
             return "\(what) handed over at \(plant.timeZone.local(at).time) from \(from.isEmpty ? "nobody" : from) "
                 + "to \(who.isEmpty ? "NOBODY ON DUTY" : who) (\(state), \(elapsed.compactDescription) old)\(grace)"

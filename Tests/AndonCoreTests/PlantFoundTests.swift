@@ -212,6 +212,27 @@ import Testing
         #expect(escalated.map(\.severity) == [.alert])
     }
 
+    /// D14: a refusal names people as they know them (display name, Unix user), not by their rota keys.
+    @Test func aRefusalNamesPeopleByTheirNamesNotTheirKeys() throws {
+        var plant = TestPlant.make()
+        plant.responders["g"] = Responder(id: "g", name: "Gina Lang", user: "glang")
+        plant.responders["a"] = Responder(id: "a", name: "Anna Becker", user: "abecker")
+        var engine = EscalationEngine(plant: plant, startingAt: t0)
+        let id = try #require(
+            engine.receive(.andon(line: "L1", station: "S1", category: .help, text: nil), at: t0).incident
+        )
+        let refused = engine.acknowledge(id, by: .responder("g"), at: t0 + .seconds(5))
+        guard case .failure(let error) = refused.result else {
+            Issue.record("g was not notified: refused")
+            return
+        }
+        #expect(
+            error.message
+                == "Gina Lang (glang) was not notified for incident 1 and is not on the KPO rota "
+                + "(notified: Anna Becker (abecker)); ask one of them or KPO to act on it"
+        )
+    }
+
     // MARK: KPO widens after its repeats
 
     /// An andon nobody answers: team leader 3m, group leader 5m, KPO after 10m, then every 5m.

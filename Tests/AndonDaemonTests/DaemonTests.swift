@@ -111,7 +111,9 @@ import Testing
         // On a rota, but not notified for this call (yet).
         let groupLeader = try daemon.andonctl(["ack", "1"], as: DaemonHarness.groupLeader)
         #expect(groupLeader.status == 77)
-        #expect(groupLeader.stderr.contains("gl was not notified for incident 1 and is not on the KPO rota"))
+        #expect(
+            groupLeader.stderr.contains("gl (andontest-gl) was not notified for incident 1 and is not on the KPO rota")
+        )
         // The team leader, notified, may.
         let teamLeader = try daemon.andonctl(["ack", "1", "--note", "on my way"], as: DaemonHarness.teamLeader)
         #expect(teamLeader.status == 0, "\(teamLeader.stderr)")
