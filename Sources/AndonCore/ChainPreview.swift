@@ -122,7 +122,7 @@ extension ChainPreview {
                 who = step.duty.responders.map { id in
                     plant.responders[id].map { "\($0.name) (\($0.user))" } ?? id.rawValue
                 }.joined(separator: ", ")
-                what = step.timeoutDescription + "; " + step.duty.explanation(in: plant)
+                what = step.timeoutDescription(in: plant) + "; " + step.duty.explanation(in: plant)
             }
             return [
                 "\(step.position.number).", step.position.name, "rota \(step.position.rota)",
@@ -170,6 +170,14 @@ extension Duty {
 
 extension ChainPreview.Step {
     /// `acknowledge within 3m, resolve within 30m` / `repeats every 10m until acknowledged`.
+    /// At KPO with `plant`: from which repeat on every KPO member is called, and who they are.
+    public func timeoutDescription(in plant: Plant) -> String {
+        guard position.isKPO, let rota = plant.rotas[.kpo] else { return timeoutDescription }
+        let members = rota.members.sorted().map { plant.responders[$0]?.user ?? $0.rawValue }
+        return timeoutDescription + ", from repeat \(plant.kpoWidenAfter + 1) to every KPO member ("
+            + members.joined(separator: ", ") + ")"
+    }
+
     public var timeoutDescription: String {
         if position.isKPO {
             let repeatEvery = tier.repeatEvery ?? tier.ackWithin
