@@ -76,24 +76,24 @@ import Testing
     @Test func escalationSkipsTheEmptyTierAndEndsRepeatingAtKPOToTheMillisecond() throws {
         let daemon = try DaemonHarness()
         #expect(try daemon.udp("andon line=L1 station=S9 category=help").hasPrefix("ok incident=1 "))
-        // raised; +1s escalated to group-leader (quality skipped at once); +2s escalated to kpo; +3s, +4s unanswered.
+        // raised; +1s quality skipped at once, escalated to group-leader; +2s escalated to kpo; +3s, +4s unanswered.
         let events = try daemon.events(of: "1", count: 6, timeout: 15)
         #expect(
             events.prefix(6).map { $0["ANDON_EVENT"] } == [
-                "raised", "escalated", "skipped", "escalated", "unanswered", "unanswered",
+                "raised", "skipped", "escalated", "escalated", "unanswered", "unanswered",
             ]
         )
         #expect(
             events.prefix(6).map { $0["ANDON_TIER"] } == [
-                "team-leader", "group-leader", "quality", "kpo", "kpo", "kpo",
+                "team-leader", "quality", "group-leader", "kpo", "kpo", "kpo",
             ]
         )
         #expect(events.prefix(6).map { $0["ANDON_ELAPSED_MS"] } == ["0", "1000", "1000", "2000", "3000", "4000"])
-        #expect(events.prefix(6).map { $0["PRIORITY"] } == ["4", "4", "5", "1", "2", "1"])
-        #expect(events[1]["ANDON_RESPONDER"] == DaemonHarness.groupLeader)
+        #expect(events.prefix(6).map { $0["PRIORITY"] } == ["4", "5", "4", "1", "2", "1"])
+        #expect(events[2]["ANDON_RESPONDER"] == DaemonHarness.groupLeader)
         // Shift a runs 00-12, b 12-24 (Berlin): whichever is on now.
         let emptyRota = ["a", "b"].map { "rota quality has nobody on duty on shift \($0)" }
-        #expect(emptyRota.contains(events[2]["ANDON_REASON"] ?? ""))
+        #expect(emptyRota.contains(events[1]["ANDON_REASON"] ?? ""))
         #expect(events[3]["ANDON_RESPONDER"] == DaemonHarness.kpoMember)
         #expect(events[4]["ANDON_COUNT"] == "1")
         #expect(events[4]["MESSAGE"]?.hasPrefix("UNANSWERED Help andon on L1/S9") == true)
@@ -160,10 +160,10 @@ import Testing
         // Acknowledged at group-leader, which has resolve_within 2s: overdue, on to KPO.
         let events = try daemon.events(of: "1", count: 5, timeout: 10)
         #expect(
-            events.prefix(5).map { $0["ANDON_EVENT"] } == ["raised", "escalated", "skipped", "acknowledged", "overdue"]
+            events.prefix(5).map { $0["ANDON_EVENT"] } == ["raised", "skipped", "escalated", "acknowledged", "overdue"]
         )
-        #expect(events[1]["ANDON_BY"] == "root")
-        #expect(events[1]["ANDON_NOTE"] == "needs a crane")
+        #expect(events[2]["ANDON_BY"] == "root")
+        #expect(events[2]["ANDON_NOTE"] == "needs a crane")
         #expect(events[4]["ANDON_TIER"] == "kpo")
         let missing = try daemon.andonctl(["resolve", "42", "--note", "x"])
         #expect(missing.status == 1)
