@@ -298,13 +298,22 @@ final class DaemonHarness {
         _ arguments: [String],
         as user: String? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Self.runAndonctl(arguments + ["--socket", socketPath], as: user)
+    }
+
+    /// Runs andonctl with `arguments` as they are, as `user` (via runuser) when given: exit status, standard output
+    /// and standard error.
+    static func runAndonctl(
+        _ arguments: [String],
+        as user: String?
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", Self.andonctl] + arguments + ["--socket", socketPath]
+            process.arguments = ["-u", user, "--", andonctl] + arguments
         } else {
-            process.executableURL = URL(fileURLWithPath: Self.andonctl)
-            process.arguments = arguments + ["--socket", socketPath]
+            process.executableURL = URL(fileURLWithPath: andonctl)
+            process.arguments = arguments
         }
         let out = Pipe()
         let err = Pipe()

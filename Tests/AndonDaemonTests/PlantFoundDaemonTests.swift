@@ -74,18 +74,8 @@ import Testing
         let daemon = try DaemonHarness()
         let replay = ["replay", "--source", "journal", "--config", daemon.configPath]
         for arguments in [["report"], ["tail", "--no-follow"], replay] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", DaemonHarness.outsider, "--", DaemonHarness.andonctl] + arguments
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 77, "andonctl \(arguments): \(stdout) \(stderr)")
+            let (status, stdout, stderr) = try DaemonHarness.runAndonctl(arguments, as: DaemonHarness.outsider)
+            #expect(status == 77, "andonctl \(arguments): \(stdout) \(stderr)")
             #expect(stdout.isEmpty, "andonctl \(arguments) printed \(stdout)")
             #expect(stderr.contains("cannot read the system journal"), "\(stderr)")
             #expect(stderr.contains("usermod -aG systemd-journal \(DaemonHarness.outsider)"), "\(stderr)")
