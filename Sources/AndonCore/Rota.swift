@@ -180,12 +180,17 @@ extension Rota {
     }
 
     /// Everyone the rota can reach at `instant`: who is on duty first, then every other member on call, in the
-    /// rotation's order, then the rest by name. A member an active override has away (`replaces`) is left out.
+    /// rotation's order, then the rest by name. A member an active override has away (`replaces`) is left out, and
+    /// so is one whom only an override that is over (or not begun) brought in.
     /// Whom an unanswered KPO call widens to.
     public func reachable(at instant: Instant, shift: ShiftID?, timeZone: SiteTimeZone) -> Duty {
         var duty = duty(at: instant, shift: shift, timeZone: timeZone)
-        let away = Set(overrides.filter { $0.isActive(at: instant) }.compactMap(\.replaces))
-        let ordered = (rotation?.members ?? []) + members.sorted()
+        let active = overrides.filter { $0.isActive(at: instant) }
+        let away = Set(active.compactMap(\.replaces))
+        // Members by the rota's standing parts; someone an override brought in only while it is active (a stand-in
+        // from last month is nobody's call today).
+        let standing = Set(byShift.values.joined()).union(active.compactMap(\.responder))
+        let ordered = (rotation?.members ?? []) + standing.sorted()
         for member in ordered where !away.contains(member) && !duty.responders.contains(member) {
             duty.responders.append(member)
         }

@@ -257,7 +257,14 @@ import Testing
 
     @Test func wideningLeavesOutWhoAnOverrideHasAwayAndFollowsTheSetting() throws {
         let sick = Override(from: t0, until: t0 + .seconds(86_400), responder: nil, replaces: "k3", note: "sick")
-        var plant = TestPlant.make(kpoOverrides: [sick])
+        // A stand-in of last month is not on call today.
+        let past = Override(
+            from: t0 - .seconds(40 * 86_400),
+            until: t0 - .seconds(30 * 86_400),
+            responder: "x",
+            replaces: nil
+        )
+        var plant = TestPlant.make(kpoOverrides: [sick, past])
         plant.kpoWidenAfter = 1
         let calls = try unansweredCalls(plant)
         #expect(calls[0].responders == ["k2"])
