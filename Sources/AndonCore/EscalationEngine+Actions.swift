@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 /// What responders do to a call: acknowledge it, arrive at the station, resolve it, escalate it by hand.
 extension EscalationEngine {
     /// A responder takes the call: escalation stops (until `arrive_within` or `resolve_within`, if the tier has them;

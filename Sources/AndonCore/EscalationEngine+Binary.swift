@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 /// The engine's state in the byte form of `BinaryWriter`, written straight from the engine and read straight into one:
 /// no intermediate array of incidents, no tree of values. What it holds is what `EngineSnapshot` holds.
 extension EscalationEngine {
@@ -55,7 +53,7 @@ extension EscalationEngine {
         self.now = try reader.readInstant()
         self.nextNumber = try reader.readUInt64()
         let count = try reader.readCount()
-        var incidents = TreeDictionary<IncidentID, Incident>()
+        var incidents = IncidentTable()
         var index = IncidentIndex()
         for _ in 0..<count {
             let incident = try Incident(decoding: &reader, format: format)

@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 /// Shift handover: when who is on duty changes (a shift boundary, a rotation turn, an override's edge), every open call
 /// whose tier is affected passes to the incoming responders. Deadlines do not restart.
 extension EscalationEngine {

@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 extension EscalationEngine {
     /// Swaps in a new configuration. Open incidents keep their state (tier, acknowledgement, deadline) and follow the
     /// new rotas and chains from the next time they notify anyone. A chain that lost tiers keeps the incident at its
@@ -31,13 +29,13 @@ extension EscalationEngine {
     public mutating func reconfigure(_ newPlant: Plant, at instant: Instant) -> [Event] {
         var events = advance(to: instant)
         plant = newPlant
-        for (id, incident) in incidents {
+        for incident in incidents.values {
             let tiers = policy(of: incident).tiers
             if incident.tierIndex >= tiers.count {
                 var clamped = incident
                 clamped.tierIndex = tiers.count - 1
                 clamped.tierName = tiers[tiers.count - 1].name
-                incidents[id] = clamped
+                incidents[incident.id] = clamped
             }
         }
         reconfigureHeartbeats(at: now)

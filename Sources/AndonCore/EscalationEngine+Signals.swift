@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 /// Signals from line controllers: calls raised, repeated, cleared; lines stopped, joined and resumed; arrivals at a
 /// station; heartbeats.
 extension EscalationEngine {

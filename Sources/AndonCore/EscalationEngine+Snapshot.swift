@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 /// The engine's whole state apart from its configuration, as a value that can be stored and restored.
 ///
 /// Restoring a snapshot with the plant it was taken under gives an engine that behaves exactly like the one it was
@@ -42,7 +40,7 @@ extension EscalationEngine {
         self.plant = plant
         self.now = snapshot.now
         self.nextNumber = snapshot.nextNumber
-        self.incidents = TreeDictionary(uniqueKeysWithValues: snapshot.incidents.map { ($0.id, $0) })
+        self.incidents = IncidentTable(uniqueKeysWithValues: snapshot.incidents.map { ($0.id, $0) })
         self.index = IncidentIndex(rebuildingFrom: snapshot.incidents)
         self.heartbeats = snapshot.heartbeats
         self.queue = DeadlineQueue(entries: snapshot.timers, sequence: snapshot.timerSequence)

@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 /// The escalation state machine: every open incident of the plant, and one queue of all their deadlines.
 ///
 /// A value type with no I/O and no clock of its own. Each input carries its instant; the engine first fires every
@@ -11,9 +9,10 @@ public struct EscalationEngine: Sendable {
     /// The latest instant the engine has processed. Inputs from before it are treated as happening at it.
     public internal(set) var now: Instant
 
-    /// A persistent (structurally shared) map: a copy of the engine (a status request, a snapshot) costs O(1), and
-    /// the next change copies only the path to what it changes, never all the incidents under the engine lock.
-    var incidents: TreeDictionary<IncidentID, Incident> = [:]
+    /// A persistent (structurally shared) map of boxed incidents: a copy of the engine (a status request, a snapshot)
+    /// costs O(1), and the next change copies only the path to what it changes, never all the incidents under the
+    /// engine lock (IncidentTable).
+    var incidents = IncidentTable()
     var index = IncidentIndex()
     var heartbeats: [LineID: Heartbeat] = [:]
     var queue = DeadlineQueue()
@@ -456,7 +455,7 @@ public struct EscalationEngine: Sendable {
     /// Whether a queued timer still applies: its incident's current deadline, or its line's armed heartbeat.
     static func isLive(
         _ entry: DeadlineQueue.Entry,
-        incidents: TreeDictionary<IncidentID, Incident>,
+        incidents: IncidentTable,
         heartbeats: [LineID: Heartbeat],
         engine timers: EngineTimers
     ) -> Bool {
