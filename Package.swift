@@ -99,7 +99,10 @@ let package = Package(
             name: "AndonControlTests",
             dependencies: ["AndonControl", "AndonConfig", "AndonCore", "AndonProtocol", "AndonStore"]
         ),
-        .testTarget(name: "AndonStoreTests", dependencies: ["AndonStore"]),
+        .testTarget(
+            name: "AndonStoreTests",
+            dependencies: ["AndonStore", "AndonCore", "AndonConfig", "AndonProtocol"]
+        ),
         // The built andond and andonctl with real sockets and the real journal.
         .testTarget(
             name: "AndonDaemonTests",

@@ -11,9 +11,23 @@ extension String {
         guard utf8.contains(where: { $0 < 0x20 || Self.mayStartInvisible($0) }),
             unicodeScalars.contains(where: Self.needsEscape)
         else { return self }
+        return escaping(where: Self.needsEscape)
+    }
+
+    /// The text with only C0 controls, DEL and C1 controls escaped (`\x0a`, `\u{009b}`): what keeps a wire message
+    /// one line whatever a caller puts in it. Direction overrides and separators stay: on the wire they are the
+    /// sender's data (a request parses back to itself), and every view escapes them (`escapingControlCharacters`).
+    public var escapingControlBytes: String {
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == 0xc2 }),
+            unicodeScalars.contains(where: Self.isControl)
+        else { return self }
+        return escaping(where: Self.isControl)
+    }
+
+    private func escaping(where needsEscape: (Unicode.Scalar) -> Bool) -> String {
         var out = String.UnicodeScalarView()
         for scalar in unicodeScalars {
-            guard Self.needsEscape(scalar) else {
+            guard needsEscape(scalar) else {
                 out.append(scalar)
                 continue
             }
@@ -29,6 +43,10 @@ extension String {
     /// U+2FFF) or 0xef (U+FEFF).
     static func mayStartInvisible(_ byte: UInt8) -> Bool {
         byte == 0x7f || byte == 0xc2 || byte == 0xe2 || byte == 0xef
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
     }
 
     static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {

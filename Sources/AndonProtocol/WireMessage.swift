@@ -95,9 +95,11 @@ public struct WireMessage: Sendable, Hashable {
     }
 
     /// The value as a message carries it: quoted where needed, its control characters escaped (`\x1b`), so that a
-    /// rendered message is always one line of printable text.
+    /// rendered message is always one line. Nothing else is changed: a request andond took renders as what parses
+    /// back to the same request (the input log and a restore rely on it), so direction overrides and separators in
+    /// a sender's text are data here, escaped by every view that shows them.
     public static func quoteIfNeeded(_ value: String) -> String {
-        let value = value.escapingControlCharacters
+        let value = value.escapingControlBytes
         // On UTF-8 bytes: every character that matters is ASCII, and a large value (a status of many calls) must
         // not take a scalar-by-scalar pass.
         let utf8 = value.utf8
@@ -120,7 +122,7 @@ public struct WireMessage: Sendable, Hashable {
 extension WireMessage {
     /// Appends a piece of a quoted value as a message carries it (`\"` and `\\` escaped), for a reply written in
     /// pieces; the caller writes the quotes around the whole value. The piece must hold no character that
-    /// `escapingControlCharacters` would change (JSON from `JSONWriter` holds none): then the pieces together are
+    /// `escapingControlBytes` would change (JSON from `JSONWriter` holds none): then the pieces together are
     /// exactly what `quoteIfNeeded` gives for the whole value.
     public static func appendQuoted(_ piece: [UInt8], to out: inout [UInt8]) {
         piece.withUnsafeBufferPointer { bytes in

@@ -182,10 +182,26 @@ public enum EngineInput: Sendable {
         }
     }
 
+    /// The actor `encode` wrote; nil for anything else. Line and station names never hold `/` (`SafeName`).
     public static func decodeActor(_ text: String) -> Actor? {
-        if text.hasPrefix("responder:") { return .responder(ResponderID(rawValue: String(text.dropFirst(10)))) }
-        if text.hasPrefix("administrator:") { return .administrator(user: String(text.dropFirst(14))) }
-        return nil
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let value = text[text.index(after: colon)...]
+        switch text[..<colon] {
+        case "responder":
+            guard !value.isEmpty else { return nil }
+            return .responder(ResponderID(rawValue: String(value)))
+        case "administrator":
+            guard !value.isEmpty else { return nil }
+            return .administrator(user: String(value))
+        case "station":
+            let parts = value.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let line = LineID(validating: parts[0]),
+                let station = StationID(validating: parts[1])
+            else { return nil }
+            return .station(line, station)
+        default:
+            return nil
+        }
     }
 }
 

@@ -45,7 +45,7 @@ struct ClientOptions: ParsableArguments {
         if json {
             print(Self.typedJSON(fields.map { ($0.key, $0.value) }))
         } else {
-            print(text ?? reply.rendered)
+            print(text ?? reply.rendered.escapingControlCharacters)
         }
     }
 

@@ -63,6 +63,25 @@ import Testing
         #expect(request.message.rendered == text)
     }
 
+    /// The canonical form andond stores in its input log and matches retransmits by: it parses back to the same
+    /// request for every text the protocol takes, invisible characters included (the views escape those).
+    @Test func aRequestWithInvisibleCharactersRendersAsWhatParsesBackToItself() throws {
+        let texts = [
+            "x\u{202E}y", "a\u{2066}b\u{2069}c\u{200F}d", "l\u{2028}m\u{2029}n", "z\u{200B}w\u{FEFF}",
+            "\u{202E}\\u{202e}",
+        ]
+        for text in texts {
+            let request = Request.signal(.andon(line: "L1", station: "S1", category: .help, text: text), sequence: 3)
+            let rendered = request.message.rendered
+            #expect(try Request.parse(Array(rendered.utf8)).get() == request, "\(text.debugDescription)")
+            let note = Request.acknowledge(IncidentID(4), note: text)
+            #expect(try Request.parse(Array(note.message.rendered.utf8)).get() == note)
+        }
+        // Control characters, which no request holds (the parser refuses them), are escaped: a message stays one line.
+        let forged = Request.acknowledge(IncidentID(4), note: "a\nb\u{1B}[2J\u{9B}")
+        #expect(forged.message.rendered == #"ack id=4 note="a\\x0ab\\x1b[2J\\u{009b}""#)
+    }
+
     @Test(
         arguments: [
             ("andon line=L1 station=S3 category=quality", nil),
