@@ -43,7 +43,7 @@ let package = Package(
         // The only code that sees C: journal writer, notifier, listen-fd adoption.
         .target(
             name: "AndonSystemd",
-            dependencies: ["CSystemd", .product(name: "DequeModule", package: "swift-collections")]
+            dependencies: ["CSystemd", "AndonProtocol", .product(name: "DequeModule", package: "swift-collections")]
         ),
         // Durable state: the input log, engine snapshots and the journal outbox in SQLite (GRDB); the state lock.
         // What a replay of the log needs too: the stored form of the engine's inputs and of its state.
@@ -80,6 +80,7 @@ let package = Package(
                 "AndonConfig",
                 "AndonControl",
                 "AndonProtocol",
+                "AndonStore",
                 "AndonSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -106,7 +107,10 @@ let package = Package(
         // The built andond and andonctl with real sockets and the real journal.
         .testTarget(
             name: "AndonDaemonTests",
-            dependencies: ["andond", "andonctl", "AndonTestSupport", "AndonSystemd", "AndonDaemon"]
+            dependencies: [
+                "andond", "andonctl", "AndonTestSupport", "AndonSystemd", "AndonDaemon", "AndonProtocol", "AndonCore",
+                "AndonControl", "AndonConfig",
+            ]
         ),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),

@@ -96,7 +96,7 @@ public struct Replay: Sendable {
 
         /// An engine event of this call, with `user` naming a responder as the plant of the moment knows them.
         mutating func record(_ event: Event, user: (ResponderID) -> String) {
-            if Replay.notifying.contains(event.kind.rawValue), event.lineStop == nil || event.kind != .promoted {
+            if event.kind.notifies, event.lineStop == nil || event.kind != .promoted {
                 reach(event.tier?.name, kpo: event.tier?.rota == .kpo, at: event.at.millisecondsSinceEpoch)
                 notify(event.responders.map(user))
             }
@@ -104,10 +104,6 @@ public struct Replay: Sendable {
             if event.kind == .unanswered { unanswered += 1 }
         }
     }
-
-    static let notifying: Set<String> = [
-        "raised", "escalated", "overdue", "handed-over", "promoted", "unanswered", "reminder", "joined",
-    ]
 
     /// Replays a history rebuilt from journal entries (see `ReplayHistory(journal:since:until:)`).
     public func run(_ entries: [ReportEntry]) -> Result {

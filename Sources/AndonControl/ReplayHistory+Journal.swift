@@ -19,26 +19,26 @@ extension ReplayHistory {
         for index in order {
             let entry = entries[index]
             let base = "\(entry.site ?? "")|\(entry.incident)"
-            if entry.event == "raised" { generations[base, default: 0] += 1 }
+            if entry.event == .raised { generations[base, default: 0] += 1 }
             let key = "\(base)#\(generations[base] ?? 0)"
-            if entry.event == "raised", calls[key] == nil {
-                guard since <= entry.at, entry.at < until, entry.kind != "silent" else { continue }
+            if entry.event == .raised, calls[key] == nil {
+                guard since <= entry.at, entry.at < until, entry.kind != .silent else { continue }
                 calls[key] = Call(
                     incident: entry.incident,
                     line: entry.line,
                     station: entry.station,
-                    category: entry.kind == "stop" ? "line-stop" : entry.category,
+                    category: entry.kind == .stop ? "line-stop" : entry.category,
                     raisedAt: entry.at,
                     drill: entry.drill
                 )
             }
             guard calls[key] != nil else { continue }
-            if Replay.notifying.contains(entry.event), entry.lineStop == nil || entry.event != "promoted" {
+            if entry.event.notifies, entry.lineStop == nil || entry.event != .promoted {
                 calls[key]?.path.reach(entry.tier, kpo: entry.atKPO, at: entry.at)
                 calls[key]?.path.notify(entry.responders)
             }
-            if entry.event == "escalated" || entry.event == "overdue" { calls[key]?.path.escalations += 1 }
-            if entry.event == "unanswered" { calls[key]?.path.unanswered += 1 }
+            if entry.event == .escalated || entry.event == .overdue { calls[key]?.path.escalations += 1 }
+            if entry.event == .unanswered { calls[key]?.path.unanswered += 1 }
             if let signal = Self.signal(for: entry, first: !opened.contains(key)) {
                 opened.insert(key)
                 steps.append(Step(at: entry.at, call: key, input: .signal(signal, drill: entry.drill)))
@@ -50,10 +50,10 @@ extension ReplayHistory {
 
     private static func answer(for entry: ReportEntry) -> Answer? {
         switch entry.event {
-        case "acknowledged": .acknowledge
-        case "arrived" where entry.by?.hasPrefix("station ") == false: .arrive
-        case "resolved": .resolve
-        case "escalated" where entry.by != nil: .escalate
+        case .acknowledged: .acknowledge
+        case .arrived where entry.by?.hasPrefix("station ") == false: .arrive
+        case .resolved: .resolve
+        case .escalated where entry.by != nil: .escalate
         default: nil
         }
     }
@@ -63,23 +63,23 @@ extension ReplayHistory {
         let line = LineID(rawValue: entry.line)
         let station = entry.station.map(StationID.init(rawValue:))
         switch entry.event {
-        case "raised", "repeated":
-            if entry.kind == "stop" {
-                return first || entry.event == "repeated"
+        case .raised, .repeated:
+            if entry.kind == .stop {
+                return first || entry.event == .repeated
                     ? .stop(line: line, station: station, reason: entry.reason) : nil
             }
             guard let station, let category = entry.category.flatMap(Category.init(rawValue:)) else { return nil }
             return .andon(line: line, station: station, category: category, text: entry.reason)
-        case "promoted" where entry.kind == "stop" && entry.lineStop == nil:
+        case .promoted where entry.kind == .stop && entry.lineStop == nil:
             return .stop(line: line, station: station, reason: entry.reason)
-        case "joined":
+        case .joined:
             return .stop(line: line, station: entry.stations.last.map(StationID.init(rawValue:)), reason: entry.reason)
-        case "cleared":
+        case .cleared:
             guard let station else { return nil }
             return .clear(line: line, station: station, category: entry.category.flatMap(Category.init(rawValue:)))
-        case "resumed":
+        case .resumed:
             return .resume(line: line)
-        case "arrived" where entry.by?.hasPrefix("station ") == true:
+        case .arrived where entry.by?.hasPrefix("station ") == true:
             guard let station else { return nil }
             return .arrived(line: line, station: station, responder: nil)
         default:

@@ -19,14 +19,14 @@ public struct TailFilter: Sendable, Hashable {
     /// Whether an entry passes. Entries of the daemon itself (no `ANDON_EVENT`) pass only when nothing is asked of
     /// calls.
     public func admits(_ fields: [String: [String]]) -> Bool {
-        let isCall = fields["ANDON_EVENT"] != nil
+        let isCall = fields[.event] != nil
         if user != nil || tier != nil || kpo, !isCall { return false }
         if let user {
-            let involved = ["ANDON_RESPONDER", "ANDON_BY", "ANDON_FROM"].contains { fields[$0]?.contains(user) == true }
+            let involved = [JournalField.responder, .by, .from].contains { fields[$0]?.contains(user) == true }
             if !involved { return false }
         }
-        if let tier, fields["ANDON_TIER"]?.first != tier { return false }
-        if kpo, fields["ANDON_ROTA"]?.first != "kpo" { return false }
+        if let tier, fields.first(.tier) != tier { return false }
+        if kpo, fields.first(.rota) != "kpo" { return false }
         return true
     }
 }
@@ -53,22 +53,22 @@ public enum TailFormatter {
             parts.minute ?? 0,
             parts.second ?? 0
         )
-        let first = { (name: String) in fields[name]?.first }
+        let first = { (field: JournalField) in fields.first(field) }
         var columns = [time]
-        if let event = first("ANDON_EVENT") {
-            let place = (first("ANDON_LINE") ?? "-") + (first("ANDON_STATION").map { "/\($0)" } ?? "")
+        if let event = first(.event) {
+            let place = (first(.line) ?? "-") + (first(.station).map { "/\($0)" } ?? "")
             let who = Self.who(event: event, fields)
             columns += [
-                "#" + (first("ANDON_INCIDENT") ?? "?"), place, event, first("ANDON_TIER") ?? "-",
+                "#" + (first(.incident) ?? "?"), place, event, first(.tier) ?? "-",
                 who.isEmpty ? "-" : who,
             ]
         } else {
             columns.append("andond")
         }
-        columns.append(first("MESSAGE") ?? "")
+        columns.append(first(.message) ?? "")
         // Anyone may write to the journal: whatever an entry holds is shown, never obeyed.
         let text = columns.joined(separator: "  ").escapingControlCharacters
-        guard color, let priority = first("PRIORITY").flatMap(Int.init) else { return text }
+        guard color, let priority = first(.priority).flatMap(Int.init) else { return text }
         return colored(text, priority: priority)
     }
 
@@ -80,9 +80,9 @@ public enum TailFormatter {
             Event.Kind.acknowledged.rawValue, Event.Kind.arrived.rawValue, Event.Kind.resolved.rawValue,
             Event.Kind.escalated.rawValue,
         ]
-        let by = fields["ANDON_BY"]?.first
+        let by = fields.first(.by)
         if let by, acted.contains(event) { return by }
-        let called = (fields["ANDON_RESPONDER"] ?? []).joined(separator: ",")
+        let called = (fields[.responder] ?? []).joined(separator: ",")
         return called.isEmpty ? (by ?? "") : called
     }
 

@@ -59,6 +59,15 @@ public struct Event: Sendable, Hashable {
         case reminder
         /// A stopped line stopped again at another station: the open stop lists it (stop minutes count once).
         case joined
+
+        /// Whether the step calls its responders (`ANDON_RESPONDER` names whom): what reports and replays count as
+        /// notified. A `promoted` of a call taken up by its line's stop is not one (`lineStop` says so).
+        public var notifies: Bool {
+            switch self {
+            case .raised, .escalated, .overdue, .handedOver, .promoted, .unanswered, .reminder, .joined: true
+            case .skipped, .acknowledged, .repeated, .resolved, .cleared, .resumed, .silent, .heard, .arrived: false
+            }
+        }
     }
 
     public var kind: Kind

@@ -1,5 +1,6 @@
 import AndonConfig
 import AndonCore
+import AndonProtocol
 import AndonStore
 import AndonSystemd
 import Foundation
@@ -121,7 +122,7 @@ final class Committer: @unchecked Sendable {
             outboxFull(entries)
         } else {
             for var entry in entries {
-                entry.add("ANDON_EVENT_ID", "\(storeID)-\(nextEvent)")
+                entry.add(.eventID, "\(storeID)-\(nextEvent)")
                 pending.outbox.append((nextEvent, entry))
                 nextEvent += 1
             }
@@ -152,14 +153,14 @@ final class Committer: @unchecked Sendable {
                         + "entries go to journald at once if it answers (else to standard error)",
                     priority: .critical,
                     id: MessageID.outboxFull,
-                    fields: [("ANDON_STATE", store.path)]
+                    fields: [(.state, store.path)]
                 )
             )
         }
         for var entry in entries {
             unkeptTotal += 1
             unkeptSinceRoom += 1
-            entry.add("ANDON_EVENT_ID", "\(storeID)-u\(unkeptTotal)")
+            entry.add(.eventID, "\(storeID)-u\(unkeptTotal)")
             pending.unkept.append(entry)
         }
     }
@@ -174,7 +175,7 @@ final class Committer: @unchecked Sendable {
                     + "went to journald or standard error once, without a resend)",
                 priority: .notice,
                 id: MessageID.outboxFull,
-                fields: [("ANDON_JOURNAL_UNKEPT", String(unkeptSinceRoom))]
+                fields: [(.journalUnkept, String(unkeptSinceRoom))]
             )
         )
         unkeptSinceRoom = 0
@@ -434,7 +435,7 @@ final class Committer: @unchecked Sendable {
                         + "Free space or fix \(store.directory)",
                     priority: .critical,
                     id: MessageID.stateWriteFailed,
-                    fields: [("ANDON_STATE", store.path)]
+                    fields: [(.state, store.path)]
                 )
             )
         }

@@ -81,7 +81,7 @@ public enum Daemon {
                     "configuration warning: \(warning)",
                     priority: .warning,
                     id: MessageID.configurationWarning,
-                    fields: [("ANDON_CONFIG", options.configPath)]
+                    fields: [(.configuration, options.configPath)]
                 )
             )
         }
@@ -186,7 +186,7 @@ public enum Daemon {
                 "andond \(andondVersion) started for \(plant.name): \(summary)",
                 priority: .notice,
                 id: MessageID.started,
-                fields: [("ANDON_CONFIG", configuration.file)]
+                fields: [(.configuration, configuration.file)]
             )
         )
         services.append(SystemdService(dispatcher: dispatcher, notifier: notifier, group: group))
@@ -231,7 +231,7 @@ public enum Daemon {
                             + "file for a post-mortem",
                         priority: .critical,
                         id: MessageID.stateMovedAside,
-                        fields: [("ANDON_STATE", store.path), ("ANDON_STATE_ASIDE", aside)]
+                        fields: [(.state, store.path), (.stateAside, aside)]
                     )
                 )
             }

@@ -1,5 +1,6 @@
 import AndonConfig
 import AndonCore
+import AndonProtocol
 import AndonSystemd
 import ServiceLifecycle
 import Synchronization
@@ -17,11 +18,11 @@ extension Dispatcher {
         func describe(_ gaps: [CoverageGap]) -> String {
             "\(gaps.summary(in: zone)) (\(gaps.first?.reason ?? ""))"
         }
-        func fields(_ rota: RotaID, _ gaps: [CoverageGap]) -> [(String, String)] {
+        func fields(_ rota: RotaID, _ gaps: [CoverageGap]) -> [(JournalField, String)] {
             [
-                ("ANDON_ROTA", rota.rawValue), ("ANDON_GAPS", String(gaps.count)),
-                ("ANDON_GAP_START_MS", String(gaps[0].start.millisecondsSinceEpoch)),
-                ("ANDON_GAP_END_MS", String(gaps[0].end.millisecondsSinceEpoch)),
+                (.rota, rota.rawValue), (.gaps, String(gaps.count)),
+                (.gapStart, String(gaps[0].start.millisecondsSinceEpoch)),
+                (.gapEnd, String(gaps[0].end.millisecondsSinceEpoch)),
             ]
         }
         let note = coverage.kpo.first.map { "KPO GAP from \(zone.format($0.start))" }

@@ -34,9 +34,9 @@ extension Dispatcher {
                     + "the configuration in use is unchanged. First: \(errors.first?.description ?? "?")",
                 priority: .error,
                 id: MessageID.reloadRejected,
-                fields: [("ANDON_CONFIG", path)]
+                fields: [(.configuration, path)]
             )
-            for line in lines { entry.add("ANDON_CONFIG_ERROR", line) }
+            for line in lines { entry.add(.configurationError, line) }
             journal.submit(entry)
             notifier.notify("READY=1\nSTATUS=\(publishStatus().line)")
             reply(
@@ -70,10 +70,10 @@ extension Dispatcher {
                         : "\(changes.count) change\(changes.count == 1 ? "" : "s"): " + changes.joined(separator: "; ")),
                 priority: .notice,
                 id: MessageID.reloaded,
-                fields: [("ANDON_CONFIG", path)]
+                fields: [(.configuration, path)]
             )
-            for change in notes { entry.add("ANDON_CHANGE", change) }
-            for warning in loaded.warnings { entry.add("ANDON_CONFIG_WARNING", warning.description) }
+            for change in notes { entry.add(.change, change) }
+            for warning in loaded.warnings { entry.add(.configurationWarning, warning.description) }
             let answer = Reply.ok([
                 "changes": String(changes.count), "warnings": String(loaded.warnings.count),
                 "details": notes.isEmpty ? nil : Reply.encodeLines(notes + loaded.warnings.map(\.description)),
@@ -94,7 +94,7 @@ extension Dispatcher {
                     "configuration reload refused (\(trigger)): \(refusal); the configuration in use is unchanged",
                     priority: .error,
                     id: MessageID.reloadRejected,
-                    fields: [("ANDON_CONFIG", path)]
+                    fields: [(.configuration, path)]
                 )
             )
             notifier.notify("READY=1\nSTATUS=\(publishStatus().line)")

@@ -1,5 +1,6 @@
 import AndonConfig
 import AndonCore
+import AndonProtocol
 import AndonStore
 import AndonSystemd
 import Foundation
@@ -63,11 +64,11 @@ extension Dispatcher {
                     priority: restored.skipped.isEmpty ? .notice : .error,
                     id: MessageID.restored,
                     fields: [
-                        ("ANDON_RESTORED", String(open)),
-                        ("ANDON_DOWN_MS", down.map { String($0.milliseconds) } ?? ""),
-                        ("ANDON_CLEAN_STOP", restored.stoppedCleanly ? "1" : "0"),
-                        ("ANDON_REPLAYED", String(restored.replayed)),
-                        ("ANDON_LATE_EVENTS", String(late.count)),
+                        (.restored, String(open)),
+                        (.down, down.map { String($0.milliseconds) } ?? ""),
+                        (.cleanStop, restored.stoppedCleanly ? "1" : "0"),
+                        (.replayed, String(restored.replayed)),
+                        (.lateEvents, String(late.count)),
                     ].filter { !$0.1.isEmpty }
                 )
             )

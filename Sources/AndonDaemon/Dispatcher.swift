@@ -174,7 +174,7 @@ public final class Dispatcher: Sendable {
                         warning,
                         priority: .warning,
                         id: MessageID.rejectedInput,
-                        fields: [("ANDON_SOURCE", peer.source), ("ANDON_ERROR", error.code.rawValue)]
+                        fields: [(.source, peer.source), (.error, error.code.rawValue)]
                     )
                 )
             }
@@ -192,7 +192,7 @@ public final class Dispatcher: Sendable {
                 warning,
                 priority: .warning,
                 id: MessageID.peerError,
-                fields: [("ANDON_SOURCE", peer)]
+                fields: [(.source, peer)]
             )
         )
     }
@@ -447,7 +447,7 @@ public final class Dispatcher: Sendable {
             var entry = JournalEntry(event: event, plant: plant, shift: shift)
             let late = now.duration(since: event.at)
             if late > .zero || input.isTick {
-                entry.add("ANDON_LATE_MS", late.milliseconds)
+                entry.add(.late, late.milliseconds)
             }
             return entry
         }

@@ -325,8 +325,8 @@ final class UDPReader: @unchecked Sendable {
                     priority: .warning,
                     id: MessageID.floodDropped,
                     fields: [
-                        ("ANDON_SOURCE", drop.peer), ("ANDON_DROPPED", String(drop.count)),
-                        ("ANDON_REASON", "over-budget"),
+                        (.source, drop.peer), (.dropped, String(drop.count)),
+                        (.reason, "over-budget"),
                     ]
                 )
             )
@@ -340,8 +340,8 @@ final class UDPReader: @unchecked Sendable {
                     priority: .warning,
                     id: MessageID.floodDropped,
                     fields: [
-                        ("ANDON_SOURCE", "many"), ("ANDON_DROPPED", String(droppedElsewhere)),
-                        ("ANDON_REASON", "over-budget"),
+                        (.source, "many"), (.dropped, String(droppedElsewhere)),
+                        (.reason, "over-budget"),
                     ]
                 )
             )

@@ -25,25 +25,51 @@ public enum Request: Sendable, Hashable {
         return true
     }
 
-    /// The verbs and their fields: required, then optional.
-    static let schema: [String: (required: [String], optional: [String])] = [
-        "andon": (["line", "station", "category"], ["text", "seq", "drill", "ts", "sig"]),
-        "stop": (["line"], ["station", "reason", "seq", "drill", "ts", "sig"]),
-        "clear": (["line", "station"], ["category", "seq", "ts", "sig"]),
-        "arrived": (["line", "station"], ["responder", "seq", "ts", "sig"]),
-        "resume": (["line"], ["seq", "ts", "sig"]),
-        "heartbeat": (["line"], ["seq", "ts", "sig"]),
-        "status": ([], ["line", "limit"]),
-        "ack": (["id"], ["note"]),
-        "resolve": (["id", "note"], []),
-        "escalate": (["id"], ["reason"]),
-        "arrive": (["id"], ["note"]),
-        "who": (["line"], ["station", "category", "stop", "at"]),
-        "reload": ([], []),
-        "ping": ([], []),
-    ]
+    /// Every verb of the protocol, once: what it is called on the wire and which fields it takes.
+    public enum Verb: String, CaseIterable, Sendable {
+        case andon, stop, clear, arrived, resume, heartbeat
+        case status, ack, resolve, escalate, arrive, who, reload, ping
 
-    public static let controllerVerbs = ["andon", "stop", "clear", "resume", "heartbeat", "arrived"]
+        /// Whether line controllers send it (over UDP or the UNIX socket); the rest are andonctl's.
+        public var isController: Bool {
+            switch self {
+            case .andon, .stop, .clear, .arrived, .resume, .heartbeat: true
+            case .status, .ack, .resolve, .escalate, .arrive, .who, .reload, .ping: false
+            }
+        }
+
+        /// Its fields: required, then optional.
+        var fields: (required: [String], optional: [String]) {
+            switch self {
+            case .andon: (["line", "station", "category"], ["text", "seq", "drill", "ts", "sig"])
+            case .stop: (["line"], ["station", "reason", "seq", "drill", "ts", "sig"])
+            case .clear: (["line", "station"], ["category", "seq", "ts", "sig"])
+            case .arrived: (["line", "station"], ["responder", "seq", "ts", "sig"])
+            case .resume, .heartbeat: (["line"], ["seq", "ts", "sig"])
+            case .status: ([], ["line", "limit"])
+            case .ack: (["id"], ["note"])
+            case .resolve: (["id", "note"], [])
+            case .escalate: (["id"], ["reason"])
+            case .arrive: (["id"], ["note"])
+            case .who: (["line"], ["station", "category", "stop", "at"])
+            case .reload, .ping: ([], [])
+            }
+        }
+
+        /// The verb of a controller's signal.
+        public init(of signal: Signal) {
+            switch signal {
+            case .andon: self = .andon
+            case .stop: self = .stop
+            case .clear: self = .clear
+            case .arrived: self = .arrived
+            case .resume: self = .resume
+            case .heartbeat: self = .heartbeat
+            }
+        }
+    }
+
+    public static let controllerVerbs = Verb.allCases.filter(\.isController).map(\.rawValue)
 
     /// Parses bytes into a typed request, or the error to reply with.
     public static func parse(_ bytes: some Collection<UInt8>) -> Result<Request, WireError> {
@@ -52,12 +78,13 @@ public enum Request: Sendable, Hashable {
 
     /// Types a message: checks its verb, its fields and their values.
     public init(message: WireMessage) throws(WireError) {
-        guard let schema = Self.schema[message.verb] else {
+        guard let verb = Verb(rawValue: message.verb) else {
             throw WireError(
                 .unknownVerb,
                 "unknown verb '\(message.verb.prefix(32))'; controllers send \(Self.controllerVerbs.joined(separator: ", "))"
             )
         }
+        let schema = verb.fields
         let allowed = schema.required + schema.optional
         if let unknown = message.fields.first(where: { !allowed.contains($0.key) }) {
             throw WireError(
@@ -69,9 +96,9 @@ public enum Request: Sendable, Hashable {
             throw WireError(.missingField, "\(message.verb) needs \(missing)=")
         }
         let fields = Fields(message: message)
-        if Self.controllerVerbs.contains(message.verb) { try fields.signature() }
-        switch message.verb {
-        case "andon":
+        if verb.isController { try fields.signature() }
+        switch verb {
+        case .andon:
             self = .signal(
                 .andon(
                     line: try fields.name("line"),
@@ -82,7 +109,7 @@ public enum Request: Sendable, Hashable {
                 sequence: try fields.sequence(),
                 drill: try fields.flag("drill")
             )
-        case "stop":
+        case .stop:
             self = .signal(
                 .stop(
                     line: try fields.name("line"),
@@ -92,7 +119,7 @@ public enum Request: Sendable, Hashable {
                 sequence: try fields.sequence(),
                 drill: try fields.flag("drill")
             )
-        case "clear":
+        case .clear:
             self = .signal(
                 .clear(
                     line: try fields.name("line"),
@@ -101,7 +128,7 @@ public enum Request: Sendable, Hashable {
                 ),
                 sequence: try fields.sequence()
             )
-        case "arrived":
+        case .arrived:
             self = .signal(
                 .arrived(
                     line: try fields.name("line"),
@@ -110,21 +137,21 @@ public enum Request: Sendable, Hashable {
                 ),
                 sequence: try fields.sequence()
             )
-        case "resume":
+        case .resume:
             self = .signal(.resume(line: try fields.name("line")), sequence: try fields.sequence())
-        case "heartbeat":
+        case .heartbeat:
             self = .signal(.heartbeat(line: try fields.name("line")), sequence: try fields.sequence())
-        case "status":
+        case .status:
             self = .status(line: try fields.optionalName("line"), limit: try fields.limit())
-        case "ack":
+        case .ack:
             self = .acknowledge(try fields.incident(), note: try fields.text("note"))
-        case "resolve":
+        case .resolve:
             self = .resolve(try fields.incident(), note: try fields.text("note") ?? "")
-        case "escalate":
+        case .escalate:
             self = .escalate(try fields.incident(), reason: try fields.text("reason"))
-        case "arrive":
+        case .arrive:
             self = .arrive(try fields.incident(), note: try fields.text("note"))
-        case "who":
+        case .who:
             self = .who(
                 line: try fields.name("line"),
                 station: try fields.optionalName("station"),
@@ -132,9 +159,9 @@ public enum Request: Sendable, Hashable {
                 stop: try fields.flag("stop"),
                 at: try fields.text("at")
             )
-        case "reload":
+        case .reload:
             self = .reload
-        default:
+        case .ping:
             self = .ping
         }
     }
@@ -145,10 +172,10 @@ public enum Request: Sendable, Hashable {
         func add(_ key: String, _ value: (any CustomStringConvertible)?) {
             if let value { fields.append((key, value.description)) }
         }
-        let verb: String
+        let verb: Verb
         switch self {
         case .signal(let signal, let sequence, let drill):
-            verb = signal.verb
+            verb = Verb(of: signal)
             switch signal {
             case .andon(let line, let station, let category, let text):
                 add("line", line)
@@ -173,36 +200,36 @@ public enum Request: Sendable, Hashable {
             add("seq", sequence)
             if drill { add("drill", 1) }
         case .status(let line, let limit):
-            verb = "status"
+            verb = .status
             add("line", line)
             add("limit", limit)
         case .acknowledge(let id, let note):
-            verb = "ack"
+            verb = .ack
             add("id", id)
             add("note", note)
         case .resolve(let id, let note):
-            verb = "resolve"
+            verb = .resolve
             add("id", id)
             add("note", note)
         case .escalate(let id, let reason):
-            verb = "escalate"
+            verb = .escalate
             add("id", id)
             add("reason", reason)
         case .arrive(let id, let note):
-            verb = "arrive"
+            verb = .arrive
             add("id", id)
             add("note", note)
         case .who(let line, let station, let category, let stop, let at):
-            verb = "who"
+            verb = .who
             add("line", line)
             add("station", station)
             add("category", category)
             if stop { add("stop", "yes") }
             add("at", at)
-        case .reload: verb = "reload"
-        case .ping: verb = "ping"
+        case .reload: verb = .reload
+        case .ping: verb = .ping
         }
-        return WireMessage(verb: verb, fields: fields.map { (key: $0.0, value: $0.1) })
+        return WireMessage(verb: verb.rawValue, fields: fields.map { (key: $0.0, value: $0.1) })
     }
 }
 

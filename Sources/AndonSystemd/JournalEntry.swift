@@ -1,3 +1,4 @@
+import AndonProtocol
 import Foundation
 
 /// One native journal entry: `FIELD=value` pairs. Field names must be `[A-Z0-9_]`, not starting with `_` or a digit,
@@ -19,12 +20,21 @@ public struct JournalEntry: Sendable, Hashable {
         fields.append(Field(name: name, value: value.description))
     }
 
+    /// Adds one of andond's fields (`JournalField`, the schema readers use too); a nil value adds nothing.
+    public mutating func add(_ field: JournalField, _ value: (any CustomStringConvertible)?) {
+        add(field.rawValue, value)
+    }
+
     public subscript(name: String) -> String? { fields.first { $0.name == name }?.value }
+
+    public subscript(field: JournalField) -> String? { self[field.rawValue] }
+
+    public func values(_ field: JournalField) -> [String] { values(field.rawValue) }
 
     public func values(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
 
     /// The syslog priority (0-7) in `PRIORITY`, 6 (info) when absent.
-    public var priority: Int { self["PRIORITY"].flatMap(Int.init) ?? 6 }
+    public var priority: Int { self[.priority].flatMap(Int.init) ?? 6 }
 
     public static func isValidFieldName(_ name: String) -> Bool {
         let bytes = name.utf8
@@ -48,13 +58,15 @@ public struct JournalEntry: Sendable, Hashable {
         let names = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
         let name = names[min(max(priority, 0), 7)]
         let clock = "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-        return "\(clock) \(name.padding(toLength: 7, withPad: " ", startingAt: 0))  \(self["MESSAGE"] ?? "")"
+        return "\(clock) \(name.padding(toLength: 7, withPad: " ", startingAt: 0))  \(self[.message] ?? "")"
     }
 
     public var fallbackLine: String {
-        let message = self["MESSAGE"] ?? ""
-        let rest = fields.filter { $0.name != "MESSAGE" && $0.name != "PRIORITY" }
-            .map { "\($0.name)=\($0.value.contains(" ") ? "\"\($0.value)\"" : $0.value)" }
+        let message = self[.message] ?? ""
+        let rest = fields.filter {
+            $0.name != JournalField.message.rawValue && $0.name != JournalField.priority.rawValue
+        }
+        .map { "\($0.name)=\($0.value.contains(" ") ? "\"\($0.value)\"" : $0.value)" }
         let flat = message.replacingOccurrences(of: "\n", with: " ")
         return "<\(priority)>\(flat)" + (rest.isEmpty ? "" : " [" + rest.joined(separator: " ") + "]")
     }

@@ -1,3 +1,4 @@
+import AndonProtocol
 import CSystemd
 import DequeModule
 import Foundation
@@ -49,13 +50,6 @@ public final class JournalWriter: @unchecked Sendable {
     private var failedTotal = 0
     /// Entries written to standard error since the journal stopped answering; nil while it answers.
     private var outage: Int?
-
-    /// MESSAGE_ID of the writer's own entries: entries were dropped because the queue was full.
-    public static let droppedMessageID = "b1c71e9a669d426eabe6438ac7996121"
-    /// MESSAGE_ID of the writer's own entries: journald answers again after entries went to standard error.
-    public static let journalBackMessageID = "0b36e554c38245389c479dc14c60dd1e"
-    /// MESSAGE_ID of the writer's own entries: journald answers again after durable entries waited for it.
-    public static let journalGapMessageID = "4f3e0b93b0f14b7f9e73061b713e41ee"
 
     public let capacity: Int
     /// Durable entries held in memory at most: the rest are on disk already and are read back from the outbox when
@@ -380,13 +374,13 @@ public final class JournalWriter: @unchecked Sendable {
             "andond: journald answers again after \(Int(span.rounded())) s; \(count) journal entr"
             + "\(count == 1 ? "y" : "ies") waited for it in the state directory and are written now, in order"
         var note = JournalEntry()
-        note.add("MESSAGE", message)
-        note.add("PRIORITY", 4)
-        note.add("MESSAGE_ID", Self.journalGapMessageID)
-        note.add("SYSLOG_IDENTIFIER", "andond")
-        note.add("ANDON_JOURNAL_DELAYED", count)
-        note.add("ANDON_JOURNAL_GAP_MS", Int64(span * 1000))
-        note.add("ANDON_JOURNAL_FIRST_DELAYED", outage.firstWaiting)
+        note.add(.message, message)
+        note.add(.priority, 4)
+        note.add(.messageID, MessageID.journalGap)
+        note.add(.syslogIdentifier, JournalSchema.identifier)
+        note.add(.journalDelayed, count)
+        note.add(.journalGap, Int64(span * 1000))
+        note.add(.journalFirstDelayed, outage.firstWaiting)
         let result = sender(note)
         condition.lock()
         if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
@@ -422,11 +416,11 @@ public final class JournalWriter: @unchecked Sendable {
             "andond: journald answers again; \(missed) entr\(missed == 1 ? "y" : "ies") went to standard error meanwhile"
         writeFallback("<5>" + message)
         var entry = JournalEntry()
-        entry.add("MESSAGE", message)
-        entry.add("PRIORITY", 4)
-        entry.add("MESSAGE_ID", Self.journalBackMessageID)
-        entry.add("SYSLOG_IDENTIFIER", "andond")
-        entry.add("ANDON_JOURNAL_MISSED", missed)
+        entry.add(.message, message)
+        entry.add(.priority, 4)
+        entry.add(.messageID, MessageID.journalBack)
+        entry.add(.syslogIdentifier, JournalSchema.identifier)
+        entry.add(.journalMissed, missed)
         let result = sender(entry)
         condition.lock()
         if result >= 0 { writtenTotal += 1 } else { failedTotal += 1 }
@@ -440,13 +434,13 @@ public final class JournalWriter: @unchecked Sendable {
     private static func droppedEntry(_ count: Int) -> JournalEntry {
         var entry = JournalEntry()
         entry.add(
-            "MESSAGE",
+            .message,
             "andond dropped \(count) journal entr\(count == 1 ? "y" : "ies"): the journal queue was full"
         )
-        entry.add("PRIORITY", 4)
-        entry.add("MESSAGE_ID", Self.droppedMessageID)
-        entry.add("SYSLOG_IDENTIFIER", "andond")
-        entry.add("ANDON_DROPPED", count)
+        entry.add(.priority, 4)
+        entry.add(.messageID, MessageID.journalDropped)
+        entry.add(.syslogIdentifier, JournalSchema.identifier)
+        entry.add(.dropped, count)
         return entry
     }
 

@@ -51,7 +51,9 @@ extension Andonctl {
             func readStops() -> Bool {
                 var count = 0
                 while let stops, stops.next() {
-                    if let entry = ReportEntry(fields: stops.entry(prefix: "ANDON_").fields) { today.add(entry) }
+                    if let entry = ReportEntry(fields: stops.entry(prefix: JournalField.prefix).fields) {
+                        today.add(entry)
+                    }
                     count += 1
                     if count % 512 == 0 {
                         var pending = pollfd(fd: signals, events: Int16(POLLIN), revents: 0)
@@ -106,8 +108,8 @@ extension Andonctl {
                 events.seekTail()
                 _ = events.previous()
                 reader = events
-                var stopMatches = match + ["ANDON_KIND=stop"]
-                if let site = status?.site { stopMatches.append("ANDON_SITE=\(site)") }
+                var stopMatches = match + [JournalField.kind.match(IncidentKind.stop.rawValue)]
+                if let site = status?.site { stopMatches.append(JournalField.site.match(site)) }
                 let history = try openJournal(directory: nil, files: [], matches: stopMatches, line: nil)
                 history.seek(realtimeMicroseconds: UInt64(max(0, midnight.timeIntervalSince1970 - 86_400) * 1_000_000))
                 stops = history

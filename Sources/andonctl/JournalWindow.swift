@@ -1,4 +1,5 @@
 import AndonControl
+import AndonProtocol
 import AndonSystemd
 import ArgumentParser
 import Foundation
@@ -38,7 +39,7 @@ struct JournalWindowOptions: ParsableArguments {
             let reader = try openJournal(directory: directory, files: file, matches: match, line: line)
             reader.seek(realtimeMicroseconds: UInt64(max(0, Double(since) / 1000 - 86_400) * 1_000_000))
             while reader.next() {
-                if let entry = ReportEntry(fields: reader.entry(prefix: "ANDON_").fields) { body(entry) }
+                if let entry = ReportEntry(fields: reader.entry(prefix: JournalField.prefix).fields) { body(entry) }
             }
         } catch {
             printError("andonctl: \(error)")
@@ -60,8 +61,8 @@ func openJournal(
         directory.map(JournalReader.Source.directory) ?? (files.isEmpty ? .local : .files(files))
     if source == .local { try JournalReader.checkSystemJournalAccess() }
     let reader = try JournalReader(source: source)
-    try reader.addMatch("SYSLOG_IDENTIFIER=andond")
-    if let line { try reader.addMatch("ANDON_LINE=\(line)") }
+    try reader.addMatch(JournalField.syslogIdentifier.match(JournalSchema.identifier))
+    if let line { try reader.addMatch(JournalField.line.match(line)) }
     for match in matches { try reader.addMatch(match) }
     return reader
 }

@@ -15,12 +15,12 @@ import Testing
         line: String = "L1",
         station: String? = "S1",
         category: String? = "help",
-        kind: String = "andon",
+        kind: IncidentKind = .andon,
         at: Int64,
         responders: [String] = ["tl"]
     ) -> ReportEntry {
         var entry = ReportEntry(
-            event: "raised",
+            event: .raised,
             incident: String(incident),
             kind: kind,
             line: line,
@@ -33,14 +33,14 @@ import Testing
         return entry
     }
 
-    static func step(_ event: String, of raised: ReportEntry, at: Int64) -> ReportEntry {
+    static func step(_ event: Event.Kind, of raised: ReportEntry, at: Int64) -> ReportEntry {
         var entry = raised
         entry.event = event
         entry.at = at
         entry.responders = []
         switch event {
-        case "acknowledged": entry.acknowledgedAfter = at - raised.at
-        case "resolved", "cleared", "resumed": entry.resolvedAfter = at - raised.at
+        case .acknowledged: entry.acknowledgedAfter = at - raised.at
+        case .resolved, .cleared, .resumed: entry.resolvedAfter = at - raised.at
         default: break
         }
         return entry
@@ -57,7 +57,7 @@ import Testing
         // Acknowledged after 10, 20, 30, 40 and 100 s: median 30 s, p90 at rank 3.6 is 40 + 0.6 * 60 = 76 s.
         for (index, seconds) in [10, 20, 30, 40, 100].enumerated() {
             let call = Self.raised(index + 1, station: "S\(index)", at: Self.day + Int64(index) * Self.hour)
-            entries += [call, Self.step("acknowledged", of: call, at: call.at + Int64(seconds) * 1000)]
+            entries += [call, Self.step(.acknowledged, of: call, at: call.at + Int64(seconds) * 1000)]
         }
         let report = build(entries)
         #expect(report.total.acknowledge == Report.Spread(count: 5, median: 30_000, p90: 76_000))
@@ -68,7 +68,7 @@ import Testing
     @Test func aDuplicatedDurableEntryCountsOnceAndOrderIsAndondsNotTheJournals() {
         var call = Self.raised(1, at: Self.day + Self.hour)
         call.eventID = "7"
-        var ack = Self.step("acknowledged", of: call, at: call.at + 90_000)
+        var ack = Self.step(.acknowledged, of: call, at: call.at + 90_000)
         ack.eventID = "8"
         // The acknowledgement reached the journal first (an outage replayed the raise later), and twice.
         let report = build([ack, call, ack])
@@ -120,18 +120,18 @@ import Testing
 
     @Test func aCallOpenMoreThanADayIsStale() {
         let old = Self.raised(1, at: Self.day)
-        let closedLate = Self.step("resolved", of: old, at: old.at + 24 * Self.hour + 1)
+        let closedLate = Self.step(.resolved, of: old, at: old.at + 24 * Self.hour + 1)
         let report = build([old, closedLate], until: Self.day + 48 * Self.hour)
         #expect(report.alarms.staleCalls.map(\.incident) == ["1"])
         #expect(report.alarms.staleCalls.first?.closed == true)
-        let onTime = Self.step("resolved", of: old, at: old.at + 24 * Self.hour)
+        let onTime = Self.step(.resolved, of: old, at: old.at + 24 * Self.hour)
         #expect(build([old, onTime], until: Self.day + 48 * Self.hour).alarms.staleCalls.isEmpty)
     }
 
     @Test func stopMinutesAreCutAtTheWindowAndAStopSeenOnlyAtItsEndCounts() {
         // A stop from 23:30 the day before to 00:45: only the 45 minutes inside the window count.
-        let stop = Self.raised(1, station: nil, category: nil, kind: "stop", at: Self.day - 30 * Self.minute)
-        var resumed = Self.step("resumed", of: stop, at: Self.day + 45 * Self.minute)
+        let stop = Self.raised(1, station: nil, category: nil, kind: .stop, at: Self.day - 30 * Self.minute)
+        var resumed = Self.step(.resumed, of: stop, at: Self.day + 45 * Self.minute)
         resumed.waited = 75 * Self.minute
         let report = build([stop, resumed])
         #expect(report.stops.minutes == 45)

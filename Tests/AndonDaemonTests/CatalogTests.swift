@@ -1,4 +1,5 @@
 import AndonDaemon
+import AndonProtocol
 import Foundation
 import Testing
 

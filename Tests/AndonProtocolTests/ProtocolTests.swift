@@ -63,6 +63,27 @@ import Testing
         #expect(request.message.rendered == text)
     }
 
+    /// The verbs are defined once (`Request.Verb`); the core's name of a signal (in its refusals) is the same word.
+    @Test func everyVerbParsesAsItselfAndTheCoreNamesSignalsAlike() throws {
+        let signals: [Signal] = [
+            .andon(line: "L1", station: "S1", category: .help, text: nil), .stop(line: "L1", station: nil, reason: nil),
+            .clear(line: "L1", station: "S1"), .arrived(line: "L1", station: "S1", responder: nil), .resume(line: "L1"),
+            .heartbeat(line: "L1"),
+        ]
+        for signal in signals {
+            #expect(Request.Verb(of: signal).rawValue == signal.verb)
+            #expect(Request.Verb(of: signal).isController)
+        }
+        #expect(Set(Request.controllerVerbs) == Set(signals.map(\.verb)))
+        // An unknown verb is refused, never taken for another.
+        guard case .failure(let error) = Request.parse(Array("pong".utf8)) else {
+            Issue.record("an unknown verb parsed")
+            return
+        }
+        #expect(error.code == .unknownVerb)
+        #expect(try Request.parse(Array("ping".utf8)).get() == .ping)
+    }
+
     /// The canonical form andond stores in its input log and matches retransmits by: it parses back to the same
     /// request for every text the protocol takes, invisible characters included (the views escape those).
     @Test func aRequestWithInvisibleCharactersRendersAsWhatParsesBackToItself() throws {

@@ -381,40 +381,36 @@ struct CallBook {
     private(set) var calls: [Call] = []
     private var open: [String: Int] = [:]
 
-    private static let notifying: Set<String> = [
-        "raised", "escalated", "overdue", "handed-over", "promoted", "unanswered", "reminder", "joined",
-    ]
-
     mutating func apply(_ entry: ReportEntry) {
         let key = "\(entry.site ?? "")|\(entry.incident)"
         let index: Int
-        if let known = open[key], entry.event != "raised" || calls[known].closedAt == nil {
+        if let known = open[key], entry.event != .raised || calls[known].closedAt == nil {
             index = known
         } else {
             let category =
-                entry.kind == "stop" && entry.event == "raised"
-                ? "line-stop" : entry.kind == "silent" ? "silent" : (entry.category ?? entry.kind)
+                entry.kind == .stop && entry.event == .raised
+                ? "line-stop" : entry.kind == .silent ? "silent" : (entry.category ?? entry.kind.rawValue)
             calls.append(
                 Call(
                     incident: entry.incident,
                     line: entry.line,
                     station: entry.station,
                     category: category,
-                    raisedAt: entry.event == "raised" ? entry.at : entry.at - (entry.elapsed ?? 0),
-                    shift: entry.event == "raised" ? entry.shift : nil,
+                    raisedAt: entry.event == .raised ? entry.at : entry.at - (entry.elapsed ?? 0),
+                    shift: entry.event == .raised ? entry.shift : nil,
                     drill: entry.drill
                 )
             )
             index = calls.count - 1
             open[key] = index
-            if entry.kind == "stop", entry.event != "raised", entry.event != "promoted" {
+            if entry.kind == .stop, entry.event != .raised, entry.event != .promoted {
                 // A stop seen only after it began: its start from its length when it ended, else from its age.
                 calls[index].stopStart =
-                    entry.event == "resumed" ? entry.at - (entry.waited ?? entry.elapsed ?? 0) : calls[index].raisedAt
+                    entry.event == .resumed ? entry.at - (entry.waited ?? entry.elapsed ?? 0) : calls[index].raisedAt
                 calls[index].stopReason = entry.reason
             }
         }
-        calls[index].apply(entry, notifying: Self.notifying.contains(entry.event))
+        calls[index].apply(entry, notifying: entry.event.notifies)
     }
 }
 
@@ -422,39 +418,41 @@ extension Call {
     fileprivate mutating func apply(_ entry: ReportEntry, notifying: Bool) {
         // Every entry of a drill's call says DRILL until a real signal makes the call real: the latest one decides.
         drill = entry.drill
-        if notifying, entry.lineStop == nil || entry.event != "promoted" {
+        if notifying, entry.lineStop == nil || entry.event != .promoted {
             for user in entry.responders where notified[user] == nil { notified[user] = entry.at }
         }
-        if entry.atKPO, entry.event != "skipped" { reachedKPO = true }
+        if entry.atKPO, entry.event != .skipped { reachedKPO = true }
         switch entry.event {
-        case "raised":
-            if entry.kind == "stop" {
+        case .raised:
+            if entry.kind == .stop {
                 stopStart = entry.at
                 stopReason = entry.reason
             }
-        case "promoted":
-            if entry.kind == "stop", entry.lineStop == nil, stopStart == nil {
+        case .promoted:
+            if entry.kind == .stop, entry.lineStop == nil, stopStart == nil {
                 stopStart = entry.at
                 stopReason = entry.reason ?? entry.category
             }
-        case "escalated", "overdue":
+        case .escalated, .overdue:
             escalations += 1
-        case "unanswered":
+        case .unanswered:
             unanswered += 1
-        case "acknowledged", "arrived":
+        case .acknowledged, .arrived:
             if acknowledgedAfter == nil { acknowledgedAfter = entry.acknowledgedAfter ?? entry.at - raisedAt }
-            if entry.event == "arrived", arrivedAfter == nil {
+            if entry.event == .arrived, arrivedAfter == nil {
                 arrivedAfter = entry.arrivedAfter ?? entry.at - raisedAt
             }
         default:
             break
         }
         if entry.acknowledgedAfter != nil, acknowledgedAfter == nil { acknowledgedAfter = entry.acknowledgedAfter }
-        if entry.resolvedAfter != nil || ["resolved", "cleared", "resumed"].contains(entry.event), closedAt == nil {
+        if entry.resolvedAfter != nil || [Event.Kind.resolved, .cleared, .resumed].contains(entry.event),
+            closedAt == nil
+        {
             closedAt = entry.at
             resolvedAfter = entry.resolvedAfter ?? entry.at - raisedAt
             if stopStart != nil, stopEnd == nil { stopEnd = entry.at }
-            if entry.event == "resumed", stopStart == nil, let waited = entry.waited {
+            if entry.event == .resumed, stopStart == nil, let waited = entry.waited {
                 stopStart = entry.at - waited
                 stopEnd = entry.at
             }

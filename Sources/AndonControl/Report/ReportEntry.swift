@@ -1,9 +1,12 @@
+import AndonCore
+import AndonProtocol
+
 /// One of andond's journal entries as `andonctl report` and `replay` read it: a step of a call, with the fields
 /// docs/journal.md lists. Entries of the daemon itself (no `ANDON_EVENT`) are not steps of a call.
 public struct ReportEntry: Sendable, Hashable {
-    public var event: String
+    public var event: Event.Kind
     public var incident: String
-    public var kind: String
+    public var kind: IncidentKind
     public var line: String
     public var station: String?
     public var category: String?
@@ -35,9 +38,9 @@ public struct ReportEntry: Sendable, Hashable {
     public var eventID: String?
 
     public init(
-        event: String,
+        event: Event.Kind,
         incident: String,
-        kind: String = "andon",
+        kind: IncidentKind = .andon,
         line: String,
         station: String? = nil,
         category: String? = nil,
@@ -54,41 +57,43 @@ public struct ReportEntry: Sendable, Hashable {
         drill = false
     }
 
-    /// The step in a journal entry's fields; nil for an entry that is not a step of a call.
+    /// The step in a journal entry's fields; nil for an entry that is not a step of a call (or is one of an event
+    /// this andonctl does not know, from a newer andond).
     public init?(fields: [String: [String]]) {
-        guard let event = fields["ANDON_EVENT"]?.first, let incident = fields["ANDON_INCIDENT"]?.first,
-            let line = fields["ANDON_LINE"]?.first, let at = fields["ANDON_AT_MS"]?.first.flatMap({ Int64($0) })
+        guard let event = fields.first(.event).flatMap(Event.Kind.init(rawValue:)),
+            let incident = fields.first(.incident),
+            let line = fields.first(.line), let at = fields.first(.at).flatMap({ Int64($0) })
         else { return nil }
-        func number(_ name: String) -> Int64? { fields[name]?.first.flatMap { Int64($0) } }
+        func number(_ field: JournalField) -> Int64? { fields.first(field).flatMap { Int64($0) } }
         self.init(
             event: event,
             incident: incident,
-            kind: fields["ANDON_KIND"]?.first ?? "andon",
+            kind: fields.first(.kind).flatMap(IncidentKind.init(rawValue:)) ?? .andon,
             line: line,
-            station: fields["ANDON_STATION"]?.first,
-            category: fields["ANDON_CATEGORY"]?.first,
+            station: fields.first(.station),
+            category: fields.first(.category),
             at: at
         )
-        tier = fields["ANDON_TIER"]?.first
-        rota = fields["ANDON_ROTA"]?.first
-        responders = fields["ANDON_RESPONDER"] ?? []
-        by = fields["ANDON_BY"]?.first
-        reason = fields["ANDON_REASON"]?.first
-        note = fields["ANDON_NOTE"]?.first
-        acknowledgedAfter = number("ANDON_ACK_MS")
-        arrivedAfter = number("ANDON_ARRIVE_MS")
-        resolvedAfter = number("ANDON_RESOLVE_MS")
-        waited = number("ANDON_WAITED_MS")
-        elapsed = number("ANDON_ELAPSED_MS")
-        lineStop = fields["ANDON_LINE_STOP"]?.first
-        stations = fields["ANDON_STATIONS"]?.first.map { $0.split(separator: ",").map(String.init) } ?? []
-        shift = fields["ANDON_SHIFT"]?.first
-        shiftStart = number("ANDON_SHIFT_START_MS")
-        shiftEnd = number("ANDON_SHIFT_END_MS")
-        timeZone = fields["ANDON_TIMEZONE"]?.first
-        site = fields["ANDON_SITE"]?.first
-        drill = fields["ANDON_DRILL"]?.first == "1"
-        eventID = fields["ANDON_EVENT_ID"]?.first
+        tier = fields.first(.tier)
+        rota = fields.first(.rota)
+        responders = fields[.responder] ?? []
+        by = fields.first(.by)
+        reason = fields.first(.reason)
+        note = fields.first(.note)
+        acknowledgedAfter = number(.acknowledgedAfter)
+        arrivedAfter = number(.arrivedAfter)
+        resolvedAfter = number(.resolvedAfter)
+        waited = number(.waited)
+        elapsed = number(.elapsed)
+        lineStop = fields.first(.lineStop)
+        stations = fields.first(.stations).map { $0.split(separator: ",").map(String.init) } ?? []
+        shift = fields.first(.shift)
+        shiftStart = number(.shiftStart)
+        shiftEnd = number(.shiftEnd)
+        timeZone = fields.first(.timeZone)
+        site = fields.first(.site)
+        drill = fields.first(.drill) == JournalSchema.flagSet
+        eventID = fields.first(.eventID)
     }
 
     /// Whether this step reached the KPO tier (the last line of defense).
