@@ -23,6 +23,9 @@ final class Committer: @unchecked Sendable {
     private var nextInput: Int64
     private var nextEvent: Int64
     private var inputsSinceSnapshot = 0
+    /// The bytes the log holds after the latest snapshot, and that snapshot's size: what a restore reads.
+    private var logBytesSinceSnapshot = 0
+    private var snapshotBytes: Int
     private var lastSnapshot = Date()
     private var snapshotWanted = false
     private var failing: String?
@@ -38,9 +41,14 @@ final class Committer: @unchecked Sendable {
     let store: StateStore
     let journal: JournalWriter
     let storeID: String
-    /// A snapshot is taken after this many inputs, or after `snapshotInterval` with at least one.
+    /// A snapshot costs what the state weighs, so it is taken when the log after the latest one holds half that
+    /// (at least `snapshotMinimumLogBytes`): what snapshots write stays proportional to what changed, and a restore
+    /// reads at most one and a half times the state. Also after `snapshotEvery` inputs (a restore replays at most
+    /// that many), and once a day with at least one input (the day's anchor, for `andonctl replay`). An andond with no
+    /// input writes no snapshot; with 100,000 open calls and a trickle of signals, one about every day.
     var snapshotEvery = 100_000
-    var snapshotInterval: TimeInterval = 60
+    var snapshotMinimumLogBytes = 64 << 10
+    var snapshotInterval: TimeInterval = 86_400
     /// While idle, a commit records that andond is alive (and prunes the outbox) this often.
     var aliveInterval: TimeInterval = 10
     /// Inputs older than this are deleted when a snapshot covers them.
@@ -83,7 +91,8 @@ final class Committer: @unchecked Sendable {
         nextInput: Int64,
         nextEvent: Int64,
         outboxFrom: Int64? = nil,
-        unsnapshotted: Int = 0
+        unsnapshotted: Int = 0,
+        snapshotBytes: Int = 0
     ) {
         self.store = store
         self.journal = journal
@@ -92,6 +101,7 @@ final class Committer: @unchecked Sendable {
         self.nextEvent = nextEvent
         self.recordedWatermark = (outboxFrom ?? nextEvent) - 1
         self.inputsSinceSnapshot = unsnapshotted
+        self.snapshotBytes = snapshotBytes
         self.snapshotWanted = unsnapshotted >= Self.snapshotAfterRestore
     }
 
@@ -116,8 +126,10 @@ final class Committer: @unchecked Sendable {
     ) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        pending.inputs.append(input.stored(sequence: nextInput, at: instant))
+        let stored = input.stored(sequence: nextInput, at: instant)
+        pending.inputs.append(stored)
         nextInput += 1
+        logBytesSinceSnapshot += stored.source.utf8.count + stored.body.utf8.count + Self.inputRowOverhead
         if nextEvent - 1 - recordedWatermark + Int64(entries.count) > outboxLimit {
             outboxFull(entries)
         } else {
@@ -132,15 +144,21 @@ final class Committer: @unchecked Sendable {
         condition.signal()
         if snapshotWanted
             || inputsSinceSnapshot >= snapshotEvery
+            || logBytesSinceSnapshot >= max(snapshotMinimumLogBytes, snapshotBytes / 2)
             || Date().timeIntervalSince(lastSnapshot) >= snapshotInterval
         {
             snapshotWanted = false
             inputsSinceSnapshot = 0
+            logBytesSinceSnapshot = 0
             lastSnapshot = Date()
             return true
         }
         return false
     }
+
+    /// What an input row costs beside its text: its sequence, instant, kind and the index entry (measured: about
+    /// 100 bytes a row with a short signal).
+    static let inputRowOverhead = 40
 
     /// Entries the full outbox cannot keep: stamped with an ID of their own (`STORE-uN`), written as plain entries
     /// after the commit. Call with `condition` locked.
@@ -211,6 +229,7 @@ final class Committer: @unchecked Sendable {
                 state: state.count > SnapshotPart.size ? Data() : Data(state)
             )
             condition.lock()
+            snapshotBytes = state.count
             if state.count > SnapshotPart.size {
                 let parts = stride(from: 0, to: state.count, by: SnapshotPart.size).map {
                     $0..<min(state.count, $0 + SnapshotPart.size)

@@ -263,7 +263,8 @@ public enum Daemon {
                 nextInput: restored.loaded.lastInputSequence + 1,
                 nextEvent: restored.loaded.nextEventSequence,
                 outboxFrom: firstWaiting ?? restored.loaded.nextEventSequence,
-                unsnapshotted: restored.replayed
+                unsnapshotted: restored.replayed,
+                snapshotBytes: restored.loaded.snapshot?.state.count ?? 0
             )
             journal.durable(
                 writtenThrough: (firstWaiting ?? restored.loaded.nextEventSequence) - 1,

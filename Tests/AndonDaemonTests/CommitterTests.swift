@@ -51,4 +51,56 @@ import Testing
         #expect(try store.outbox(after: 0, limit: 10).map(\.sequence) == [1_000])
         #expect(committer.unkeptEntries == 0)
     }
+
+    /// Snapshots are proportional to change: none until the log after the latest one holds half its size (at least
+    /// 64 KiB), however long that takes; then one, and the count starts again.
+    @Test func aSnapshotIsDueWhenTheLogHoldsHalfWhatTheLastOneWeighed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try StateStore(directory: directory)
+        let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        // As after a restore of a 17 MB snapshot (100,000 open calls).
+        let committer = Committer(
+            store: store,
+            journal: journal,
+            storeID: "t",
+            nextInput: 1,
+            nextEvent: 1,
+            snapshotBytes: 17_000_000
+        )
+        let message = "andon line=L1 station=S1 category=help seq=1"
+        let source = "127.0.0.1:40000"
+        let signal = EngineInput.signal(
+            .andon(line: "L1", station: "S1", category: .help, text: nil),
+            sequence: 1,
+            drill: false,
+            source: source,
+            message: message
+        )
+        let perInput = message.utf8.count + source.utf8.count + Committer.inputRowOverhead
+        let due = (8_500_000 + perInput - 1) / perInput
+        var first: Int?
+        for index in 1...(due + 10)
+        where committer.append(signal, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil) {
+            first = first ?? index
+        }
+        #expect(first == due, "\(perInput) bytes an input")
+        // A small state: at least 64 KiB of log between two snapshots, so a busy small plant does not snapshot each
+        // input.
+        let small = Committer(
+            store: store,
+            journal: journal,
+            storeID: "t",
+            nextInput: 1,
+            nextEvent: 1,
+            snapshotBytes: 2_000
+        )
+        let smallDue = (65_536 + perInput - 1) / perInput
+        var dues: [Int] = []
+        for index in 1...(2 * smallDue)
+        where small.append(signal, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil) {
+            dues.append(index)
+        }
+        #expect(dues == [smallDue, 2 * smallDue])
+    }
 }
