@@ -42,12 +42,14 @@ final class Committer: @unchecked Sendable {
     let journal: JournalWriter
     let storeID: String
     /// A snapshot costs what the state weighs, so it is taken when the log after the latest one holds half that
-    /// (at least `snapshotMinimumLogBytes`): what snapshots write stays proportional to what changed, and a restore
-    /// reads at most one and a half times the state. Also after `snapshotEvery` inputs (a restore replays at most
-    /// that many), and once a day with at least one input (the day's anchor, for `andonctl replay`). An andond with no
-    /// input writes no snapshot; with 100,000 open calls and a trickle of signals, one about every day.
+    /// (at least `snapshotMinimumLogBytes`), and `snapshotMinimumGap` has passed since it: what snapshots write stays
+    /// proportional to what changed, and a burst does not write one after another. Also after `snapshotEvery` inputs
+    /// (a restore replays at most that many), and once a day with at least one input (the day's anchor, for
+    /// `andonctl replay`). An andond with no input writes no snapshot; with 100,000 open calls and a trickle of
+    /// signals, one about every day.
     var snapshotEvery = 100_000
     var snapshotMinimumLogBytes = 64 << 10
+    var snapshotMinimumGap: TimeInterval = 60
     var snapshotInterval: TimeInterval = 86_400
     /// While idle, a commit records that andond is alive (and prunes the outbox) this often.
     var aliveInterval: TimeInterval = 10
@@ -142,10 +144,12 @@ final class Committer: @unchecked Sendable {
         if let deliver { pending.deliveries.append(deliver) }
         inputsSinceSnapshot += 1
         condition.signal()
+        let sinceSnapshot = Date().timeIntervalSince(lastSnapshot)
         if snapshotWanted
             || inputsSinceSnapshot >= snapshotEvery
             || logBytesSinceSnapshot >= max(snapshotMinimumLogBytes, snapshotBytes / 2)
-            || Date().timeIntervalSince(lastSnapshot) >= snapshotInterval
+                && sinceSnapshot >= snapshotMinimumGap
+            || sinceSnapshot >= snapshotInterval
         {
             snapshotWanted = false
             inputsSinceSnapshot = 0

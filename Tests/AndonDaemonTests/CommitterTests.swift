@@ -53,7 +53,8 @@ import Testing
     }
 
     /// Snapshots are proportional to change: none until the log after the latest one holds half its size (at least
-    /// 64 KiB), however long that takes; then one, and the count starts again.
+    /// 64 KiB), however long that takes; then one, and the count starts again. (And at most one a minute so, which
+    /// the test lifts.)
     @Test func aSnapshotIsDueWhenTheLogHoldsHalfWhatTheLastOneWeighed() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -68,6 +69,7 @@ import Testing
             nextEvent: 1,
             snapshotBytes: 17_000_000
         )
+        committer.snapshotMinimumGap = 0
         let message = "andon line=L1 station=S1 category=help seq=1"
         let source = "127.0.0.1:40000"
         let signal = EngineInput.signal(
@@ -95,6 +97,7 @@ import Testing
             nextEvent: 1,
             snapshotBytes: 2_000
         )
+        small.snapshotMinimumGap = 0
         let smallDue = (65_536 + perInput - 1) / perInput
         var dues: [Int] = []
         for index in 1...(2 * smallDue)
@@ -102,5 +105,21 @@ import Testing
             dues.append(index)
         }
         #expect(dues == [smallDue, 2 * smallDue])
+    }
+
+    @Test func aBurstWaitsAMinuteBetweenSnapshotsUpToTheInputCount() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try StateStore(directory: directory)
+        let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        let committer = Committer(store: store, journal: journal, storeID: "t", nextInput: 1, nextEvent: 1)
+        committer.snapshotEvery = 5_000
+        var dues: [Int] = []
+        for index in 1...12_000
+        where committer.append(.tick, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil) {
+            dues.append(index)
+        }
+        // 12,000 ticks are 480,000 bytes of log, many times the minimum, within a second: only the count decides.
+        #expect(dues == [5_000, 10_000])
     }
 }
