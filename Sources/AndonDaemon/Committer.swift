@@ -13,7 +13,9 @@ import Foundation
 ///
 /// A commit that fails (disk full, I/O error) is retried every second with the batches after it; meanwhile its
 /// replies wait (`ok` means on disk), its entries go to the journal at once as plain entries (people must still be
-/// called), and one `crit` entry says why.
+/// called), and one `crit` entry says why. At most `waitingLimit` inputs wait in memory so: beyond it, `admits()`
+/// says no and the dispatcher refuses signals and answers (`storage-failing`; the controller resends) until a commit
+/// works again. The timer's ticks still go on (calls must still escalate), and wait with the rest.
 final class Committer: @unchecked Sendable {
     // Everything mutable is guarded by `condition`.
     private let condition = NSCondition()
@@ -29,6 +31,11 @@ final class Committer: @unchecked Sendable {
     private var lastSnapshot = Date()
     private var snapshotWanted = false
     private var failing: String?
+    /// Inputs appended and not yet on disk (pending, or in a batch that failed and is retried).
+    private var waiting = 0
+    /// Whether signals and answers are refused now, and how many were since that began.
+    private var refusing = false
+    private var refusedSinceFull = 0
     /// The journal watermark the last commit recorded (outbox entries through it are deleted).
     private var recordedWatermark: Int64 = 0
     /// Written entries remain in the outbox beyond what one commit deletes: the next commit comes at once.
@@ -51,6 +58,8 @@ final class Committer: @unchecked Sendable {
     var snapshotMinimumLogBytes = 64 << 10
     var snapshotMinimumGap: TimeInterval = 60
     var snapshotInterval: TimeInterval = 86_400
+    /// While commits fail, at most this many inputs wait in memory before signals and answers are refused.
+    var waitingLimit = 10_000
     /// While idle, a commit records that andond is alive (and prunes the outbox) this often.
     var aliveInterval: TimeInterval = 10
     /// Inputs older than this are deleted when a snapshot covers them.
@@ -131,6 +140,7 @@ final class Committer: @unchecked Sendable {
         let stored = input.stored(sequence: nextInput, at: instant)
         pending.inputs.append(stored)
         nextInput += 1
+        waiting += 1
         logBytesSinceSnapshot += stored.source.utf8.count + stored.body.utf8.count + Self.inputRowOverhead
         if nextEvent - 1 - recordedWatermark + Int64(entries.count) > outboxLimit {
             outboxFull(entries)
@@ -277,6 +287,38 @@ final class Committer: @unchecked Sendable {
         return unkeptTotal
     }
 
+    /// Whether a signal or an answer may be taken now: always while commits work; while they fail, until
+    /// `waitingLimit` inputs wait. The first refusal is a `crit` journal entry; each one is counted. Call before the
+    /// input changes the engine (under the engine lock: the dispatcher's lock, then this one).
+    func admits() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard failing != nil, waiting >= waitingLimit else { return true }
+        refusedSinceFull += 1
+        if !refusing {
+            refusing = true
+            journal.submit(
+                .daemon(
+                    "andond refuses signals and answers: its state cannot be written (\(failing ?? "")) and "
+                        + "\(waiting) inputs wait in memory for the disk; controllers get err code=storage-failing and "
+                        + "resend, nothing answered ok is lost, calls already open still escalate. Free space or fix "
+                        + "\(store.directory); andond takes signals again as soon as it can write",
+                    priority: .critical,
+                    id: MessageID.inputsRefused,
+                    fields: [(.state, store.path), (.waitingInputs, String(waiting))]
+                )
+            )
+        }
+        return false
+    }
+
+    /// Inputs waiting for the disk now.
+    var waitingInputs: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
+    }
+
     /// The reason commits fail now, or nil.
     var failure: String? {
         condition.lock()
@@ -304,7 +346,15 @@ final class Committer: @unchecked Sendable {
         pending = Pending()
         condition.unlock()
         try commit(taken, stoppedCleanly: stoppedCleanly)
+        committed(taken)
         deliver(taken)
+    }
+
+    /// Counts what a successful commit took off the waiting inputs.
+    private func committed(_ taken: Pending) {
+        condition.lock()
+        waiting -= taken.inputs.count
+        condition.unlock()
     }
 
     /// After this many inputs and `trimAfterIdle` without any, the commit thread gives freed memory back once.
@@ -375,6 +425,7 @@ final class Committer: @unchecked Sendable {
             do {
                 try commit(taken, stoppedCleanly: ending ? true : nil)
                 lastCommit = Date()
+                committed(taken)
                 recovered()
                 deliver(taken)
             } catch {
@@ -470,7 +521,21 @@ final class Committer: @unchecked Sendable {
         condition.lock()
         let was = failing
         failing = nil
+        let refused = refusing ? refusedSinceFull : nil
+        refusing = false
+        refusedSinceFull = 0
         condition.unlock()
+        if let refused {
+            journal.submit(
+                .daemon(
+                    "andond takes signals and answers again: its state is written; \(refused) were refused with "
+                        + "storage-failing meanwhile (controllers resend them)",
+                    priority: .notice,
+                    id: MessageID.inputsRefused,
+                    fields: [(.refused, String(refused))]
+                )
+            )
+        }
         guard let was else { return }
         journal.submit(
             .daemon(

@@ -21,19 +21,23 @@ public struct DaemonOptions: Sendable {
     public var stateDirectory: String?
     /// Also print each journal entry readably to standard error (in the foreground on a terminal).
     public var echo: Bool
+    /// While the state cannot be written, at most this many inputs wait in memory; then signals are refused.
+    public var maxWaitingInputs: Int
 
     public init(
         configPath: String,
         udp: [String]? = nil,
         socket: String? = nil,
         stateDirectory: String? = nil,
-        echo: Bool = false
+        echo: Bool = false,
+        maxWaitingInputs: Int = 10_000
     ) {
         self.configPath = configPath
         self.udp = udp
         self.socket = socket
         self.stateDirectory = stateDirectory
         self.echo = echo
+        self.maxWaitingInputs = maxWaitingInputs
     }
 }
 
@@ -101,6 +105,7 @@ public enum Daemon {
         ) {
         case .success(let opened):
             (dispatcher, committer) = opened
+            committer.waitingLimit = options.maxWaitingInputs  // before its thread starts
             returnFreedMemory()  // what reading and replaying the state needed
         case .failure(let error):
             FileHandle.standardError.write(Data("andond: \(error.message)\n".utf8))

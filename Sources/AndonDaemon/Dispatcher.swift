@@ -290,6 +290,8 @@ public final class Dispatcher: Sendable {
             if let sender = peer.localSender, let refusal = state.engine.plant.authorize(signal, from: sender) {
                 return .refused(WireError(.notAuthorized, refusal.message, sequence: sequence))
             }
+            // Before the engine changes: what it takes must reach the disk, and the disk takes nothing now.
+            guard committer.admits() else { return .refused(Self.storageFailing(sequence: sequence)) }
             let input = EngineInput.signal(
                 signal,
                 sequence: sequence,
@@ -357,6 +359,7 @@ public final class Dispatcher: Sendable {
             case .success(let found): actor = found
             case .failure(let error): return .error(error)
             }
+            guard committer.admits() else { return .error(Self.storageFailing(sequence: nil)) }
             let now = clock.now
             let input = EngineInput.action(action, actor: actor, message: message)
             let result = EngineInput.perform(action, by: actor, in: &state.engine, at: now)
@@ -398,6 +401,14 @@ public final class Dispatcher: Sendable {
         case .failure(let rejection):
             return .error(WireError(WireError.Code(rawValue: rejection.code.rawValue), rejection.message))
         }
+    }
+
+    static func storageFailing(sequence: UInt64?) -> WireError {
+        WireError(
+            .storageFailing,
+            "andond cannot write its state and holds as many inputs as it may until it can; nothing was taken: resend",
+            sequence: sequence
+        )
     }
 
     func json(_ value: some Encodable) -> Reply {

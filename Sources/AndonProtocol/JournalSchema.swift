@@ -75,6 +75,8 @@ public enum JournalField: String, CaseIterable, Sendable {
     case journalDelayed = "ANDON_JOURNAL_DELAYED"
     case journalGap = "ANDON_JOURNAL_GAP_MS"
     case journalFirstDelayed = "ANDON_JOURNAL_FIRST_DELAYED"
+    case waitingInputs = "ANDON_WAITING_INPUTS"
+    case refused = "ANDON_REFUSED"
 
     /// The prefix of andond's own fields: what a reader asks the journal for.
     public static let prefix = "ANDON_"
@@ -138,6 +140,9 @@ public enum MessageID {
     public static let stateWriteFailed = "ded753b6a5d04fb9b8cb722c2afdce0f"
     /// The journal outbox is full: entries are not kept until journald takes some (and when it has room again).
     public static let outboxFull = "078148c9e9734c4fb9a60b446fd17c76"
+    /// While the state cannot be written and as many inputs wait as may, signals and answers are refused (and when
+    /// they are taken again).
+    public static let inputsRefused = "e85e24db7cc8432daa41414de00e72b6"
     /// The daily coverage check: KPO will have nobody on duty within 14 days.
     public static let kpoGapAhead = "dab6251384e645e2a2cc598d4a56b16d"
     /// The daily coverage check: another rota a tier calls will have nobody on duty within 14 days.
@@ -155,7 +160,8 @@ public enum MessageID {
     public static var all: [String] {
         Event.Kind.allCases.map(of) + [
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
-            restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, kpoGapAhead, rotaGapAhead,
+            restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, inputsRefused, kpoGapAhead,
+            rotaGapAhead,
             peerError, floodDropped, configurationWarning, socketSetup,
         ]
     }

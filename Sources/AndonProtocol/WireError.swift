@@ -35,6 +35,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let replayed = Code(rawValue: "replayed")
         /// The daemon could not do it (shutting down, overloaded).
         public static let unavailable = Code(rawValue: "unavailable")
+        /// andond cannot write its state and holds as many inputs in memory as it may: nothing was taken; resend
+        /// later (the same message, the same `seq`).
+        public static let storageFailing = Code(rawValue: "storage-failing")
     }
 
     public var code: Code

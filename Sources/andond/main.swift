@@ -40,6 +40,14 @@ struct Andond: AsyncParsableCommand {
     )
     var echo: Bool?
 
+    @Option(
+        help: """
+            While the state cannot be written (a full disk), at most this many inputs wait in memory; further \
+            signals and answers get err code=storage-failing until it can, and the controllers resend.
+            """
+    )
+    var maxWaitingInputs: Int = 10_000
+
     func run() async throws {
         let underSystemd = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
         let options = DaemonOptions(
@@ -47,7 +55,8 @@ struct Andond: AsyncParsableCommand {
             udp: udp.isEmpty ? nil : udp,
             socket: socket,
             stateDirectory: stateDirectory,
-            echo: echo ?? (isatty(STDERR_FILENO) == 1 && !underSystemd)
+            echo: echo ?? (isatty(STDERR_FILENO) == 1 && !underSystemd),
+            maxWaitingInputs: max(1, maxWaitingInputs)
         )
         let status = await Daemon.run(options)
         if status != 0 { throw ExitCode(status) }
