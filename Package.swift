@@ -110,6 +110,8 @@ let package = Package(
             dependencies: [
                 "andond", "andonctl", "AndonTestSupport", "AndonSystemd", "AndonDaemon", "AndonProtocol", "AndonCore",
                 "AndonControl", "AndonConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Runs the built andonctl binary, as a plant admin would.

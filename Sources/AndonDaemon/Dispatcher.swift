@@ -491,19 +491,5 @@ extension Result {
     fileprivate func get(or fallback: Success) -> Success { (try? get()) ?? fallback }
 }
 
-/// Whether `future` succeeds within `timeout` (for health probes: a wedged event loop never runs it).
-func completes<Value: Sendable>(_ future: EventLoopFuture<Value>, within timeout: Duration) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-        group.addTask { (try? await future.get()) != nil }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return false
-        }
-        let first = await group.next() ?? false
-        group.cancelAll()
-        return first
-    }
-}
-
 /// andond's version, reported by `ping` and `--version`.
 public let andondVersion = "0.5.0"
