@@ -21,34 +21,15 @@ extension ReplayHistory {
             end: min(until, max(since, known)),
             source: Source(name: "log", log: log.path, knownFrom: start.knownFrom)
         )
-        var engine: EscalationEngine?
-        if let snapshot = start.snapshot {
-            let at = Instant(millisecondsSinceEpoch: snapshot.at)
-            do {
-                let plant = try ConfigurationLoader.parse(
-                    snapshot.configuration,
-                    file: snapshot.configurationFile,
-                    now: at,
-                    kpoGaps: .leaveToCaller
-                ).plant
-                engine = try DurableState.decode(snapshot.state, plant: plant).0
-            } catch {
-                throw InputLogError(
-                    sequence: snapshot.inputSequence,
-                    reason: "the snapshot after it cannot be read back: \(error)"
-                )
-            }
-        }
+        var replay = try EngineReplay(snapshot: start.snapshot, firstIncidentNumber: log.firstIncidentNumber)
         try log.forEachInput(after: start.afterInput, before: until) { stored in
-            guard case .success(let input) = EngineInput.decode(stored) else {
+            // Who answered, as the plant of that moment names them.
+            let before = replay.engine?.plant
+            guard let (input, outcome) = replay.apply(stored) else {
                 skippedInputs += 1
                 return
             }
-            let at = Instant(millisecondsSinceEpoch: stored.at)
-            // Who answered, as the plant of that moment names them.
-            let before = engine?.plant
-            let outcome = input.apply(to: &engine, at: at, firstIncidentNumber: log.firstIncidentNumber)
-            guard stored.at >= since, let plant = engine?.plant else { return }
+            guard stored.at >= since, let plant = replay.engine?.plant else { return }
             take(input, outcome, at: stored.at, plant: before ?? plant)
             for event in outcome.events {
                 calls["\(event.incident)"]?.path.record(event) { plant.responders[$0]?.user ?? $0.rawValue }

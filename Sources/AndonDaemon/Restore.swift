@@ -32,39 +32,19 @@ struct Restored {
         legacyNextIncident: UInt64
     ) throws(StoreError) -> Restored {
         let loaded = try store.load()
-        var engine: EscalationEngine?
-        var window = SequenceWindow()
-        var last: (file: String, text: String)?
-        var skipped: [String] = []
-        if let snapshot = loaded.snapshot {
-            if snapshot.state.count > 8 << 20 {
-                // A large snapshot: tell systemd that starting may take longer than usual.
-                notifier.notify(
-                    "EXTEND_TIMEOUT_USEC=30000000\nSTATUS=Restoring \(snapshot.state.count >> 20) MB of state"
-                )
-            }
-            let at = Instant(millisecondsSinceEpoch: snapshot.at)
-            let plant: Plant
-            if let recorded = try? ConfigurationLoader.parse(
-                snapshot.configuration,
-                file: snapshot.configurationFile,
-                now: at,
-                kpoGaps: .leaveToCaller
-            ) {
-                plant = recorded.plant
-            } else {
-                plant = configuration.plant
-                skipped.append("the snapshot's configuration no longer loads; its calls follow the current one")
-            }
-            do {
-                (engine, window) = try DurableState.decode(snapshot.state, plant: plant)
-            } catch {
-                throw StoreError(
-                    .corrupt,
-                    "the snapshot after input \(snapshot.inputSequence) cannot be read: \(error)"
-                )
-            }
-            last = (snapshot.configurationFile, snapshot.configuration)
+        if let snapshot = loaded.snapshot, snapshot.state.count > 8 << 20 {
+            // A large snapshot: tell systemd that starting may take longer than usual.
+            notifier.notify("EXTEND_TIMEOUT_USEC=30000000\nSTATUS=Restoring \(snapshot.state.count >> 20) MB of state")
+        }
+        var replay: EngineReplay
+        do {
+            replay = try EngineReplay(
+                snapshot: loaded.snapshot,
+                firstIncidentNumber: legacyNextIncident,
+                fallback: configuration.plant
+            )
+        } catch {
+            throw StoreError(.corrupt, error.description)
         }
         var lastExtension = Date()
         for stored in loaded.inputs {
@@ -73,32 +53,21 @@ struct Restored {
                 notifier.notify("EXTEND_TIMEOUT_USEC=10000000\nSTATUS=Restoring: input \(stored.sequence)")
                 lastExtension = Date()
             }
-            let at = Instant(millisecondsSinceEpoch: stored.at)
-            switch EngineInput.decode(stored) {
-            case .failure(let error):
-                skipped.append(error.description)
-            case .success(let input):
-                let outcome = input.apply(to: &engine, at: at, firstIncidentNumber: legacyNextIncident)
-                if case .configuration(let recorded) = input { last = (recorded.file, recorded.text) }
-                if case .signal(_, let sequence, _, _, _) = input, case .signal(let result) = outcome,
-                    let plant = engine?.plant
-                {
-                    window.remember(Reply.signal(result, sequence: sequence, plant: plant), to: input, at: at)
-                }
-            }
+            replay.apply(stored)
         }
+        let engine = replay.engine
         let fresh = engine == nil
         let restored =
             engine
             ?? EscalationEngine(plant: configuration.plant, startingAt: now, firstIncidentNumber: legacyNextIncident)
         var result = Restored(
             engine: restored,
-            lastConfiguration: last,
+            lastConfiguration: replay.lastConfiguration,
             configuration: configuration,
-            window: window,
+            window: replay.window,
             openAtStart: restored.openIncidentCount,
             replayed: loaded.inputs.count,
-            skipped: skipped,
+            skipped: replay.skipped,
             aliveAt: loaded.aliveAt.map { Instant(millisecondsSinceEpoch: $0) },
             stoppedCleanly: loaded.stoppedCleanly,
             fresh: fresh,
