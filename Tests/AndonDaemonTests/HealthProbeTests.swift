@@ -14,12 +14,11 @@ import Testing
         #expect(await completes(loop.submit { true }, within: .seconds(5)))
         let release = DispatchSemaphore(value: 0)
         loop.execute { release.wait() }  // the loop's one thread is stuck until the test lets it go
-        let start = ContinuousClock.now
+        // The loop is let go only after the probe answers: an answer at all is one that did not wait for the loop.
+        // (How soon it comes depends on the cooperative pool, which a full parallel test run keeps busy.)
         let answer = await completes(loop.submit { true }, within: .milliseconds(200))
-        let waited = ContinuousClock.now - start
         release.signal()
         #expect(!answer)
-        #expect(waited < .seconds(2), "the probe answered after \(waited)")
         try await group.shutdownGracefully()
     }
 }
