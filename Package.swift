@@ -87,7 +87,7 @@ let package = Package(
         ),
         // libFuzzer targets (scripts/fuzz builds it with --sanitize=fuzzer; a plain build makes a no-op binary).
         .executableTarget(name: "andon-fuzz", dependencies: ["AndonConfig", "AndonCore", "AndonProtocol"]),
-        .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore"]),
+        .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore", "AndonTestSupport"]),
         // Shared by the test targets: the protocol vectors (a copy of the shared set, kept in the project).
         .target(name: "AndonTestSupport", path: "Tests/AndonTestSupport", exclude: ["Fixtures"]),
         .testTarget(
@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AndonStoreTests",
-            dependencies: ["AndonStore", "AndonCore", "AndonConfig", "AndonProtocol"]
+            dependencies: ["AndonStore", "AndonCore", "AndonConfig", "AndonProtocol", "AndonTestSupport"]
         ),
         // The built andond and andonctl with real sockets and the real journal.
         .testTarget(

@@ -1,19 +1,7 @@
+import AndonTestSupport
 import Testing
 
 @testable import AndonCore
-
-/// SplitMix64: a small seeded generator, so that a failing seed can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random sequences of signals, acknowledgements and time steps, checked against three properties:
 /// - stepping from deadline to deadline, everything that fires at a step fires exactly at that deadline;

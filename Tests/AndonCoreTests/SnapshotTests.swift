@@ -1,3 +1,4 @@
+import AndonTestSupport
 import Foundation
 import Testing
 

@@ -9,11 +9,19 @@ import Testing
 /// The group committer against a real store, with a journal writer that is never started (journald never takes
 /// anything, as in a long outage).
 @Suite struct CommitterTests {
-    @Test func aFullOutboxKeepsItsLimitAndCountsWhatItCouldNotKeep() throws {
+    /// A store in a directory of its own (`remove()` at the end), and a journal writer that is never started.
+    final class Scratch {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try StateStore(directory: directory)
+        let store: StateStore
         let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        init() throws { store = try StateStore(directory: directory) }
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    @Test func aFullOutboxKeepsItsLimitAndCountsWhatItCouldNotKeep() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (store, journal) = (scratch.store, scratch.journal)
         let committer = Committer(store: store, journal: journal, storeID: "t", nextInput: 1, nextEvent: 1)
         committer.outboxLimit = 5
         for index in 1...8 {
@@ -30,10 +38,9 @@ import Testing
     }
 
     @Test func aRestartedCommitterCountsTheOutboxFromItsFirstWaitingEntry() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try StateStore(directory: directory)
-        let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (store, journal) = (scratch.store, scratch.journal)
         // Event numbers far beyond the limit, with nothing waiting: entries are kept.
         let committer = Committer(
             store: store,
@@ -56,10 +63,9 @@ import Testing
     /// 64 KiB), however long that takes; then one, and the count starts again. (And at most one a minute so, which
     /// the test lifts.)
     @Test func aSnapshotIsDueWhenTheLogHoldsHalfWhatTheLastOneWeighed() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try StateStore(directory: directory)
-        let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (store, journal) = (scratch.store, scratch.journal)
         // As after a restore of a 17 MB snapshot (100,000 open calls).
         let committer = Committer(
             store: store,
@@ -108,10 +114,9 @@ import Testing
     }
 
     @Test func aBurstWaitsAMinuteBetweenSnapshotsUpToTheInputCount() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-commit-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try StateStore(directory: directory)
-        let journal = JournalWriter(socketPath: "/nonexistent/journal/socket")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (store, journal) = (scratch.store, scratch.journal)
         let committer = Committer(store: store, journal: journal, storeID: "t", nextInput: 1, nextEvent: 1)
         committer.snapshotEvery = 5_000
         var dues: [Int] = []

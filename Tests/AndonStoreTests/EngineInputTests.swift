@@ -2,22 +2,13 @@ import AndonConfig
 import AndonCore
 import AndonProtocol
 import AndonStore
+import AndonTestSupport
 import Testing
 
 /// Every input andond takes is stored and read back as the same input: a restore and `andonctl replay` apply what
 /// the live daemon applied. Generated inputs, seeded: a failure names its seed and the input.
 @Suite struct EngineInputTests {
-    /// SplitMix64: the same inputs for the same seed on every machine.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SeededGenerator  // shared: AndonTestSupport
 
     static let configurationText = """
         site: { name: Input plant, time_zone: Europe/Berlin }
@@ -135,7 +126,7 @@ import Testing
 
     @Test(arguments: 0..<8)
     func everyInputRoundTripsThroughItsStoredForm(seed: UInt64) throws {
-        var random = Generator(state: seed)
+        var random = Generator(seed: seed)
         for step in 0..<250 {
             let input = try Self.input(&random)
             let stored = input.stored(sequence: Int64(step + 1), at: Instant(millisecondsSinceEpoch: 1_796_032_800_000))

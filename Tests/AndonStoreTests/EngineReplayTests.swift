@@ -2,6 +2,7 @@ import AndonConfig
 import AndonCore
 import AndonProtocol
 import AndonStore
+import AndonTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
     ) throws -> (
         inputs: [StoredInput], snapshot: StoredSnapshot, state: [UInt8]
     ) {
-        var random = EngineInputTests.Generator(state: seed)
+        var random = SeededGenerator(seed: seed)
         var engine: EscalationEngine?
         var window = SequenceWindow()
         var inputs: [StoredInput] = []
