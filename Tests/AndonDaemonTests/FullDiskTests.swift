@@ -58,7 +58,12 @@ import Testing
         #expect(Self.replies(socket, within: 5) { $0[1] != nil }[1]?.hasPrefix("ok incident=1 ") == true)
 
         try Self.fill(state + "/filler")
-        for seq in UInt64(2)...12 { try signal(seq) }
+        // The first signal after it finds the disk full: once andond says so, the rest come.
+        try signal(2)
+        _ = try daemon.journal(timeout: 30) { entries in
+            entries.contains { $0[JournalField.messageID.rawValue] == MessageID.stateWriteFailed }
+        }
+        for seq in UInt64(3)...12 { try signal(seq) }
         let whileFull = Self.replies(socket, within: 5) { replies in (UInt64(7)...12).allSatisfy { replies[$0] != nil }
         }
         // The first five wait in memory with their replies; the rest are refused, and took nothing.
