@@ -45,7 +45,9 @@ import Testing
 
     @Test func aFullDiskRefusesWhatCannotWaitLosesNothingAnsweredAndRecoversWithoutARestart() throws {
         try #require(getuid() == 0, "needs root for a mount namespace")
+        // Hours-long timeouts: no tick of the timer joins the inputs that wait, so the count is the signals'.
         let daemon = try DaemonHarness(
+            configuration: CrashTests.configuration,
             launcher: ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", Self.script, "sh"]
         )
         let state = "/proc/\(daemon.pid)/root\(daemon.stateDirectory)"
