@@ -122,7 +122,7 @@ public struct Replay: Sendable {
         func absorb(_ events: [Event]) {
             for event in events {
                 guard let key = byNewID[event.incident] else { continue }
-                replayedPaths[key, default: Path()].record(event) { plant.responders[$0]?.user ?? $0.rawValue }
+                replayedPaths[key, default: Path()].record(event) { plant.user(of: $0) }
             }
         }
         for step in history.steps where raised[step.call] != nil {

@@ -32,7 +32,7 @@ extension ReplayHistory {
             guard stored.at >= since, let plant = replay.engine?.plant else { return }
             take(input, outcome, at: stored.at, plant: before ?? plant)
             for event in outcome.events {
-                calls["\(event.incident)"]?.path.record(event) { plant.responders[$0]?.user ?? $0.rawValue }
+                calls["\(event.incident)"]?.path.record(event) { plant.user(of: $0) }
             }
         }
     }
@@ -54,7 +54,7 @@ extension ReplayHistory {
             guard calls["\(id)"] != nil else { return }
             let by: String? =
                 switch actor {
-                case .responder(let responder): plant.responders[responder]?.user ?? responder.rawValue
+                case .responder(let responder): plant.user(of: responder)
                 case .administrator(let user): user
                 case .station: nil
                 }

@@ -150,7 +150,7 @@ extension DutyReason {
             return "by rotation, member \(member) of \(count) since \(zone.format(since))"
         case .override(let from, let until, let replaces, let note):
             var text = "by override from \(zone.format(from)) to \(zone.format(until))"
-            if let replaces { text += ", replacing \(plant.responders[replaces]?.user ?? replaces.rawValue)" }
+            if let replaces { text += ", replacing \(plant.user(of: replaces))" }
             if let note { text += " (\(note))" }
             return text
         }
@@ -162,7 +162,7 @@ extension Duty {
     public func explanation(in plant: Plant) -> String {
         "why: "
             + responders.map { id in
-                let user = plant.responders[id]?.user ?? id.rawValue
+                let user = plant.user(of: id)
                 return reasons[id].map { "\(user) \($0.explanation(in: plant))" } ?? user
             }.joined(separator: "; ")
     }
@@ -173,7 +173,7 @@ extension ChainPreview.Step {
     /// At KPO with `plant`: from which repeat on every KPO member is called, and who they are.
     public func timeoutDescription(in plant: Plant) -> String {
         guard position.isKPO, let rota = plant.rotas[.kpo] else { return timeoutDescription }
-        let members = rota.members.sorted().map { plant.responders[$0]?.user ?? $0.rawValue }
+        let members = rota.members.sorted().map { plant.user(of: $0) }
         return timeoutDescription + ", from repeat \(plant.kpoWidenAfter + 1) to every KPO member ("
             + members.joined(separator: ", ") + ")"
     }

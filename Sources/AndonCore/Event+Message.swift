@@ -122,10 +122,14 @@ extension Plant {
         return entry.name == entry.user ? entry.user : "\(entry.name) (\(entry.user))"
     }
 
+    /// The Unix user of a responder, as `ANDON_RESPONDER`, replies and every view name them; the bare ID of one not
+    /// in the configuration (a call restored under a configuration that dropped them).
+    public func user(of responder: ResponderID) -> String { responders[responder]?.user ?? responder.rawValue }
+
     /// The Unix user of an actor, as `ANDON_BY` and `andonctl status` name it (`station L2/A2` for a station).
     public func userName(of actor: Actor) -> String {
         switch actor {
-        case .responder(let id): responders[id]?.user ?? id.rawValue
+        case .responder(let id): user(of: id)
         case .administrator(let user): user
         case .station: actor.description
         }

@@ -371,7 +371,7 @@ public final class Dispatcher: Sendable {
                 let event = result.events.last { $0.incident == id }
                 let answer = Reply.ok([
                     "incident": id.description, "event": event?.kind.rawValue,
-                    "tier": incident?.tierName, "by": event?.by.map { state.engine.plant.responderUser(of: $0) },
+                    "tier": incident?.tierName, "by": event?.by.map { state.engine.plant.userName(of: $0) },
                 ])
                 record(input, at: now, events: result.events, in: &state) { reply(answer) }
                 return nil

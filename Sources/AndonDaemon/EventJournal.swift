@@ -26,11 +26,11 @@ extension JournalEntry {
         add(.policy, event.tier?.policy)
         // Unix user names, so that `journalctl -f ANDON_RESPONDER=$USER` finds a responder's own calls.
         for responder in event.responders {
-            add(.responder, plant.responders[responder]?.user ?? responder.rawValue)
+            add(.responder, plant.user(of: responder))
         }
         add(.elapsed, event.elapsed.milliseconds)
         add(.waited, event.waited?.milliseconds)
-        add(.by, event.by.map { plant.responderUser(of: $0) })
+        add(.by, event.by.map { plant.userName(of: $0) })
         add(.note, event.note)
         add(.reason, event.reason)
         add(.count, event.count)
@@ -43,7 +43,7 @@ extension JournalEntry {
         add(.arrivedAfter, event.arrivedAfter?.milliseconds)
         if event.closes { add(.resolvedAfter, event.elapsed.milliseconds) }
         for responder in event.previous {
-            add(.from, plant.responders[responder]?.user ?? responder.rawValue)
+            add(.from, plant.user(of: responder))
         }
         add(.graceUntil, event.graceUntil?.millisecondsSinceEpoch)
         add(.missed, event.missed?.rawValue)
@@ -81,9 +81,4 @@ extension JournalEntry {
         for (name, value) in fields { entry.add(name, value) }
         return entry
     }
-}
-
-extension Plant {
-    /// The Unix user of an actor, as `ANDON_BY` records it.
-    func responderUser(of actor: Actor) -> String { userName(of: actor) }
 }

@@ -127,11 +127,11 @@ public struct IncidentReport: Codable, Sendable, Hashable {
         tierNumber = incident.tierIndex + 1
         self.tiers = tiers
         rota = incident.rota.rawValue
-        responders = incident.responders.map { plant.responders[$0]?.user ?? $0.rawValue }
+        responders = incident.responders.map { plant.user(of: $0) }
         raisedAt = incident.raisedAt.millisecondsSinceEpoch
         ageMilliseconds = incident.age(at: now).milliseconds
         acknowledgedBy = incident.acknowledgedBy.map(plant.userName(of:))
-        owners = incident.owners.map { plant.responders[$0]?.user ?? $0.rawValue }
+        owners = incident.owners.map { plant.user(of: $0) }
         state = incident.state
         arrivedAt = incident.arrivedAt?.millisecondsSinceEpoch
         arrivedBy = incident.arrivedBy.map(plant.userName(of:))
@@ -197,7 +197,7 @@ public struct WhoReport: Codable, Sendable, Hashable {
                 name: step.position.name,
                 rota: step.position.rota.rawValue,
                 reachedAt: step.reachedAt.millisecondsSinceEpoch,
-                responders: step.duty.responders.map { plant.responders[$0]?.user ?? $0.rawValue },
+                responders: step.duty.responders.map { plant.user(of: $0) },
                 skipped: step.isSkipped,
                 emptyReason: step.duty.emptyReason,
                 ackWithinMilliseconds: step.tier.ackWithin.milliseconds,
@@ -214,7 +214,7 @@ public struct WhoReport: Codable, Sendable, Hashable {
 
 extension WhoReport.Why {
     init(responder id: ResponderID, reason: DutyReason, plant: Plant) {
-        responder = plant.responders[id]?.user ?? id.rawValue
+        responder = plant.user(of: id)
         text = reason.explanation(in: plant)
         switch reason {
         case .shift(let shift):
@@ -229,7 +229,7 @@ extension WhoReport.Why {
             by = "override"
             self.from = from.millisecondsSinceEpoch
             self.until = until.millisecondsSinceEpoch
-            self.replaces = replaces.map { plant.responders[$0]?.user ?? $0.rawValue }
+            self.replaces = replaces.map { plant.user(of: $0) }
             self.note = note
         }
     }
@@ -251,7 +251,7 @@ extension Reply {
                 return .ok([
                     "incident": id.description, "event": event?.kind.rawValue, "tier": event?.tier?.name,
                     "responders": event.map {
-                        $0.responders.map { plant.responders[$0]?.user ?? $0.rawValue }.joined(separator: ",")
+                        $0.responders.map { plant.user(of: $0) }.joined(separator: ",")
                     }, "seq": seq,
                 ])
             case .repeated(let id, let count):

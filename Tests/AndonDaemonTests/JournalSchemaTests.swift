@@ -113,7 +113,7 @@ import Testing
             #expect(read.category == event.category?.rawValue, "\(what)")
             #expect(read.tier == event.tier?.name, "\(what)")
             #expect(read.rota == event.tier?.rota.rawValue, "\(what)")
-            #expect(read.responders == event.responders.map { plant.responders[$0]?.user ?? $0.rawValue }, "\(what)")
+            #expect(read.responders == event.responders.map { plant.user(of: $0) }, "\(what)")
             #expect(read.by == event.by.map { plant.userName(of: $0) }, "\(what)")
             #expect(read.reason == event.reason, "\(what)")
             #expect(read.note == event.note, "\(what)")
