@@ -9,28 +9,7 @@ import Testing
 @Suite(.serialized) struct CrashTests {
     /// Long timeouts, so the calls stay at their first tier and the journal holds only what the test sends.
     static func configuration(socket: String) -> String {
-        """
-        listen: { socket: \(socket), socket_mode: "0666" }
-        site: { name: Crash test plant, time_zone: Europe/Berlin }
-        shifts:
-          a: { start: "00:00", end: "12:00" }
-          b: { start: "12:00", end: "00:00" }
-        responders:
-          tl: { user: \(DaemonHarness.teamLeader) }
-          k: { user: \(DaemonHarness.kpoMember) }
-        rotas:
-          team-leader: { by_shift: { a: [tl], b: [tl] } }
-          kpo: { by_shift: { a: [k], b: [k] } }
-        policies:
-          andon:
-            - { tier: team-leader, ack_within: 2h }
-            - { tier: kpo, ack_within: 2h, repeat_every: 1h }
-          stop:
-            - { tier: team-leader, ack_within: 2h }
-            - { tier: kpo, ack_within: 2h, repeat_every: 1h }
-        lines:
-          L1: { description: line one }
-        """
+        DaemonHarness.plant(socket: socket, site: "Crash test plant", within: "2h", resolveWithin: nil)
     }
 
     @Test func everySignalAnsweredOkSurvivesSIGKILLAtRandomMoments() throws {

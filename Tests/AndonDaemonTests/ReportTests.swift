@@ -10,36 +10,13 @@ import Testing
 
     /// Long timeouts: nothing escalates by itself in the timeline; escalations are by hand.
     static func configuration(socket: String) -> String {
-        """
-        listen: { socket: \(socket), socket_mode: "0666" }
-        site: { name: Report plant, time_zone: Europe/Berlin }
-        remind_every: 12h
-        shifts:
-          a: { start: "00:00", end: "12:00" }
-          b: { start: "12:00", end: "00:00" }
-        responders:
-          tl: { user: \(DaemonHarness.teamLeader) }
-          gl: { user: \(DaemonHarness.groupLeader) }
-          k: { user: \(DaemonHarness.kpoMember) }
-        rotas:
-          team-leader: { by_shift: { a: [tl], b: [tl] } }
-          quality: { by_shift: {} }
-          group-leader: { by_shift: { a: [gl], b: [gl] } }
-          kpo: { by_shift: { a: [k], b: [k] } }
-        policies:
-          andon:
-            - { tier: team-leader, ack_within: 2h }
-            - { tier: quality, ack_within: 2h }
-            - { tier: group-leader, ack_within: 2h }
-            - { tier: kpo, ack_within: 2h, repeat_every: 2h }
-          stop:
-            - { tier: team-leader, ack_within: 2h }
-            - { tier: kpo, ack_within: 2h, repeat_every: 2h }
-        lines:
-          L1: { description: line one }
-          L2: { description: line two }
-          L3: { description: line three }
-        """
+        DaemonHarness.plant(
+            socket: socket,
+            site: "Report plant",
+            within: "2h",
+            resolveWithin: nil,
+            settings: ["remind_every: 12h"]
+        )
     }
 
     @Test func theReportsFiguresAreTheTimelines() throws {
