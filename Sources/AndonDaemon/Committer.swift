@@ -24,12 +24,8 @@ final class Committer: @unchecked Sendable {
     private let exit = WorkerExit()
     private var nextInput: Int64
     private var nextEvent: Int64
-    private var inputsSinceSnapshot = 0
-    /// The bytes the log holds after the latest snapshot, and that snapshot's size: what a restore reads.
-    private var logBytesSinceSnapshot = 0
-    private var snapshotBytes: Int
-    private var lastSnapshot = Date()
-    private var snapshotWanted = false
+    /// When the next snapshot is due (`SnapshotPolicy`; tests may tune it before the first input).
+    var snapshotPolicy: SnapshotPolicy
     private var failing: String?
     /// Inputs appended and not yet on disk (pending, or in a batch that failed and is retried).
     private var waiting = 0
@@ -48,16 +44,6 @@ final class Committer: @unchecked Sendable {
     let store: StateStore
     let journal: JournalWriter
     let storeID: String
-    /// A snapshot costs what the state weighs, so it is taken when the log after the latest one holds half that
-    /// (at least `snapshotMinimumLogBytes`), and `snapshotMinimumGap` has passed since it: what snapshots write stays
-    /// proportional to what changed, and a burst does not write one after another. Also after `snapshotEvery` inputs
-    /// (a restore replays at most that many), and once a day with at least one input (the day's anchor, for
-    /// `andonctl replay`). An andond with no input writes no snapshot; with 100,000 open calls and a trickle of
-    /// signals, one about every day.
-    var snapshotEvery = 100_000
-    var snapshotMinimumLogBytes = 64 << 10
-    var snapshotMinimumGap: TimeInterval = 60
-    var snapshotInterval: TimeInterval = 86_400
     /// While commits fail, at most this many inputs wait in memory before signals and answers are refused.
     var waitingLimit = 10_000
     /// While idle, a commit records that andond is alive (and prunes the outbox) this often.
@@ -111,13 +97,12 @@ final class Committer: @unchecked Sendable {
         self.nextInput = nextInput
         self.nextEvent = nextEvent
         self.recordedWatermark = (outboxFrom ?? nextEvent) - 1
-        self.inputsSinceSnapshot = unsnapshotted
-        self.snapshotBytes = snapshotBytes
-        self.snapshotWanted = unsnapshotted >= Self.snapshotAfterRestore
+        self.snapshotPolicy = SnapshotPolicy(
+            unsnapshotted: unsnapshotted,
+            snapshotBytes: snapshotBytes,
+            now: Date().timeIntervalSince1970
+        )
     }
-
-    /// A restore that replayed at least this many inputs is followed by a snapshot, so the next one is quick.
-    static let snapshotAfterRestore = 1_000
 
     func start() {
         let thread = Thread { [self] in run() }
@@ -141,7 +126,6 @@ final class Committer: @unchecked Sendable {
         pending.inputs.append(stored)
         nextInput += 1
         waiting += 1
-        logBytesSinceSnapshot += stored.source.utf8.count + stored.body.utf8.count + Self.inputRowOverhead
         if nextEvent - 1 - recordedWatermark + Int64(entries.count) > outboxLimit {
             outboxFull(entries)
         } else {
@@ -152,27 +136,9 @@ final class Committer: @unchecked Sendable {
             }
         }
         if let deliver { pending.deliveries.append(deliver) }
-        inputsSinceSnapshot += 1
         condition.signal()
-        let sinceSnapshot = Date().timeIntervalSince(lastSnapshot)
-        if snapshotWanted
-            || inputsSinceSnapshot >= snapshotEvery
-            || logBytesSinceSnapshot >= max(snapshotMinimumLogBytes, snapshotBytes / 2)
-                && sinceSnapshot >= snapshotMinimumGap
-            || sinceSnapshot >= snapshotInterval
-        {
-            snapshotWanted = false
-            inputsSinceSnapshot = 0
-            logBytesSinceSnapshot = 0
-            lastSnapshot = Date()
-            return true
-        }
-        return false
+        return snapshotPolicy.logged(stored, at: Date().timeIntervalSince1970)
     }
-
-    /// What an input row costs beside its text: its sequence, instant, kind and the index entry (measured: about
-    /// 100 bytes a row with a short signal).
-    static let inputRowOverhead = 40
 
     /// Entries the full outbox cannot keep: stamped with an ID of their own (`STORE-uN`), written as plain entries
     /// after the commit. Call with `condition` locked.
@@ -227,7 +193,7 @@ final class Committer: @unchecked Sendable {
         condition.lock()
         let covered = nextInput - 1
         guard !encoding, snapshotParts == nil else {
-            snapshotWanted = true
+            snapshotPolicy.wanted = true
             condition.unlock()
             return
         }
@@ -243,7 +209,7 @@ final class Committer: @unchecked Sendable {
                 state: state.count > SnapshotPart.size ? Data() : Data(state)
             )
             condition.lock()
-            snapshotBytes = state.count
+            snapshotPolicy.snapshotBytes = state.count
             if state.count > SnapshotPart.size {
                 let parts = stride(from: 0, to: state.count, by: SnapshotPart.size).map {
                     $0..<min(state.count, $0 + SnapshotPart.size)
@@ -276,7 +242,7 @@ final class Committer: @unchecked Sendable {
     /// Asks for a snapshot with the next input (at a clean stop, for a quick next start).
     func wantSnapshot() {
         condition.lock()
-        snapshotWanted = true
+        snapshotPolicy.wanted = true
         condition.unlock()
     }
 

@@ -24,7 +24,7 @@ extension Dispatcher {
             record(.tick, at: now, events: late, in: &state, deliver: nil)
             state.stateNote = stateNote
             // After a long replay, a snapshot right away: the next start replays only what comes after it.
-            if restored.replayed >= Committer.snapshotAfterRestore,
+            if restored.replayed >= SnapshotPolicy.afterRestore,
                 committer.append(.tick, at: now, entries: [], deliver: nil)
             {
                 committer.attachSnapshot(

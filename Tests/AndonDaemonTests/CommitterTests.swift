@@ -59,72 +59,72 @@ import Testing
         #expect(committer.unkeptEntries == 0)
     }
 
-    /// Snapshots are proportional to change: none until the log after the latest one holds half its size (at least
-    /// 64 KiB), however long that takes; then one, and the count starts again. (And at most one a minute so, which
-    /// the test lifts.)
-    @Test func aSnapshotIsDueWhenTheLogHoldsHalfWhatTheLastOneWeighed() throws {
-        let scratch = try Scratch()
-        defer { scratch.remove() }
-        let (store, journal) = (scratch.store, scratch.journal)
-        // As after a restore of a 17 MB snapshot (100,000 open calls).
-        let committer = Committer(
-            store: store,
-            journal: journal,
-            storeID: "t",
-            nextInput: 1,
-            nextEvent: 1,
-            snapshotBytes: 17_000_000
-        )
-        committer.snapshotMinimumGap = 0
-        let message = "andon line=L1 station=S1 category=help seq=1"
-        let source = "127.0.0.1:40000"
-        let signal = EngineInput.signal(
-            .andon(line: "L1", station: "S1", category: .help, text: nil),
-            sequence: 1,
-            drill: false,
-            source: source,
-            message: message
-        )
-        let perInput = message.utf8.count + source.utf8.count + Committer.inputRowOverhead
-        let due = (8_500_000 + perInput - 1) / perInput
-        var first: Int?
-        for index in 1...(due + 10)
-        where committer.append(signal, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil) {
-            first = first ?? index
-        }
-        #expect(first == due, "\(perInput) bytes an input")
-        // A small state: at least 64 KiB of log between two snapshots, so a busy small plant does not snapshot each
-        // input.
-        let small = Committer(
-            store: store,
-            journal: journal,
-            storeID: "t",
-            nextInput: 1,
-            nextEvent: 1,
-            snapshotBytes: 2_000
-        )
-        small.snapshotMinimumGap = 0
-        let smallDue = (65_536 + perInput - 1) / perInput
-        var dues: [Int] = []
-        for index in 1...(2 * smallDue)
-        where small.append(signal, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil) {
-            dues.append(index)
-        }
-        #expect(dues == [smallDue, 2 * smallDue])
+    static let signal = StoredInput(
+        sequence: 1,
+        at: 0,
+        kind: .signal,
+        source: "127.0.0.1:40000",
+        body: "andon line=L1 station=S1 category=help seq=1"
+    )
+    static let perInput = signal.source.utf8.count + signal.body.utf8.count + SnapshotPolicy.rowOverhead
+
+    /// Snapshots are proportional to change: after a restored 17 MB state, none until the log holds 8.5 MB, however
+    /// long that takes; then one, and the count starts again.
+    @Test func aSnapshotIsDueWhenTheLogHoldsHalfWhatTheLastOneWeighed() {
+        var policy = SnapshotPolicy(snapshotBytes: 17_000_000, now: 0)
+        let due = (8_500_000 + Self.perInput - 1) / Self.perInput
+        let dues = (1...(2 * due)).filter { index in policy.logged(Self.signal, at: 100 + Double(index) / 1_000) }
+        #expect(dues == [due, 2 * due], "\(Self.perInput) bytes an input")
     }
 
-    @Test func aBurstWaitsAMinuteBetweenSnapshotsUpToTheInputCount() throws {
+    /// A small state waits for 64 KiB of log, and a size-triggered snapshot for a minute after the last one.
+    @Test func theSizeRuleWaitsFor64KiBAndAMinute() {
+        var policy = SnapshotPolicy(snapshotBytes: 2_000, now: 0)
+        let enough = (65_536 + Self.perInput - 1) / Self.perInput
+        let early = (1...(2 * enough)).filter { _ in policy.logged(Self.signal, at: 59.9) }
+        #expect(early.isEmpty)
+        let atTheMinute = policy.logged(Self.signal, at: 60)
+        #expect(atTheMinute)
+        let later = policy.logged(Self.signal, at: 200)
+        #expect(!later, "the log starts again")
+    }
+
+    /// A burst: within a second, only the input count decides.
+    @Test func aBurstSnapshotsByTheCountOnly() {
+        var policy = SnapshotPolicy(now: 0)
+        policy.every = 5_000
+        let tick = StoredInput(sequence: 1, at: 0, kind: .tick, source: "", body: "")
+        let dues = (1...12_000).filter { _ in policy.logged(tick, at: 0.5) }
+        #expect(dues == [5_000, 10_000])
+    }
+
+    /// With no input nothing is due, however long; the first input a day after the last snapshot is the day's anchor.
+    @Test func theFirstInputOfADayIsItsAnchor() {
+        var policy = SnapshotPolicy(snapshotBytes: 17_000_000, now: 0)
+        let withinADay = policy.logged(Self.signal, at: 86_399)
+        #expect(!withinADay)
+        let aDayOn = policy.logged(Self.signal, at: 86_400 + 86_399 + 1)
+        #expect(aDayOn)
+        let rightAfter = policy.logged(Self.signal, at: 2 * 86_400 + 1)
+        #expect(!rightAfter)
+    }
+
+    /// After a restore that replayed many inputs, the first input takes a snapshot (the next start is quick); the
+    /// committer asks its policy on every append.
+    @Test func aLongReplayIsSnapshottedWithTheFirstInput() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let (store, journal) = (scratch.store, scratch.journal)
-        let committer = Committer(store: store, journal: journal, storeID: "t", nextInput: 1, nextEvent: 1)
-        committer.snapshotEvery = 5_000
-        var dues: [Int] = []
-        for index in 1...12_000
-        where committer.append(.tick, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil) {
-            dues.append(index)
-        }
-        // 12,000 ticks are 480,000 bytes of log, many times the minimum, within a second: only the count decides.
-        #expect(dues == [5_000, 10_000])
+        let committer = Committer(
+            store: scratch.store,
+            journal: scratch.journal,
+            storeID: "t",
+            nextInput: 1,
+            nextEvent: 1,
+            unsnapshotted: SnapshotPolicy.afterRestore
+        )
+        #expect(committer.append(.tick, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil))
+        #expect(!committer.append(.tick, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil))
+        let fresh = Committer(store: scratch.store, journal: scratch.journal, storeID: "t", nextInput: 3, nextEvent: 1)
+        #expect(!fresh.append(.tick, at: Instant(secondsSinceEpoch: 1), entries: [], deliver: nil))
     }
 }
