@@ -47,8 +47,7 @@ final class DaemonHarness {
         return """
             listen: { socket: \(socket), socket_mode: "0666" }
             site: { name: \(site), time_zone: Europe/Berlin }
-            coalesce_within: 1m
-            \(settings.joined(separator: "\n"))
+            \((["coalesce_within: 1m"] + settings).joined(separator: "\n"))
             shifts:
               a: { start: "00:00", end: "12:00" }
               b: { start: "12:00", end: "00:00" }
