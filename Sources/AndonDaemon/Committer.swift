@@ -278,13 +278,6 @@ final class Committer: @unchecked Sendable {
         return false
     }
 
-    /// Inputs waiting for the disk now.
-    var waitingInputs: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return waiting
-    }
-
     /// The reason commits fail now, or nil.
     var failure: String? {
         condition.lock()

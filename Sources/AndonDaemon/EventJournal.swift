@@ -47,13 +47,13 @@ extension JournalEntry {
         }
         add(.graceUntil, event.graceUntil?.millisecondsSinceEpoch)
         add(.missed, event.missed?.rawValue)
-        if event.needsReview { add(.kpoReview, "no-countermeasure") }
+        if event.needsReview { add(.kpoReview, JournalSchema.noCountermeasure) }
         if event.incidentKind == .stop, !event.stations.isEmpty {
             add(.stations, event.stations.map(\.rawValue).joined(separator: ","))
         }
         add(.lineStop, event.lineStop)
-        if event.drill { add(.drill, "1") }
-        if event.madeReal { add(.drillEnded, "1") }
+        if event.drill { add(.drill, JournalSchema.flagSet) }
+        if event.madeReal { add(.drillEnded, JournalSchema.flagSet) }
         // Where and when, for reports read from the journal alone (a central journal holds many plants).
         add(.site, plant.name)
         add(.timeZone, plant.timeZone.identifier)
