@@ -89,7 +89,13 @@ let package = Package(
         .executableTarget(name: "andon-fuzz", dependencies: ["AndonConfig", "AndonCore", "AndonProtocol"]),
         .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore", "AndonTestSupport"]),
         // Shared by the test targets: the protocol vectors (a copy of the shared set, kept in the project).
-        .target(name: "AndonTestSupport", path: "Tests/AndonTestSupport", exclude: ["Fixtures"]),
+        // Also the manual clock, the plant fixture and a recording journal sink.
+        .target(
+            name: "AndonTestSupport",
+            dependencies: ["AndonCore", "AndonProtocol", "AndonSystemd"],
+            path: "Tests/AndonTestSupport",
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "AndonProtocolTests",
             dependencies: ["AndonProtocol", "AndonConfig", "AndonCore", "AndonTestSupport"]
@@ -112,6 +118,15 @@ let package = Package(
                 "AndonControl", "AndonConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // andond's stages in-process on a manual clock, with the real store on a temp directory and a recording journal:
+        // each stage's tests, and the simulated plant week (scripts/simulate).
+        .testTarget(
+            name: "AndonStageTests",
+            dependencies: [
+                "AndonDaemon", "AndonTestSupport", "AndonCore", "AndonConfig", "AndonProtocol", "AndonStore",
+                "AndonSystemd",
             ]
         ),
         // Runs the built andonctl binary, as a plant admin would.

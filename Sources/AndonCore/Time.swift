@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A point in time: whole milliseconds since the Unix epoch (1970-01-01T00:00:00Z).
 ///
 /// The core counts in integer milliseconds so that deadlines are exact: an escalation due at
@@ -74,35 +72,4 @@ extension Duration {
 /// every input carries its instant, and shells obtain it from a `Clock`.
 public protocol AndonClock: Sendable {
     var now: Instant { get }
-}
-
-/// A clock that moves only when told to: for tests, replays and `andonctl who --at`.
-public final class ManualClock: AndonClock {
-    private let current: Mutex<Instant>
-
-    public init(_ start: Instant) {
-        self.current = Mutex(start)
-    }
-
-    public var now: Instant {
-        current.withLock { $0 }
-    }
-
-    /// Moves the clock forward by `duration` and returns the new time.
-    @discardableResult
-    public func advance(by duration: Duration) -> Instant {
-        current.withLock { current in
-            precondition(duration >= .zero, "a manual clock never goes backwards")
-            current += duration
-            return current
-        }
-    }
-
-    /// Moves the clock to `instant`, which must not be in its past.
-    public func advance(to instant: Instant) {
-        current.withLock { current in
-            precondition(instant >= current, "a manual clock never goes backwards")
-            current = instant
-        }
-    }
 }

@@ -93,19 +93,21 @@ public enum Daemon {
         let group = MultiThreadedEventLoopGroup.singleton
         let stateDirectory =
             options.stateDirectory ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/andond"
-        let dispatcher: Dispatcher
-        let committer: Committer
-        switch openState(
+        let timer = EventLoopTimer(loop: group.next())
+        var stageOptions = Stages.Options()
+        stageOptions.maxWaitingInputs = options.maxWaitingInputs
+        let stages: Stages
+        switch Stages.open(
             in: stateDirectory,
             configuration: configuration,
             clock: clock,
             journal: journal,
-            notifier: notifier,
-            timerLoop: group.next()
+            timer: timer,
+            options: stageOptions
         ) {
         case .success(let opened):
-            (dispatcher, committer) = opened
-            committer.waitingLimit = options.maxWaitingInputs  // before its thread starts
+            stages = opened
+            stages.committer.start()
             returnFreedMemory()  // what reading and replaying the state needed
         case .failure(let error):
             FileHandle.standardError.write(Data("andond: \(error.message)\n".utf8))
@@ -115,11 +117,12 @@ public enum Daemon {
             await journal.shutdown()
             return 1
         }
+        let (signals, escalation, committer) = (stages.signals, stages.escalation, stages.committer)
         let udpAddresses = options.udp ?? configuration.listen.udp
         let socketPath = options.socket ?? configuration.listen.socket
         var services: [any Service] = [
-            JournalService(journal: journal), CommitService(committer: committer), TimerService(dispatcher: dispatcher),
-            CoverageService(dispatcher: dispatcher),
+            JournalService(journal: journal), CommitService(committer: committer),
+            TimerService(escalation: escalation), CoverageService(coverage: stages.coverage, escalation: escalation),
         ]
         var listening: [String] = []
         do {
@@ -128,14 +131,14 @@ public enum Daemon {
                 let unix = try await UnixListener.bind(
                     path: socketPath,
                     group: group,
-                    dispatcher: dispatcher,
+                    signals: signals,
                     logger: logger
                 )
                 secure(socket: socketPath, settings: configuration.listen, journal: journal)
                 services.append(unix)
                 listening.append("unix \(socketPath)")
                 for address in udpAddresses {
-                    let udp = try UDPListener.bind(address, dispatcher: dispatcher)
+                    let udp = try UDPListener.bind(address, signals: signals)
                     services.append(udp)
                     listening.append("udp \(udp.address)")
                 }
@@ -148,7 +151,7 @@ public enum Daemon {
                             path: path ?? socketPath,
                             descriptor: socket.descriptor,
                             group: group,
-                            dispatcher: dispatcher,
+                            signals: signals,
                             logger: logger
                         )
                         services.append(unix)
@@ -157,7 +160,7 @@ public enum Daemon {
                         let udp = try UDPListener.bind(
                             "fd \(socket.descriptor)",
                             descriptor: socket.descriptor,
-                            dispatcher: dispatcher
+                            signals: signals
                         )
                         services.append(udp)
                         listening.append("udp \(udp.address) (from systemd)")
@@ -175,14 +178,14 @@ public enum Daemon {
         } catch {
             FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
             journal.submit(.daemon("andond cannot start: \(error)", priority: .error))
-            dispatcher.stop()
+            escalation.stop()
             await committer.finish()
             await journal.shutdown()
             return 1
         }
 
-        dispatcher.setUDPAddresses(services.compactMap { ($0 as? UDPListener)?.address })
-        dispatcher.start()
+        signals.setUDPAddresses(services.compactMap { ($0 as? UDPListener)?.address })
+        escalation.start()
         let plant = configuration.plant
         let summary =
             "\(plant.lines.count) lines, \(plant.rotas.count) rotas; listening on \(listening.joined(separator: ", "))"
@@ -194,8 +197,17 @@ public enum Daemon {
                 fields: [(.configuration, configuration.file)]
             )
         )
-        services.append(SystemdService(dispatcher: dispatcher, notifier: notifier, group: group))
-        services.append(LifecycleService(journal: journal, notifier: notifier, dispatcher: dispatcher))
+        services.append(
+            SystemdService(
+                board: stages.board,
+                escalation: escalation,
+                timer: timer,
+                reload: signals.reload,
+                notifier: notifier,
+                group: group
+            )
+        )
+        services.append(LifecycleService(journal: journal, notifier: notifier, board: stages.board))
 
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -211,85 +223,6 @@ public enum Daemon {
             FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
             await journal.shutdown()
             return 1
-        }
-    }
-
-    /// Locks and opens the state directory, restores the engine from it (a database that cannot be read is moved
-    /// aside, loudly), and makes the first commit of this run, before any socket is bound.
-    static func openState(
-        in directory: String,
-        configuration: Configuration,
-        clock: any AndonClock,
-        journal: JournalWriter,
-        notifier: Notifier,
-        timerLoop: any EventLoop
-    ) -> Result<(Dispatcher, Committer), StoreError> {
-        do {
-            let store = try StateStore(directory: directory)
-            var stateNote: String?
-            func movedAside(_ aside: String, _ reason: String) {
-                stateNote = "STATE MOVED ASIDE: \(aside)"
-                journal.submit(
-                    .daemon(
-                        "the state database \(store.path) cannot be read (\(reason)); it was moved aside to \(aside) "
-                            + "and andond starts with no open calls. The calls it held are in the journal; keep the "
-                            + "file for a post-mortem",
-                        priority: .critical,
-                        id: MessageID.stateMovedAside,
-                        fields: [(.state, store.path), (.stateAside, aside)]
-                    )
-                )
-            }
-            if let aside = store.movedAside { movedAside(aside.path, aside.reason) }
-            let legacy = StateStore.legacyNextIncident(in: directory)
-            let now = clock.now
-            func load() throws(StoreError) -> Restored {
-                try Restored.load(
-                    from: store,
-                    configuration: configuration,
-                    now: now,
-                    notifier: notifier,
-                    legacyNextIncident: legacy
-                )
-            }
-            let restored: Restored
-            do {
-                restored = try load()
-            } catch let error where error.code == .corrupt {
-                movedAside(try store.moveAside(reason: error.message), error.message)
-                restored = try load()
-            }
-            // Entries committed before and not yet confirmed written come back from the outbox, in order.
-            let firstWaiting = (try? store.outbox(after: 0, limit: 1).first?.sequence) ?? nil
-            let committer = Committer(
-                store: store,
-                journal: journal,
-                storeID: restored.loaded.storeID,
-                nextInput: restored.loaded.lastInputSequence + 1,
-                nextEvent: restored.loaded.nextEventSequence,
-                outboxFrom: firstWaiting ?? restored.loaded.nextEventSequence,
-                unsnapshotted: restored.replayed,
-                snapshotBytes: restored.loaded.snapshot?.state.count ?? 0
-            )
-            journal.durable(
-                writtenThrough: (firstWaiting ?? restored.loaded.nextEventSequence) - 1,
-                submittedThrough: restored.loaded.nextEventSequence - 1
-            ) { after, limit in
-                (try? store.outbox(after: after, limit: limit).map { ($0.sequence, Array($0.entry)) }) ?? []
-            }
-            let dispatcher = Dispatcher(
-                restored: restored,
-                clock: clock,
-                journal: journal,
-                committer: committer,
-                timerLoop: timerLoop
-            )
-            dispatcher.begin(restored, stateNote: stateNote)
-            try committer.commitNow(stoppedCleanly: false)
-            committer.start()
-            return .success((dispatcher, committer))
-        } catch {
-            return .failure(error)
         }
     }
 
@@ -332,23 +265,24 @@ public enum Daemon {
 struct LifecycleService: Service {
     let journal: JournalWriter
     let notifier: Notifier
-    let dispatcher: Dispatcher
+    let board: StatusBoard
 
     func run() async throws {
-        notifier.ready(status: dispatcher.publishStatus().line)
+        notifier.ready(status: board.publish().line)
         try? await gracefulShutdown()
         notifier.stopping(status: "Stopping")
         journal.submit(.daemon("andond stopping", priority: .notice, id: MessageID.stopping))
     }
 }
 
-/// The one timer: armed by the dispatcher for the engine's next deadline; cancelled at shutdown.
+/// The one timer: armed by the escalation stage for the engine's next deadline; cancelled at shutdown, with a last
+/// snapshot asked for.
 struct TimerService: Service {
-    let dispatcher: Dispatcher
+    let escalation: EscalationService
 
     func run() async throws {
         try? await gracefulShutdown()
-        dispatcher.stop()
+        escalation.stop()
     }
 }
 

@@ -1,3 +1,4 @@
+import AndonCore
 import AndonProtocol
 import CSystemd
 import DequeModule
@@ -19,7 +20,7 @@ import Foundation
 /// With no journal socket at all (andond run by hand on a machine without journald), durable entries go to standard
 /// error too and count as written. `shutdown()` writes everything queued (durable entries that cannot be written stay
 /// in the outbox for the next start), then stops.
-public final class JournalWriter: @unchecked Sendable {
+public final class JournalWriter: JournalSink, @unchecked Sendable {
     // All mutable state is guarded by `condition`.
     private let condition = NSCondition()
     private var queue = Deque<Queued>()
@@ -31,11 +32,11 @@ public final class JournalWriter: @unchecked Sendable {
     private var spilledTotal = 0
     private var backlogSource: (@Sendable (_ after: Int64, _ limit: Int) -> [(sequence: Int64, entry: [UInt8])])?
     /// While journald does not answer with durable entries waiting: since when, and the first sequence that waits.
-    private var durableOutage: (since: Date, firstWaiting: Int64)?
+    private var durableOutage: (since: Instant, firstWaiting: Int64)?
     /// How long the writer waits before trying journald again.
-    var retryInterval: TimeInterval = 0.25
+    var retryInterval: Duration = .milliseconds(250)
     /// Durable entries written in the last `confirmationDelay`, oldest first, and the highest one older than that.
-    private var recentWrites = Deque<(sequence: Int64, at: Date)>()
+    private var recentWrites = Deque<(sequence: Int64, at: Instant)>()
     private var confirmed: Int64 = 0
 
     private struct Queued {
@@ -61,18 +62,13 @@ public final class JournalWriter: @unchecked Sendable {
     private let socketPath: String
     private let standardError: FileHandle
     private let sender: @Sendable (JournalEntry) -> Int32
+    /// Times the confirmation delay and an outage's length.
+    private let clock: any AndonClock
     /// Also prints each entry that reached the journal to standard error, readably (`andond` in the foreground on a
     /// terminal). Set before `start()`.
     public nonisolated(unsafe) var echo = false
 
-    public struct Statistics: Sendable, Hashable {
-        public var written: Int
-        public var dropped: Int
-        public var failed: Int
-        public var queued: Int
-        /// Durable entries committed but not yet written (waiting in memory or in the outbox).
-        public var waiting: Int = 0
-    }
+    public typealias Statistics = JournalStatistics
 
     /// - Parameters:
     ///   - capacity: entries that may wait; more are dropped and counted.
@@ -80,12 +76,14 @@ public final class JournalWriter: @unchecked Sendable {
     public init(
         capacity: Int = 16_384,
         socketPath: String = "/run/systemd/journal/socket",
-        standardError: FileHandle = .standardError
+        standardError: FileHandle = .standardError,
+        clock: any AndonClock = SystemClock()
     ) {
         self.capacity = capacity
         self.socketPath = socketPath
         self.standardError = standardError
         self.sender = Self.send
+        self.clock = clock
     }
 
     /// For tests: `send` stands in for `sd_journal_sendv` (a negative errno on failure).
@@ -93,12 +91,14 @@ public final class JournalWriter: @unchecked Sendable {
         capacity: Int = 16_384,
         socketPath: String = "/run/systemd/journal/socket",
         standardError: FileHandle = .standardError,
+        clock: any AndonClock = SystemClock(),
         send: @escaping @Sendable (JournalEntry) -> Int32
     ) {
         self.capacity = capacity
         self.socketPath = socketPath
         self.standardError = standardError
         self.sender = send
+        self.clock = clock
     }
 
     /// Starts the writer thread.
@@ -158,7 +158,7 @@ public final class JournalWriter: @unchecked Sendable {
     public var durableWrittenThrough: Int64 {
         condition.lock()
         defer { condition.unlock() }
-        return confirmedThrough(at: Date())
+        return confirmedThrough(at: clock.now)
     }
 
     public var statistics: Statistics {
@@ -294,11 +294,11 @@ public final class JournalWriter: @unchecked Sendable {
     /// How long after `sd_journal_sendv` succeeded an entry counts as confirmed. Success means journald's socket took
     /// the datagram; a journald that dies before reading it loses it (without a socket unit holding its socket). So
     /// the outbox keeps entries until they are this old, and an outage sends the unconfirmed ones again.
-    static let confirmationDelay: TimeInterval = 2
+    static let confirmationDelay: Duration = .seconds(2)
 
     /// The highest durable sequence number written at least `confirmationDelay` ago (under `condition`).
-    private func confirmedThrough(at now: Date) -> Int64 {
-        while let first = recentWrites.first, now.timeIntervalSince(first.at) >= Self.confirmationDelay {
+    private func confirmedThrough(at now: Instant) -> Int64 {
+        while let first = recentWrites.first, now.duration(since: first.at) >= Self.confirmationDelay {
             confirmed = max(confirmed, first.sequence)
             recentWrites.removeFirst()
         }
@@ -326,7 +326,7 @@ public final class JournalWriter: @unchecked Sendable {
                 condition.lock()
                 writtenTotal += 1
                 durableWritten = max(durableWritten, sequence)
-                recentWrites.append((sequence, Date()))
+                recentWrites.append((sequence, clock.now))
                 let outage = durableOutage
                 durableOutage = nil
                 let last = max(durableSubmitted, sequence)
@@ -337,13 +337,13 @@ public final class JournalWriter: @unchecked Sendable {
             condition.lock()
             var rewound = false
             if durableOutage == nil {
-                let confirmedNow = confirmedThrough(at: Date())
+                let confirmedNow = confirmedThrough(at: clock.now)
                 if confirmedNow < durableWritten {
                     durableWritten = confirmedNow
                     recentWrites.removeAll()
                     rewound = true
                 }
-                durableOutage = (Date(), durableWritten + 1)
+                durableOutage = (clock.now, durableWritten + 1)
             }
             let closing = closed
             condition.unlock()
@@ -356,7 +356,7 @@ public final class JournalWriter: @unchecked Sendable {
             }
             if rewound { return .rewound }
             if closing { return .closing }
-            Thread.sleep(forTimeInterval: retryInterval)
+            Thread.sleep(forTimeInterval: Double(retryInterval.milliseconds) / 1000)
         }
     }
 
@@ -367,8 +367,8 @@ public final class JournalWriter: @unchecked Sendable {
     }
 
     /// The one entry after an outage with durable entries waiting: how many waited, from when, for how long.
-    private func noteGap(_ outage: (since: Date, firstWaiting: Int64), through last: Int64) {
-        let span = Date().timeIntervalSince(outage.since)
+    private func noteGap(_ outage: (since: Instant, firstWaiting: Int64), through last: Int64) {
+        let span = Double(clock.now.duration(since: outage.since).milliseconds) / 1000
         let count = last - outage.firstWaiting + 1
         let message =
             "andond: journald answers again after \(Int(span.rounded())) s; \(count) journal entr"

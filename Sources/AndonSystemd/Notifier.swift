@@ -18,6 +18,15 @@ public struct Notifier: Sendable {
     public func status(_ status: String) { notify("STATUS=\(status.replacingNewlines)") }
     public func stopping(status: String) { notify("STOPPING=1\nSTATUS=\(status.replacingNewlines)") }
 
+    /// `RELOADING=1` with the `MONOTONIC_USEC=` that `Type=notify-reload` expects: the service manager's own clock,
+    /// read here for the protocol, not for any decision of andond's.
+    public func reloading(status: String) {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let microseconds = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        notify("RELOADING=1\nMONOTONIC_USEC=\(microseconds)\nSTATUS=\(status.replacingNewlines)")
+    }
+
     /// The watchdog interval the service manager expects (`WatchdogSec=`), or nil when there is none.
     public var watchdogInterval: Duration? {
         var microseconds: UInt64 = 0

@@ -1,5 +1,6 @@
 import AndonConfig
 import AndonCore
+import AndonSystemd
 import ArgumentParser
 
 extension Andonctl {

@@ -2,6 +2,7 @@ import AndonConfig
 import AndonControl
 import AndonCore
 import AndonProtocol
+import AndonSystemd
 import ArgumentParser
 import Foundation
 

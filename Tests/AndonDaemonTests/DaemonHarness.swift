@@ -1,3 +1,4 @@
+import AndonTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -22,20 +23,18 @@ final class DaemonHarness {
     var pid: Int32 { process.processIdentifier }
 
     /// Users the tests create: a team leader, a group leader, someone on no rota, and a KPO member.
-    static let teamLeader = "andontest-tl"
-    static let groupLeader = "andontest-gl"
-    static let outsider = "andontest-x"
-    static let kpoMember = "andontest-k"
+    static let teamLeader = PlantFixture.teamLeader
+    static let groupLeader = PlantFixture.groupLeader
+    static let outsider = PlantFixture.outsider
+    static let kpoMember = PlantFixture.kpoMember
     /// The team leader of the next shift (the handover tests).
-    static let incomingTeamLeader = "andontest-tl2"
+    static let incomingTeamLeader = PlantFixture.incomingTeamLeader
 
     /// 1-second timeouts: team-leader 1s, quality (nobody on duty: skipped at once), group-leader 1s (resolve 2s),
     /// kpo 1s then every 1s. Line stops: team-leader 1s, kpo 1s.
     static func configuration(socket: String) -> String { plant(socket: socket) }
 
-    /// The test plant, written once: three lines; a team leader, a group leader and KPO round the clock, with an
-    /// empty quality rota between them (its tier is skipped). `within` is every tier's time to acknowledge and KPO's
-    /// repeat: 1 s, so that calls escalate during a test, or hours, so that they stay where the test puts them.
+    /// The test plant (`PlantFixture`, written once for every target).
     static func plant(
         socket: String,
         site: String = "Test plant",
@@ -43,37 +42,7 @@ final class DaemonHarness {
         resolveWithin: String? = "2s",
         settings: [String] = []
     ) -> String {
-        let resolve = resolveWithin.map { ", resolve_within: \($0)" } ?? ""
-        return """
-            listen: { socket: \(socket), socket_mode: "0666" }
-            site: { name: \(site), time_zone: Europe/Berlin }
-            \((["coalesce_within: 1m"] + settings).joined(separator: "\n"))
-            shifts:
-              a: { start: "00:00", end: "12:00" }
-              b: { start: "12:00", end: "00:00" }
-            responders:
-              tl: { user: \(teamLeader) }
-              gl: { user: \(groupLeader) }
-              k: { user: \(kpoMember) }
-            rotas:
-              team-leader: { by_shift: { a: [tl], b: [tl] } }
-              quality: { by_shift: {} }
-              group-leader: { by_shift: { a: [gl], b: [gl] } }
-              kpo: { by_shift: { a: [k], b: [k] } }
-            policies:
-              andon:
-                - { tier: team-leader, ack_within: \(within) }
-                - { tier: quality, ack_within: \(within) }
-                - { tier: group-leader, ack_within: \(within)\(resolve) }
-                - { tier: kpo, ack_within: \(within), repeat_every: \(within) }
-              stop:
-                - { tier: team-leader, ack_within: \(within) }
-                - { tier: kpo, ack_within: \(within), repeat_every: \(within) }
-            lines:
-              L1: { description: line one }
-              L2: { description: line two }
-              L3: { description: line three }
-            """
+        PlantFixture.yaml(socket: socket, site: site, within: within, resolveWithin: resolveWithin, settings: settings)
     }
 
     /// Whether this harness made `directory` (and removes it when done).

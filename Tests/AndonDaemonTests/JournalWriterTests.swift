@@ -188,7 +188,7 @@ import Testing
             sent.withLock { $0.append(entry["ANDON_JOURNAL_DELAYED"].map { "gap \($0)" } ?? entry["MESSAGE"] ?? "") }
             return 0
         }
-        writer.retryInterval = 0.005
+        writer.retryInterval = .milliseconds(5)
         try Self.commitCalls(1...12, to: writer)
         #expect(writer.statistics.waiting == 12)
         writer.start()

@@ -4,116 +4,9 @@ import AndonProtocol
 import AndonSystemd
 import Foundation
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 
-/// Line controllers over UDP: one message per datagram; the reply goes back to the sender.
-///
-/// andond keeps the socket itself (bound here without `SO_REUSEADDR`, with a large receive buffer, or inherited from
-/// `andond.socket`) and reads it on a thread of its own (`UDPReader`) with vector reads (`recvmmsg`) into buffers it
-/// reuses: a flood datagram over its source's budget costs the kernel's copy and a hash lookup, no allocation, so
-/// one flooding address cannot slow the reads another source's signals wait behind. Replies leave once their input
-/// is on disk, from the commit thread, with a non-blocking `sendto` on the same socket. A reply that cannot be sent
-/// (`EPERM` behind a `prohibit` route, a full send buffer) or a failed read is counted and journaled (rate-limited)
-/// and ends nothing: the socket stays open and read.
-struct UDPListener: Service {
-    /// Messages read per system call (`recvmmsg`), and the room for each: datagrams over the 1024-byte limit must be
-    /// seen as too long, not cut silently, so each gets 2 KiB.
-    static let vectorReadCount = 64
-    static let datagramRoom = 2048
-    /// The receive buffer andond asks for on a socket it binds (`andond.socket` sets `ReceiveBuffer=` itself): about
-    /// 40,000 small datagrams, two seconds at 20,000 signals/s, so a pause (journald busy on the same cores, a slow
-    /// fsync) costs time, not signals. Kernel memory, used only while datagrams wait.
-    static let receiveBuffer: Int32 = 32 << 20
-
-    let descriptor: Int32
-    let dispatcher: Dispatcher
-    let address: String
-
-    /// Binds `address` (HOST:PORT) or, with `descriptor`, adopts an inherited datagram socket.
-    static func bind(
-        _ address: String,
-        descriptor: Int32? = nil,
-        dispatcher: Dispatcher
-    ) throws -> UDPListener {
-        let fd = try descriptor ?? makeSocket(address)
-        return UDPListener(
-            descriptor: fd,
-            dispatcher: dispatcher,
-            address: localAddress(of: fd) ?? address
-        )
-    }
-
-    private static func makeSocket(_ address: String) throws -> Int32 {
-        guard let (host, port) = ListenSettings.splitHostPort(address) else {
-            throw ListenError(what: "udp \(address)", reason: "not HOST:PORT")
-        }
-        let socketAddress: SocketAddress
-        do {
-            socketAddress = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        } catch {
-            throw ListenError(what: "udp \(address)", reason: "cannot resolve \(host): \(error)")
-        }
-        let fd = socket(
-            socketAddress.protocol.rawValue,
-            Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
-            0
-        )
-        guard fd >= 0 else {
-            throw ListenError(what: "udp \(address)", reason: String(cString: strerror(errno)))
-        }
-        var size = receiveBuffer
-        // As root the limit of net.core.rmem_max does not apply (SO_RCVBUFFORCE); otherwise take what is allowed.
-        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
-            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        let bound = socketAddress.withSockAddr { pointer, length in Glibc.bind(fd, pointer, socklen_t(length)) }
-        guard bound == 0 else {
-            let reason = errno
-            close(fd)
-            if reason == EADDRINUSE {
-                let holder = SocketHolder.find(udpPort: port)
-                throw ListenError(
-                    what: "udp \(address)",
-                    reason: "the address is in use"
-                        + (holder.map { " by \($0)" } ?? " by another process (ss -lunp shows which)")
-                        + "; stop it, or give this andond another --udp address"
-                )
-            }
-            throw ListenError(what: "udp \(address)", reason: String(cString: strerror(reason)))
-        }
-        return fd
-    }
-
-    func run() async throws {
-        let reader = UDPReader(descriptor: descriptor, dispatcher: dispatcher)
-        reader.start()
-        // Until the service group shuts down (gracefully or by cancellation); then the thread ends within one poll.
-        try? await gracefulShutdown()
-        await reader.stop()
-        close(descriptor)
-    }
-
-    private static func localAddress(of fd: Int32) -> String? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let found = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard found == 0 else { return nil }
-        let family = Int32(storage.ss_family)
-        let address = withUnsafeBytes(of: &storage) { raw -> SocketAddress? in
-            switch family {
-            case AF_INET: return SocketAddress(raw.load(as: sockaddr_in.self), host: "")
-            case AF_INET6: return SocketAddress(raw.load(as: sockaddr_in6.self), host: "")
-            default: return nil
-            }
-        }
-        return address.map(describe)
-    }
-}
-
-/// Reads the UDP socket on its own thread and hands each datagram to the dispatcher; a failed read ends nothing.
+/// Reads the UDP socket on its own thread and hands each datagram to the signal path; a failed read ends nothing.
 ///
 /// Each source address has a budget (`listen.udp_rate` a second, `listen.udp_burst` at once, token buckets): what is
 /// over it is dropped here, before parsing, without a reply (a reply would amplify a flood) and summed up in one
@@ -122,7 +15,7 @@ struct UDPListener: Service {
 /// never dropped.
 final class UDPReader: @unchecked Sendable {
     let descriptor: Int32
-    let dispatcher: Dispatcher
+    let signals: SignalPath
     let sender: UDPReplySender
     // Touched only on the reader's thread.
     private var buckets: TokenBuckets<SourceKey>
@@ -133,7 +26,7 @@ final class UDPReader: @unchecked Sendable {
     static let droppedSources = 1024
     private var authorised: [AddressRange] = []
     static let summaryInterval: UInt64 = 10_000_000_000
-    /// When the next summary is due (monotonic nanoseconds): set by the first drop after one, so that an idle
+    /// When the next summary is due (the clock's nanoseconds): set by the first drop after one, so that an idle
     /// andond's reader sleeps in `poll` until a datagram comes or `stop` writes to `wake`.
     private var summaryDue: UInt64?
     /// When `authorised` was last read from the configuration (a reload may change it).
@@ -144,13 +37,13 @@ final class UDPReader: @unchecked Sendable {
     private let wake: (read: Int32, write: Int32)
     private let exit = Mutex<(ended: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
-    init(descriptor: Int32, dispatcher: Dispatcher) {
+    init(descriptor: Int32, signals: SignalPath) {
         self.descriptor = descriptor
-        self.dispatcher = dispatcher
+        self.signals = signals
         sender = UDPReplySender(descriptor: descriptor)
-        let listen = dispatcher.configuration.listen
+        let listen = signals.admission.configuration.listen
         buckets = TokenBuckets(rate: listen.udpRate, burst: listen.udpBurst)
-        authorised = dispatcher.authorisedSenders()
+        authorised = signals.admission.authorisedSenders
         var ends: [Int32] = [-1, -1]
         if pipe(&ends) == 0 {
             for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -200,7 +93,7 @@ final class UDPReader: @unchecked Sendable {
             // Without a wake pipe (pipe(2) failed), look at the stop flag every 100 ms instead.
             var timeout: Int32 = wake.read < 0 ? 100 : -1
             if let due = summaryDue {
-                let now = DispatchTime.now().uptimeNanoseconds
+                let now = nanoseconds
                 let untilDue = due > now ? Int32(clamping: (due - now) / 1_000_000 + 1) : 0
                 timeout = timeout < 0 ? untilDue : min(timeout, untilDue)
             }
@@ -211,7 +104,7 @@ final class UDPReader: @unchecked Sendable {
             var rounds = 0
             while polled > 0, rounds < 16 {
                 rounds += 1
-                let now = DispatchTime.now().uptimeNanoseconds
+                let now = nanoseconds
                 let received = reads.read(descriptor) { datagram, fullLength, source, length in
                     take(datagram, fullLength: fullLength, from: source, length: length, now: now)
                 }
@@ -224,7 +117,7 @@ final class UDPReader: @unchecked Sendable {
                 }
                 if received < reads.count { break }
             }
-            if let due = summaryDue, DispatchTime.now().uptimeNanoseconds >= due {
+            if let due = summaryDue, nanoseconds >= due {
                 summarise()
                 summaryDue = nil
             }
@@ -233,7 +126,12 @@ final class UDPReader: @unchecked Sendable {
     }
 
     private func readFailed(_ what: String) {
-        dispatcher.peerError("read-failed", "a datagram could not be read: \(what)", peer: "udp", host: "udp-receive")
+        signals.peerErrors.record(
+            "read-failed",
+            "a datagram could not be read: \(what)",
+            peer: "udp",
+            host: "udp-receive"
+        )
         // A failure that repeats (it should not) must not spin a core.
         usleep(10_000)
     }
@@ -264,15 +162,15 @@ final class UDPReader: @unchecked Sendable {
         guard let remote = Self.socketAddress(name, length: length) else { return }
         let peer = describe(remote)
         let sender = sender
-        let dispatcher = dispatcher
+        let signals = signals
         if fullLength > datagram.count {
             // Cut to its buffer: refused with its real size, as a stream line over the limit is.
-            _ = sender.send(dispatcher.refuseTooLong(fullLength, from: .udp(peer)).rendered, to: remote)
+            _ = sender.send(signals.refuseTooLong(fullLength, from: .udp(peer)).rendered, to: remote)
             return
         }
-        dispatcher.handle(Array(datagram), from: .udp(peer)) { reply in
+        signals.handle(Array(datagram), from: .udp(peer)) { reply in
             if let failure = sender.send(reply.rendered, to: remote) {
-                dispatcher.peerError(
+                signals.peerErrors.record(
                     "reply-failed",
                     "cannot send the reply to \(peer): \(failure)",
                     peer: peer,
@@ -301,7 +199,7 @@ final class UDPReader: @unchecked Sendable {
     ) -> Bool {
         // The senders a reload may have changed, read again at most once a second (a flood calls this for each drop).
         if now &- authorisedAt >= 1_000_000_000 {
-            authorised = dispatcher.authorisedSenders()
+            authorised = signals.admission.authorisedSenders
             authorisedAt = now
         }
         guard let address = key.bytes, authorised.contains(where: { $0.contains(address) }) else { return false }
@@ -317,7 +215,7 @@ final class UDPReader: @unchecked Sendable {
         let listen = (rate: buckets.rate, burst: buckets.burst)
         let seconds = Self.summaryInterval / 1_000_000_000
         for (_, drop) in dropped.sorted(by: { $0.value.count > $1.value.count }).prefix(100) {
-            dispatcher.journal.submit(
+            signals.journal.submit(
                 .daemon(
                     "dropped \(drop.count) datagram\(drop.count == 1 ? "" : "s") from \(drop.peer) (any port) "
                         + "over its budget of \(Int(listen.rate))/s (burst \(Int(listen.burst))) in the last "
@@ -332,7 +230,7 @@ final class UDPReader: @unchecked Sendable {
             )
         }
         if droppedElsewhere > 0 {
-            dispatcher.journal.submit(
+            signals.journal.submit(
                 .daemon(
                     "dropped \(droppedElsewhere) more datagrams over their budgets from more than "
                         + "\(Self.droppedSources) other sources in the last \(seconds) s (spoofed addresses?), "
@@ -346,64 +244,11 @@ final class UDPReader: @unchecked Sendable {
                 )
             )
         }
-        dispatcher.countDropped(dropped.values.reduce(droppedElsewhere) { $0 + $1.count })
+        signals.droppedOverBudget.add(dropped.values.reduce(droppedElsewhere) { $0 + $1.count }, ordering: .relaxed)
         dropped.removeAll(keepingCapacity: true)
         droppedElsewhere = 0
     }
-}
 
-/// A datagram's source address as a cheap hash key (no string per datagram).
-enum SourceKey: Hashable, Sendable {
-    case v4(UInt32)
-    case v6(UInt64, UInt64)
-    case other
-
-    /// From a `sockaddr` of `length` bytes: sockaddr_in has the address at byte 4, sockaddr_in6 at byte 8.
-    init(_ name: UnsafeRawPointer, length: Int) {
-        switch Int32(name.load(as: sa_family_t.self)) {
-        case AF_INET where length >= 8: self = .v4(name.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-        case AF_INET6 where length >= 24:
-            self = .v6(
-                name.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                name.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
-            )
-        default: self = .other
-        }
-    }
-
-    /// The address's bytes as `AddressRange` takes them (an IPv4-mapped IPv6 address as its 4).
-    var bytes: [UInt8]? {
-        switch self {
-        case .v4(var value): return withUnsafeBytes(of: &value) { Array($0) }
-        case .v6(var high, var low):
-            let all = withUnsafeBytes(of: &high) { Array($0) } + withUnsafeBytes(of: &low) { Array($0) }
-            if all[0..<10].allSatisfy({ $0 == 0 }), all[10] == 0xff, all[11] == 0xff { return Array(all[12...]) }
-            return all
-        case .other: return nil
-        }
-    }
-}
-
-/// Sends replies with `sendto` on the listener's socket: non-blocking, from any thread, errors returned.
-struct UDPReplySender: Sendable {
-    let descriptor: Int32
-
-    /// Nil when sent; otherwise why not.
-    func send(_ line: String, to address: SocketAddress) -> String? {
-        var bytes = Array(line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        let sent = address.withSockAddr { pointer, length in
-            bytes.withUnsafeBytes {
-                sendto(
-                    descriptor,
-                    $0.baseAddress,
-                    $0.count,
-                    Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL),
-                    pointer,
-                    socklen_t(length)
-                )
-            }
-        }
-        return sent < 0 ? String(cString: strerror(errno)) : nil
-    }
+    /// The injected clock, in nanoseconds (the token buckets' unit; a clock that steps back refills nothing).
+    private var nanoseconds: UInt64 { UInt64(clamping: signals.clock.now.millisecondsSinceEpoch) &* 1_000_000 }
 }

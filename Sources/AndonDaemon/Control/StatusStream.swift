@@ -5,7 +5,7 @@ import AndonProtocol
 /// engine copy a few hundred incidents at a time. andond's memory holds one piece, not 34 MB for 100,000 calls, and
 /// the connection's writes pace the rendering (a slow reader slows only its own reply).
 public struct StatusStream: Sendable {
-    let view: Dispatcher.StatusView
+    let view: StatusView
     /// About how many bytes of wire text a piece holds.
     var pieceSize = 64 << 10
 
@@ -55,14 +55,14 @@ public struct StatusStream: Sendable {
             return out
         }
 
-        static func frame(_ view: Dispatcher.StatusView) -> StatusReport.Frame {
+        static func frame(_ view: StatusView) -> StatusReport.Frame {
             StatusReport.Frame(
                 site: view.engine.plant.name,
                 now: view.now.millisecondsSinceEpoch,
                 counters: view.counters,
                 total: view.engine.openIncidentCount,
                 omitted: view.matching - view.ids.count,
-                plant: Dispatcher.plantView(view.engine.plant, at: view.now)
+                plant: StatusView.plantView(view.engine.plant, at: view.now)
             )
         }
     }

@@ -11,7 +11,10 @@ import UnixSignals
 /// KPO duty may change; idle, andond does not wake up for it. Updates are at most one a second, so a burst of
 /// signals costs one status line, not one per signal.
 struct SystemdService: Service {
-    let dispatcher: Dispatcher
+    let board: StatusBoard
+    let escalation: EscalationService
+    let timer: EventLoopTimer
+    let reload: ReloadService
     let notifier: Notifier
     let group: any EventLoopGroup
     var minimumStatusInterval: Duration = .seconds(1)
@@ -34,15 +37,15 @@ struct SystemdService: Service {
         // every update, so its wait always matches what the line shows.
         var ticker: Task<Void, Never>?
         defer { ticker?.cancel() }
-        dispatcher.pokeStatus()  // the first look, which also starts the ticker
-        for await _ in dispatcher.statusChanges {
-            let status = dispatcher.publishStatus()
+        board.poke()  // the first look, which also starts the ticker
+        for await _ in board.changes {
+            let status = board.publish()
             if status.changed { notifier.status(status.line) }
             ticker?.cancel()
-            let validity = dispatcher.statusValidity()
-            ticker = Task { [dispatcher] in
+            let validity = board.validity()
+            ticker = Task { [board] in
                 try? await Task.sleep(for: validity)
-                if !Task.isCancelled { dispatcher.pokeStatus() }
+                if !Task.isCancelled { board.poke() }
             }
             try? await Task.sleep(for: minimumStatusInterval)
         }
@@ -55,9 +58,9 @@ struct SystemdService: Service {
         }
     }
 
-    /// Every event loop runs a task, and the dispatcher's loop reaches the engine.
+    /// Every event loop runs a task, and the timer's loop reaches the escalation stage.
     private func healthy(within timeout: Duration) async -> Bool {
-        guard await dispatcher.probe(within: timeout) else { return false }
+        guard await timer.probe(escalation, within: timeout) else { return false }
         for loop in group.makeIterator() where !(await completes(loop.submit { true }, within: timeout)) {
             return false
         }
@@ -67,7 +70,7 @@ struct SystemdService: Service {
     private func reloadOnHangup() async {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups {
-            dispatcher.reload(trigger: "SIGHUP")
+            reload.reload(trigger: "SIGHUP")
         }
     }
 }

@@ -1,5 +1,6 @@
 import AndonCore
 import AndonProtocol
+import AndonStore
 import AndonSystemd
 
 extension JournalEntry {
@@ -80,5 +81,23 @@ extension JournalEntry {
         entry.add(.syslogIdentifier, JournalSchema.identifier)
         for (name, value) in fields { entry.add(name, value) }
         return entry
+    }
+}
+
+extension Applied {
+    /// The journal entries of this input's events, in order, with how late each was handled (`ANDON_LATE_MS`, on
+    /// every entry of a tick). Built on the commit thread, never under the escalation lock.
+    var entries: [JournalEntry] {
+        // Events of one input share an instant, mostly: the shift is looked up once, not per entry.
+        var shift: ShiftOccurrence?
+        return events.map { event in
+            if shift.map({ !$0.contains(event.at) }) ?? true { shift = plant.calendar.occurrence(at: event.at) }
+            var entry = JournalEntry(event: event, plant: plant, shift: shift)
+            let late = at.duration(since: event.at)
+            if late > .zero || input.isTick {
+                entry.add(.late, late.milliseconds)
+            }
+            return entry
+        }
     }
 }

@@ -3,15 +3,20 @@ import AndonCore
 import AndonProtocol
 import AndonSystemd
 import ServiceLifecycle
-import Synchronization
 
-extension Dispatcher {
-    /// Looks `ConfigurationLoader.coverageWindow` (14 days) ahead, as `check-config` does at load: andond runs this
-    /// once a day and after each reload, so a gap that comes within the horizon while it runs (a dated override, the
-    /// end of a rotation) is said days before it happens. A KPO gap is a `crit` entry and shows in `STATUS=` until a
-    /// later check finds none; a gap of another rota a tier calls is a warning (its calls skip that tier then).
-    func checkCoverage() {
-        let plant = state.withLock { $0.engine.plant }
+/// Looks `ConfigurationLoader.coverageWindow` (14 days) ahead, as `check-config` does at load: andond runs this once a
+/// day and after each reload, so a gap that comes within the horizon while it runs (a dated override, the end of a
+/// rotation) is said days before it happens. A KPO gap is a `crit` entry and shows in `STATUS=` until a later check
+/// finds none; a gap of another rota a tier calls is a warning (its calls skip that tier then).
+struct CoverageCheck: Sendable {
+    let clock: any AndonClock
+    let journal: any JournalSink
+    /// Where the finding shows (`STATUS=`); nil in tests.
+    let board: StatusBoard?
+
+    /// Checks `plant`'s coverage from now on; returns the KPO gaps found.
+    @discardableResult
+    func check(_ plant: Plant) -> [CoverageGap] {
         let now = clock.now
         let coverage = plant.coverage(from: now, horizon: ConfigurationLoader.coverageWindow)
         let zone = plant.timeZone
@@ -24,11 +29,6 @@ extension Dispatcher {
                 (.gapStart, String(gaps[0].start.millisecondsSinceEpoch)),
                 (.gapEnd, String(gaps[0].end.millisecondsSinceEpoch)),
             ]
-        }
-        let note = coverage.kpo.first.map { "KPO GAP from \(zone.format($0.start))" }
-        let changed = state.withLock { state in
-            defer { state.coverageNote = note }
-            return state.coverageNote != note
         }
         if !coverage.kpo.isEmpty {
             journal.submit(
@@ -51,23 +51,26 @@ extension Dispatcher {
                 )
             )
         }
-        if changed { pokeStatus() }
+        let note = coverage.kpo.first.map { "KPO GAP from \(zone.format($0.start))" }
+        if let board, board.setCoverage(note) { board.poke() }
+        return coverage.kpo
     }
 }
 
-/// Checks the coming 14 days' coverage at start and then once a day (`Dispatcher.checkCoverage`; reloads check too).
-/// At start this is the only check of KPO's coverage: andond starts whatever it finds, so that a restart never leaves
-/// the open calls on disk unfollowed, and says what it found as a `crit` entry and in `STATUS=`.
+/// Checks the coming 14 days' coverage at start and then once a day (reloads check too). At start this is the only
+/// check of KPO's coverage: andond starts whatever it finds, so that a restart never leaves the open calls on disk
+/// unfollowed, and says what it found as a `crit` entry and in `STATUS=`.
 struct CoverageService: Service {
-    let dispatcher: Dispatcher
+    let coverage: CoverageCheck
+    let escalation: EscalationService
     var every: Duration = .seconds(86_400)
 
     func run() async throws {
-        dispatcher.checkCoverage()
+        coverage.check(escalation.engine.plant)
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: every)
-                dispatcher.checkCoverage()
+                coverage.check(escalation.engine.plant)
             }
         }
     }

@@ -3,7 +3,6 @@ import AndonCore
 import AndonProtocol
 import AndonStore
 import Foundation
-import Synchronization
 
 /// What andond keeps to check who sends over UDP: keys replaced by a reload (accepted until their overlap ends),
 /// and the signatures of signed messages it accepted within the window, so that each is taken once.
@@ -95,18 +94,5 @@ struct SenderChecks: Sendable {
             )
         }
         return cache
-    }
-}
-
-extension Dispatcher {
-    /// Every address range some line lists under `senders:` (for the flood gate's safety exception).
-    func authorisedSenders() -> [AddressRange] {
-        state.withLock { state in state.configuration.security.values.flatMap { $0.senders ?? [] } }
-    }
-
-    /// Counts datagrams the flood gate dropped (for `status --json`, `dropped-over-budget`).
-    func countDropped(_ count: Int) {
-        guard count > 0 else { return }
-        state.withLock { $0.droppedOverBudget += count }
     }
 }

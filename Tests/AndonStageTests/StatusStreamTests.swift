@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import AndonTestSupport
 import Foundation
 import Testing
 
@@ -9,10 +10,10 @@ import Testing
 /// A status written in pieces is, byte for byte, the reply line `Reply.rendered` would give for the whole JSON,
 /// whatever the size of its pieces; and its JSON decodes.
 @Suite struct StatusStreamTests {
-    static func view(calls: Int) throws -> Dispatcher.StatusView {
+    static func view(calls: Int) throws -> StatusView {
         let now = Instant(millisecondsSinceEpoch: 1_796_000_000_000)
         let plant = try ConfigurationLoader.parse(
-            DaemonHarness.configuration(socket: "/tmp/unused.sock"),
+            PlantFixture.yaml(socket: "/tmp/unused.sock"),
             file: "test.yaml",
             now: now
         ).plant
@@ -30,13 +31,12 @@ import Testing
                 at: now + .milliseconds(Int64(index))
             )
         }
-        let (ids, matching) = engine.openIncidentIDs(of: nil, limit: nil)
-        return Dispatcher.StatusView(
+        return StatusView(
             engine: engine,
             counters: ["messages": calls, "journal-written": 7],
             now: engine.now,
-            ids: ids,
-            matching: matching
+            line: nil,
+            limit: nil
         )
     }
 
@@ -50,7 +50,7 @@ import Testing
             total: view.engine.openIncidentCount,
             omitted: 0,
             incidents: view.ids.compactMap { view.report($0) },
-            plant: Dispatcher.plantView(view.engine.plant, at: view.now)
+            plant: StatusView.plantView(view.engine.plant, at: view.now)
         )
         let whole = Reply.ok(["json": json]).rendered
         for pieceSize in [1, 100, 64 << 10] {

@@ -27,7 +27,7 @@ struct Restored {
     static func load(
         from store: StateStore,
         configuration: Configuration,
-        now: Instant,
+        clock: any AndonClock,
         notifier: Notifier,
         legacyNextIncident: UInt64
     ) throws(StoreError) -> Restored {
@@ -46,12 +46,13 @@ struct Restored {
         } catch {
             throw StoreError(.corrupt, error.description)
         }
-        var lastExtension = Date()
+        let now = clock.now
+        var lastExtension = now
         for stored in loaded.inputs {
-            if Date().timeIntervalSince(lastExtension) > 1 {
+            if clock.now.duration(since: lastExtension) > .seconds(1) {
                 // A long restore: tell systemd we are still starting.
                 notifier.notify("EXTEND_TIMEOUT_USEC=10000000\nSTATUS=Restoring: input \(stored.sequence)")
-                lastExtension = Date()
+                lastExtension = clock.now
             }
             replay.apply(stored)
         }

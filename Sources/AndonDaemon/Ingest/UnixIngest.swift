@@ -7,12 +7,13 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// Controllers and andonctl over the UNIX stream socket: one message per line, a reply line for each.
+/// Ingest from the UNIX stream socket: controllers and andonctl, one message per line, a reply line for each (on
+/// NIO's event loops; one request at a time per connection).
 struct UnixListener: Service {
     typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
     let channel: NIOAsyncChannel<(PeerCredentials?, Connection), Never>
-    let dispatcher: Dispatcher
-    let path: String
+    let signals: SignalPath
+    let socketPath: String
     let logger: Logger
 
     /// Binds `path`, or adopts an inherited listening socket when `descriptor` is given (never unlinking it).
@@ -20,7 +21,7 @@ struct UnixListener: Service {
         path: String,
         descriptor: Int32? = nil,
         group: any EventLoopGroup,
-        dispatcher: Dispatcher,
+        signals: SignalPath,
         logger: Logger
     ) async throws -> UnixListener {
         let initializer: @Sendable (any Channel) -> EventLoopFuture<(PeerCredentials?, Connection)> = { child in
@@ -63,7 +64,7 @@ struct UnixListener: Service {
                     childChannelInitializer: initializer
                 )
             }
-            return UnixListener(channel: channel, dispatcher: dispatcher, path: path, logger: logger)
+            return UnixListener(channel: channel, signals: signals, socketPath: path, logger: logger)
         } catch let error as ListenError {
             throw error
         } catch {
@@ -95,7 +96,7 @@ struct UnixListener: Service {
                     case .line(let line):
                         // One request at a time per connection: its reply comes once it is on disk, in order.
                         answer = await withCheckedContinuation { continuation in
-                            dispatcher.handle(
+                            signals.handle(
                                 line.readableBytesView,
                                 from: peer,
                                 stream: { continuation.resume(returning: .status($0)) },
@@ -103,7 +104,7 @@ struct UnixListener: Service {
                             )
                         }
                     case .tooLong(let length):
-                        answer = .reply(dispatcher.refuseTooLong(length, from: peer))
+                        answer = .reply(signals.refuseTooLong(length, from: peer))
                     }
                     // Each write until it is on the socket: a client that shuts down its side after the request (socat,
                     // nc) must still get a large reply whole, closing drops what is still queued, and a status of

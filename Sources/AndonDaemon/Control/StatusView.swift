@@ -1,0 +1,64 @@
+import AndonCore
+import AndonProtocol
+
+/// What a `status` answer shows: a copy of the engine (O(1): its incident maps are persistent) and the counters,
+/// taken at one instant, rendered outside every lock incident by incident.
+struct StatusView: Sendable {
+    var engine: EscalationEngine
+    var counters: [String: Int]
+    var now: Instant
+    var ids: ArraySlice<IncidentID>
+    var matching: Int
+
+    /// The open incidents of `line` (all without one), at most `limit`, oldest first.
+    init(engine: EscalationEngine, counters: [String: Int], now: Instant, line: LineID?, limit: Int?) {
+        self.engine = engine
+        self.counters = counters
+        self.now = now
+        (ids, matching) = engine.openIncidentIDs(of: line, limit: limit)
+    }
+
+    func report(_ id: IncidentID) -> IncidentReport? {
+        engine.incident(id).map { incident in
+            IncidentReport(
+                incident: incident,
+                plant: engine.plant,
+                now: now,
+                tiers: engine.plant.policy(incident.policy).tiers.count
+            )
+        }
+    }
+
+    /// The whole answer's JSON in one string (the UNIX socket writes it in pieces instead, `StatusStream`).
+    var json: String {
+        StatusReport.json(
+            site: engine.plant.name,
+            now: now.millisecondsSinceEpoch,
+            counters: counters,
+            total: engine.openIncidentCount,
+            omitted: matching - ids.count,
+            incidents: ids.lazy.compactMap { report($0) },
+            expectedCount: ids.count,
+            plant: Self.plantView(engine.plant, at: now)
+        )
+    }
+
+    /// Lines and stations, the running shift and KPO on duty, for a board.
+    static func plantView(_ plant: Plant, at now: Instant) -> PlantView {
+        let shift = plant.calendar.occurrence(at: now)
+        let kpo = plant.duty(of: .kpo, at: now, shift: shift?.shift).responders
+        return PlantView(
+            lines: plant.lines.values.sorted { $0.id.rawValue < $1.id.rawValue }.map { line in
+                PlantView.Line(
+                    id: line.id.rawValue,
+                    description: line.description,
+                    stations: (line.stations ?? []).map(\.rawValue).sorted()
+                )
+            },
+            kpo: kpo.map { plant.displayName(of: $0) },
+            shift: shift?.shift.rawValue,
+            shiftStart: shift?.start.millisecondsSinceEpoch,
+            timeZone: plant.timeZone.identifier
+        )
+    }
+}

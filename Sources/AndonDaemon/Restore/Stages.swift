@@ -1,0 +1,207 @@
+import AndonConfig
+import AndonCore
+import AndonProtocol
+import AndonStore
+import AndonSystemd
+import Foundation
+
+/// andond's stages over one state directory, restored and caught up, before any socket is bound: what the daemon
+/// runs, and what the tests and the simulation drive in-process on a manual clock (no sockets, no threads but the
+/// caller's: the commit thread is started by the daemon, `Committer.step()` commits otherwise).
+struct Stages {
+    let store: StateStore
+    let committer: Committer
+    let escalation: EscalationService
+    let admission: AdmissionStage
+    let signals: SignalPath
+    let board: StatusBoard
+    let coverage: CoverageCheck
+    let restored: Restored
+
+    /// How a run opens its state (the daemon's defaults; the simulation changes what it needs).
+    struct Options {
+        var maxWaitingInputs = 10_000
+        /// Encodes snapshots on the appending thread instead of in the background (deterministic, for tests).
+        var inlineSnapshots = false
+        /// What commits go through (the store itself, or a wrapper that fails on demand).
+        var commitStore: (StateStore) -> any CommitStore = { $0 }
+        var notifier = Notifier()
+    }
+
+    /// Locks and opens the state directory, restores the engine from it (a database that cannot be read is moved
+    /// aside, loudly), catches up on what fell due while andond was down, and makes the first commit of this run.
+    static func open(
+        in directory: String,
+        configuration: Configuration,
+        clock: any AndonClock,
+        journal: any JournalSink,
+        timer: any DeadlineTimer,
+        options: Options = Options()
+    ) -> Result<Stages, StoreError> {
+        do {
+            let store = try StateStore(directory: directory)
+            var stateNote: String?
+            func movedAside(_ aside: String, _ reason: String) {
+                stateNote = "STATE MOVED ASIDE: \(aside)"
+                journal.submit(
+                    .daemon(
+                        "the state database \(store.path) cannot be read (\(reason)); it was moved aside to \(aside) "
+                            + "and andond starts with no open calls. The calls it held are in the journal; keep the "
+                            + "file for a post-mortem",
+                        priority: .critical,
+                        id: MessageID.stateMovedAside,
+                        fields: [(.state, store.path), (.stateAside, aside)]
+                    )
+                )
+            }
+            if let aside = store.movedAside { movedAside(aside.path, aside.reason) }
+            let legacy = StateStore.legacyNextIncident(in: directory)
+            func load() throws(StoreError) -> Restored {
+                try Restored.load(
+                    from: store,
+                    configuration: configuration,
+                    clock: clock,
+                    notifier: options.notifier,
+                    legacyNextIncident: legacy
+                )
+            }
+            let restored: Restored
+            do {
+                restored = try load()
+            } catch let error where error.code == .corrupt {
+                movedAside(try store.moveAside(reason: error.message), error.message)
+                restored = try load()
+            }
+            // Entries committed before and not yet confirmed written come back from the outbox, in order.
+            let firstWaiting = (try? store.outbox(after: 0, limit: 1).first?.sequence) ?? nil
+            let last = restored.lastConfiguration ?? (configuration.file, configuration.text)
+            let committer = Committer(
+                store: options.commitStore(store),
+                journal: journal,
+                clock: clock,
+                storeID: restored.loaded.storeID,
+                configuration: last,
+                nextInput: restored.loaded.lastInputSequence + 1,
+                nextEvent: restored.loaded.nextEventSequence,
+                outboxFrom: firstWaiting ?? restored.loaded.nextEventSequence,
+                unsnapshotted: restored.replayed,
+                snapshotBytes: restored.loaded.snapshot?.state.count ?? 0
+            )
+            committer.waitingLimit = options.maxWaitingInputs
+            committer.inlineSnapshots = options.inlineSnapshots
+            journal.durable(
+                writtenThrough: (firstWaiting ?? restored.loaded.nextEventSequence) - 1,
+                submittedThrough: restored.loaded.nextEventSequence - 1
+            ) { [weak store] after, limit in
+                (try? store?.outbox(after: after, limit: limit).map { ($0.sequence, Array($0.entry)) }) ?? []
+            }
+            let escalation = EscalationService(
+                engine: restored.engine,
+                window: restored.window,
+                clock: clock,
+                commit: committer,
+                timer: timer
+            )
+            let admission = AdmissionStage(
+                configuration: restored.configuration,
+                senders: SenderChecks(seen: restored.seenSignatures),
+                clock: clock,
+                journal: journal,
+                ownUID: getuid()
+            )
+            let board = StatusBoard(
+                escalation: escalation,
+                committer: committer,
+                clock: clock,
+                restored: restored.openAtStart,
+                stateNote: stateNote
+            )
+            committer.published = { [weak board] in board?.poke() }
+            let coverage = CoverageCheck(clock: clock, journal: journal, board: board)
+            let reload = ReloadService(
+                admission: admission,
+                escalation: escalation,
+                journal: journal,
+                clock: clock,
+                coverage: coverage,
+                listenAtStart: restored.configuration.listen,
+                board: board,
+                notifier: options.notifier
+            )
+            let signals = SignalPath(
+                admission: admission,
+                escalation: escalation,
+                committer: committer,
+                reload: reload,
+                peerErrors: PeerErrors(clock: clock, journal: journal),
+                restored: restored.openAtStart
+            )
+            let stages = Stages(
+                store: store,
+                committer: committer,
+                escalation: escalation,
+                admission: admission,
+                signals: signals,
+                board: board,
+                coverage: coverage,
+                restored: restored
+            )
+            stages.catchUp(journal: journal, clock: clock)
+            try committer.commitNow(stoppedCleanly: false)
+            return .success(stages)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Swaps in the configuration andond starts with when it differs from the one it ran under, fires every deadline
+    /// that passed while it was down (in order; each entry says how late it is), and writes the one entry that says
+    /// what was restored. Before the first commit.
+    private func catchUp(journal: any JournalSink, clock: any AndonClock) {
+        let current = restored.configuration
+        let changed = restored.lastConfiguration.map { $0.file != current.file || $0.text != current.text } ?? true
+        let (late, engine) = escalation.catchUp(
+            configuration: changed ? current : nil,
+            fresh: restored.fresh,
+            snapshot: restored.replayed >= SnapshotPolicy.afterRestore
+        )
+        guard !restored.fresh else { return }
+        let now = clock.now
+        let open = restored.openAtStart
+        let summary = engine.openSummary
+        let (stops, acknowledged) = (summary.stops, summary.acknowledged)
+        let down = restored.aliveAt.map { now.duration(since: $0) }
+        var message =
+            "restored \(open) open call\(open == 1 ? "" : "s") (\(stops) line stop\(stops == 1 ? "" : "s"), "
+            + "\(acknowledged) acknowledged) from the state directory"
+        if let down {
+            message += "; andond was down for about \(down.roundedDescription)"
+        }
+        message +=
+            restored.stoppedCleanly
+            ? " after a clean stop"
+            : " after it ended without stopping cleanly (a crash, a kill or the watchdog)"
+        if !late.isEmpty {
+            message += "; \(late.count) step\(late.count == 1 ? "" : "s") fell due meanwhile and happen now"
+        }
+        if !restored.skipped.isEmpty {
+            message +=
+                "; \(restored.skipped.count) recorded input(s) could not be replayed: "
+                + restored.skipped.prefix(3).joined(separator: "; ")
+        }
+        journal.submit(
+            .daemon(
+                message,
+                priority: restored.skipped.isEmpty ? .notice : .error,
+                id: MessageID.restored,
+                fields: [
+                    (.restored, String(open)),
+                    (.down, down.map { String($0.milliseconds) } ?? ""),
+                    (.cleanStop, restored.stoppedCleanly ? "1" : "0"),
+                    (.replayed, String(restored.replayed)),
+                    (.lateEvents, String(late.count)),
+                ].filter { !$0.1.isEmpty }
+            )
+        )
+    }
+}

@@ -1,0 +1,128 @@
+import AndonConfig
+import AndonCore
+import AndonProtocol
+import AndonSystemd
+import Synchronization
+
+/// A message's path through andond's stages: admission decides what it may become, the escalation stage applies it
+/// and hands what changed to the commit stage, control answers andonctl's requests. The listeners (ingest) call
+/// `handle` from their own threads; `reply` gets the answer at once for a refusal, after the commit for an effect, on
+/// whichever thread that happens. This type only routes: each decision is a stage's.
+final class SignalPath: Sendable {
+    let admission: AdmissionStage
+    let escalation: EscalationService
+    let committer: Committer
+    let reload: ReloadService
+    let peerErrors: PeerErrors
+    let journal: any JournalSink
+    let clock: any AndonClock
+    /// Messages received on any socket, good or bad; UDP datagrams dropped over their source's budget.
+    let handled = Atomic<Int>(0)
+    let droppedOverBudget = Atomic<Int>(0)
+    /// Calls open when andond started.
+    let restored: Int
+    /// The UDP addresses andond listens on, for `ping`.
+    private let udp = Mutex<[String]>([])
+
+    init(
+        admission: AdmissionStage,
+        escalation: EscalationService,
+        committer: Committer,
+        reload: ReloadService,
+        peerErrors: PeerErrors,
+        restored: Int
+    ) {
+        self.admission = admission
+        self.escalation = escalation
+        self.committer = committer
+        self.reload = reload
+        self.peerErrors = peerErrors
+        self.journal = admission.journal
+        self.clock = admission.clock
+        self.restored = restored
+    }
+
+    /// Handles one message from a controller or andonctl. `stream`, when given, takes a `status` answer instead of
+    /// `reply`, to be written in pieces (the UNIX socket).
+    func handle(
+        _ bytes: some Collection<UInt8>,
+        from peer: Peer,
+        stream: (@Sendable (StatusStream) -> Void)? = nil,
+        reply: @escaping @Sendable (Reply) -> Void
+    ) {
+        handled.add(1, ordering: .relaxed)
+        switch admission.admit(bytes, from: peer) {
+        case .refuse(let error):
+            reply(admission.refuse(error, from: peer))
+        case .deny(let error):
+            reply(.error(error))
+        case .signal(let signal, let sequence, let drill, let source, let message, let refusal):
+            let outcome = escalation.signal(
+                signal,
+                sequence: sequence,
+                drill: drill,
+                source: source,
+                message: message,
+                refusal: refusal,
+                deliver: reply
+            )
+            guard outcome.immediate else { return }
+            if case .error(let error) = outcome.reply {
+                reply(admission.refuse(error, from: peer))
+            } else {
+                reply(outcome.reply)
+            }
+        case .action(let action, let id, let actor, let message):
+            let outcome = escalation.act(action, on: id, by: actor, message: message, deliver: reply)
+            if outcome.immediate { reply(outcome.reply) }
+        case .control(.status(let line, let limit)):
+            let view = statusView(line: line, limit: limit)
+            if let stream { stream(StatusStream(view: view)) } else { reply(.ok(["json": view.json])) }
+        case .control(.who(let line, let station, let category, let stop, let at)):
+            let plant = escalation.engine.plant
+            reply(
+                ControlRequests.who(
+                    line: line,
+                    station: station,
+                    category: category,
+                    stop: stop,
+                    at: at,
+                    plant: plant,
+                    now: clock.now
+                )
+            )
+        case .control(.ping):
+            reply(ControlRequests.ping(udp: udp.withLock { $0 }))
+        case .control(.reload):
+            reload.reload(trigger: "andonctl reload by \(peer.source)", reply: reply)
+        case .control:
+            reply(.error(WireError(.badValue, "not a control request")))
+        }
+    }
+
+    /// The reply to a message over the length limit (a stream line discarded unread, a datagram cut to its buffer).
+    func refuseTooLong(_ length: Int, from peer: Peer) -> Reply {
+        admission.refuse(Admission.tooLong(length), from: peer)
+    }
+
+    /// Records the bound UDP addresses, for `ping`.
+    func setUDPAddresses(_ addresses: [String]) { udp.withLock { $0 = addresses } }
+
+    /// A copy of the engine and every counter, at one instant.
+    func statusView(line: LineID?, limit: Int?) -> StatusView {
+        let engine = escalation.engine
+        var counters = admission.refusalTotals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
+        counters["messages"] = handled.load(ordering: .relaxed)
+        counters["retransmits"] = escalation.retransmits.load(ordering: .relaxed)
+        counters["restored"] = restored
+        counters["dropped-over-budget"] = droppedOverBudget.load(ordering: .relaxed)
+        let journal = journal.statistics
+        counters["journal-written"] = journal.written
+        counters["journal-dropped"] = journal.dropped
+        counters["journal-failed"] = journal.failed
+        counters["journal-waiting"] = journal.waiting
+        counters["journal-unkept"] = committer.unkeptEntries
+        counters["peer-errors"] = peerErrors.total
+        return StatusView(engine: engine, counters: counters, now: clock.now, line: line, limit: limit)
+    }
+}
