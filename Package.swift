@@ -120,13 +120,24 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // andond's stages in-process on a manual clock, with the real store on a temp directory and a recording journal:
-        // each stage's tests, and the simulated plant week (scripts/simulate).
-        .testTarget(
-            name: "AndonStageTests",
+        // The simulated plant: andond's stages in-process on a manual clock, with the real store on a temp directory and a
+        // recording journal, through a generated plant week that checks every promise after every step.
+        .target(
+            name: "AndonSimulation",
             dependencies: [
                 "AndonDaemon", "AndonTestSupport", "AndonCore", "AndonConfig", "AndonProtocol", "AndonStore",
                 "AndonSystemd",
+            ],
+            path: "Tests/AndonSimulation"
+        ),
+        // scripts/simulate: seeded plant weeks, release build (a simulated week takes seconds, not minutes).
+        .executableTarget(name: "andon-simulate", dependencies: ["AndonSimulation"], path: "Tests/andon-simulate"),
+        // Each stage's tests in-process under the manual clock, and a few simulated days.
+        .testTarget(
+            name: "AndonStageTests",
+            dependencies: [
+                "AndonDaemon", "AndonSimulation", "AndonTestSupport", "AndonCore", "AndonConfig", "AndonProtocol",
+                "AndonStore", "AndonSystemd",
             ]
         ),
         // Runs the built andonctl binary, as a plant admin would.

@@ -8,7 +8,7 @@ import Synchronization
 /// and hands what changed to the commit stage, control answers andonctl's requests. The listeners (ingest) call
 /// `handle` from their own threads; `reply` gets the answer at once for a refusal, after the commit for an effect, on
 /// whichever thread that happens. This type only routes: each decision is a stage's.
-final class SignalPath: Sendable {
+package final class SignalPath: Sendable {
     let admission: AdmissionStage
     let escalation: EscalationService
     let committer: Committer
@@ -44,7 +44,7 @@ final class SignalPath: Sendable {
 
     /// Handles one message from a controller or andonctl. `stream`, when given, takes a `status` answer instead of
     /// `reply`, to be written in pieces (the UNIX socket).
-    func handle(
+    package func handle(
         _ bytes: some Collection<UInt8>,
         from peer: Peer,
         stream: (@Sendable (StatusStream) -> Void)? = nil,
@@ -109,7 +109,7 @@ final class SignalPath: Sendable {
     func setUDPAddresses(_ addresses: [String]) { udp.withLock { $0 = addresses } }
 
     /// A copy of the engine and every counter, at one instant.
-    func statusView(line: LineID?, limit: Int?) -> StatusView {
+    package func statusView(line: LineID?, limit: Int?) -> StatusView {
         let engine = escalation.engine
         var counters = admission.refusalTotals.reduce(into: [String: Int]()) { $0["rejected-\($1.key)"] = $1.value }
         counters["messages"] = handled.load(ordering: .relaxed)

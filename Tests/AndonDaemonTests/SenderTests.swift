@@ -125,35 +125,6 @@ import Testing
         restarted.stop()
     }
 
-    @Test func aReloadRotatesTheKeyAndTheOldOneIsTakenForTheOverlapOnly() throws {
-        let keys = try KeyFolder()
-        defer { keys.remove() }
-        let keyFile = try keys.write(Self.key, as: "L1.key")
-        let oldKeyFile = try keys.write(Self.key, as: "old.key")
-        let daemon = try DaemonHarness(configuration: Self.configuration(keyFile: keyFile))
-        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=1", keyFile: keyFile)).hasPrefix("ok"))
-
-        try Self.writeKey(Self.otherKey, to: keyFile)
-        let reload = try daemon.andonctl(["reload"])
-        #expect(reload.status == 0, "\(reload.stdout) \(reload.stderr)")
-        // Both keys for the 3-second overlap, then only the new one.
-        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=2", keyFile: keyFile)).hasPrefix("ok"), "new key")
-        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=3", keyFile: oldKeyFile)).hasPrefix("ok"), "old")
-        usleep(3_500_000)
-        #expect(code(try daemon.udp(try Self.sign("heartbeat line=L1 seq=4", keyFile: oldKeyFile))) == "bad-signature")
-        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=5", keyFile: keyFile)).hasPrefix("ok"))
-
-        // A key file that cannot be read refuses the reload, at its position; the keys in use stay.
-        try FileManager.default.removeItem(atPath: keyFile)
-        let refused = try daemon.andonctl(["reload"])
-        #expect(refused.status != 0)
-        #expect(refused.stdout.contains("andond.yaml:") || refused.stderr.contains("andond.yaml:"), "\(refused)")
-        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=6", keyFile: oldKeyFile)).hasPrefix("err"))
-        try Self.writeKey(Self.otherKey, to: keyFile)
-        #expect(try daemon.udp(try Self.sign("heartbeat line=L1 seq=7", keyFile: keyFile)).hasPrefix("ok"))
-        daemon.stop()
-    }
-
     /// A replaced key lives in andond's memory only, for the overlap: a restart within it takes only the new key.
     @Test func aRestartForgetsAReplacedKey() throws {
         let keys = try KeyFolder()

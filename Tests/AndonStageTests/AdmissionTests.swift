@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import AndonSimulation
 import AndonStore
 import AndonSystemd
 import AndonTestSupport
@@ -174,5 +175,17 @@ import Testing
         harness.clock.advance(to: reloaded + .seconds(3))
         #expect(harness.send(Self.sign("heartbeat line=L1 seq=5", at: reloaded))?.errorCode == "bad-signature")
         #expect(harness.send(Self.sign("heartbeat line=L1 seq=6", key: Self.otherKey, at: reloaded))?.isOK == true)
+
+        // A key file that cannot be read refuses the reload, at its position; the key in use stays.
+        try FileManager.default.removeItem(atPath: keyFile)
+        let refused = harness.send("reload", from: StageHarness.root)
+        #expect(refused?.errorCode == "invalid-configuration")
+        if case .error(let error) = refused {
+            #expect(error.details.contains { $0.contains("andond.yaml:") }, "\(error)")
+        }
+        #expect(harness.send(Self.sign("heartbeat line=L1 seq=7", key: Self.otherKey, at: reloaded))?.isOK == true)
+        #expect(harness.send(Self.sign("heartbeat line=L1 seq=8", at: reloaded))?.errorCode == "bad-signature")
+        let rejected = harness.journal.written.filter { $0.entry[JournalField.messageID] == MessageID.reloadRejected }
+        #expect(rejected.count == 1)
     }
 }

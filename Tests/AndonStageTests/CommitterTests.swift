@@ -1,5 +1,6 @@
 import AndonCore
 import AndonProtocol
+import AndonSimulation
 import AndonStore
 import AndonSystemd
 import AndonTestSupport

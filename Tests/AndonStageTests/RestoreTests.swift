@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import AndonSimulation
 import AndonStore
 import AndonSystemd
 import AndonTestSupport

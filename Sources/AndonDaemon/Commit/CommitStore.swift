@@ -3,7 +3,7 @@ import AndonSystemd
 
 /// Where the commit stage writes: the state store in andond; in the simulation, the same store behind a switch that
 /// makes commits fail for a while (a full disk).
-protocol CommitStore: AnyObject, Sendable {
+package protocol CommitStore: AnyObject, Sendable {
     var path: String { get }
     var directory: String { get }
     /// Writes one batch in one transaction; returns the outbox watermark it deleted through.

@@ -18,7 +18,7 @@ import Synchronization
 ///
 /// Every step takes its time from the injected clock. In andond the commit thread runs `run()`; at start, in tests
 /// and in the simulation, `step()` commits on the caller's thread.
-final class Committer: CommitHandoff, @unchecked Sendable {
+package final class Committer: CommitHandoff, @unchecked Sendable {
     // Guarded by `condition`: what is appended and what the committing thread shares.
     private let condition = NSCondition()
     private var pending = Batch()
@@ -91,13 +91,13 @@ final class Committer: CommitHandoff, @unchecked Sendable {
     }
 
     /// While commits fail, at most this many inputs wait in memory before signals and answers are refused.
-    var waitingLimit: Int {
+    package var waitingLimit: Int {
         get { locked { health.waitingLimit } }
         set { locked { health.waitingLimit = newValue } }
     }
 
     /// At most this many journal entries wait in the outbox for journald (set before the first commit).
-    var outboxLimit: Int64 {
+    package var outboxLimit: Int64 {
         get { numbering.limit }
         set { numbering.limit = newValue }
     }
@@ -157,10 +157,10 @@ final class Committer: CommitHandoff, @unchecked Sendable {
     func wantSnapshot() { locked { snapshotPolicy.wanted = true } }
 
     /// Journal entries not kept in the outbox because it was full, since andond started.
-    var unkeptEntries: Int { unkept.load(ordering: .relaxed) }
+    package var unkeptEntries: Int { unkept.load(ordering: .relaxed) }
 
     /// Why commits fail now, or nil.
-    var failure: String? { locked { health.failing } }
+    package var failure: String? { locked { health.failing } }
 
     // MARK: Committing
 
@@ -169,7 +169,7 @@ final class Committer: CommitHandoff, @unchecked Sendable {
     /// entries go out plainly now. `ending` writes every snapshot part left and records a clean stop. Returns whether
     /// the commit worked.
     @discardableResult
-    func step(ending: Bool = false, stoppedCleanly: Bool? = nil) -> Bool {
+    package func step(ending: Bool = false, stoppedCleanly: Bool? = nil) -> Bool {
         if ending { waitForSnapshot() }
         let (taken, applied, announcements) = locked {
             var taken = pending

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// day and after each reload, so a gap that comes within the horizon while it runs (a dated override, the end of a
 /// rotation) is said days before it happens. A KPO gap is a `crit` entry and shows in `STATUS=` until a later check
 /// finds none; a gap of another rota a tier calls is a warning (its calls skip that tier then).
-struct CoverageCheck: Sendable {
+package struct CoverageCheck: Sendable {
     let clock: any AndonClock
     let journal: any JournalSink
     /// Where the finding shows (`STATUS=`); nil in tests.
@@ -16,7 +16,7 @@ struct CoverageCheck: Sendable {
 
     /// Checks `plant`'s coverage from now on; returns the KPO gaps found.
     @discardableResult
-    func check(_ plant: Plant) -> [CoverageGap] {
+    package func check(_ plant: Plant) -> [CoverageGap] {
         let now = clock.now
         let coverage = plant.coverage(from: now, horizon: ConfigurationLoader.coverageWindow)
         let zone = plant.timeZone

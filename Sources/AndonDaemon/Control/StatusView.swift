@@ -3,7 +3,7 @@ import AndonProtocol
 
 /// What a `status` answer shows: a copy of the engine (O(1): its incident maps are persistent) and the counters,
 /// taken at one instant, rendered outside every lock incident by incident.
-struct StatusView: Sendable {
+package struct StatusView: Sendable {
     var engine: EscalationEngine
     var counters: [String: Int]
     var now: Instant
@@ -30,7 +30,7 @@ struct StatusView: Sendable {
     }
 
     /// The whole answer's JSON in one string (the UNIX socket writes it in pieces instead, `StatusStream`).
-    var json: String {
+    package var json: String {
         StatusReport.json(
             site: engine.plant.name,
             now: now.millisecondsSinceEpoch,

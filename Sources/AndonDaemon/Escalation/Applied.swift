@@ -29,6 +29,6 @@ protocol CommitHandoff: AnyObject, Sendable {
 
 /// The one timer: armed for the engine's next deadline. `fire` runs on the timer's own thread; arming again replaces
 /// what was armed, and nil cancels it.
-protocol DeadlineTimer: Sendable {
+package protocol DeadlineTimer: Sendable {
     func arm(at deadline: Instant?, now: Instant, fire: @escaping @Sendable () -> Void)
 }

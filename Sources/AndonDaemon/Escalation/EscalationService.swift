@@ -10,7 +10,7 @@ import Synchronization
 /// as a value (`Applied`) under the lock, so the log has the engine's order. No journal entry is built here: the
 /// commit stage builds them from the events. The only text made under the lock is a signal's reply, which the
 /// retransmit window remembers (it is part of the state a restore rebuilds).
-final class EscalationService: Sendable {
+package final class EscalationService: Sendable {
     struct State: Sendable {
         var engine: EscalationEngine
         var window: SequenceWindow
@@ -50,15 +50,15 @@ final class EscalationService: Sendable {
     }
 
     /// An O(1) copy of the engine (its incident maps are persistent), for answers read outside the lock.
-    var engine: EscalationEngine { state.withLock { $0.engine } }
+    package var engine: EscalationEngine { state.withLock { $0.engine } }
 
     /// Arms the timer for the first time (heartbeat watches start with the daemon).
-    func start() {
+    package func start() {
         state.withLock { rearm(&$0, now: clock.now) }
     }
 
     /// Cancels the timer and asks for a last snapshot (a clean stop); later inputs are still answered.
-    func stop() {
+    package func stop() {
         state.withLock { state in
             state.stopped = true
             state.armed = nil

@@ -8,29 +8,31 @@ import Foundation
 /// andond's stages over one state directory, restored and caught up, before any socket is bound: what the daemon
 /// runs, and what the tests and the simulation drive in-process on a manual clock (no sockets, no threads but the
 /// caller's: the commit thread is started by the daemon, `Committer.step()` commits otherwise).
-struct Stages {
-    let store: StateStore
-    let committer: Committer
-    let escalation: EscalationService
+package struct Stages {
+    package let store: StateStore
+    package let committer: Committer
+    package let escalation: EscalationService
     let admission: AdmissionStage
-    let signals: SignalPath
-    let board: StatusBoard
-    let coverage: CoverageCheck
-    let restored: Restored
+    package let signals: SignalPath
+    package let board: StatusBoard
+    package let coverage: CoverageCheck
+    package let restored: Restored
 
     /// How a run opens its state (the daemon's defaults; the simulation changes what it needs).
-    struct Options {
-        var maxWaitingInputs = 10_000
+    package struct Options {
+        package var maxWaitingInputs = 10_000
         /// Encodes snapshots on the appending thread instead of in the background (deterministic, for tests).
-        var inlineSnapshots = false
+        package var inlineSnapshots = false
         /// What commits go through (the store itself, or a wrapper that fails on demand).
-        var commitStore: (StateStore) -> any CommitStore = { $0 }
-        var notifier = Notifier()
+        package var commitStore: (StateStore) -> any CommitStore = { $0 }
+        package var notifier = Notifier()
+
+        package init() {}
     }
 
     /// Locks and opens the state directory, restores the engine from it (a database that cannot be read is moved
     /// aside, loudly), catches up on what fell due while andond was down, and makes the first commit of this run.
-    static func open(
+    package static func open(
         in directory: String,
         configuration: Configuration,
         clock: any AndonClock,

@@ -3,7 +3,7 @@ import Synchronization
 
 /// The one line andond shows in `systemctl status` (`STATUS=`), from a copy of the engine and the notes the other
 /// stages leave: a state moved aside at start, a KPO gap ahead, a state that cannot be written.
-final class StatusBoard: Sendable {
+package final class StatusBoard: Sendable {
     private struct Notes: Sendable {
         var published: String?
         /// What the status line says about the state directory (a database moved aside at start).
@@ -54,7 +54,7 @@ final class StatusBoard: Sendable {
 
     /// Open calls (and how many were restored at start), line stops and their age, who is KPO now, and a state that
     /// cannot be written. Counted on a copy of the engine, outside its lock.
-    func line() -> String {
+    package func line() -> String {
         let engine = escalation.engine
         let (stateNote, coverageNote) = notes.withLock { ($0.state, $0.coverage) }
         let now = clock.now

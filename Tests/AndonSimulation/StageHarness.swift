@@ -1,5 +1,6 @@
 import AndonConfig
 import AndonCore
+import AndonDaemon
 import AndonProtocol
 import AndonStore
 import AndonSystemd
@@ -8,66 +9,82 @@ import Foundation
 import Glibc
 import Synchronization
 
-@testable import AndonDaemon
-
 /// The one timer, by hand: the escalation stage arms it; the test (or the simulation) fires it when its clock
 /// reaches the deadline.
-final class ManualTimer: DeadlineTimer {
-    private let armed = Mutex<(deadline: Instant?, fire: (@Sendable () -> Void)?)>((nil, nil))
+package final class ManualTimer: DeadlineTimer, @unchecked Sendable {
+    package init() {}
 
-    var deadline: Instant? { armed.withLock { $0.deadline } }
+    // Guarded by `lock` (a closure kept in a generic container is re-wrapped on every pass through it).
+    private let lock = NSLock()
+    private var armed: Instant?
+    private var fire: (@Sendable () -> Void)?
 
-    func arm(at deadline: Instant?, now: Instant, fire: @escaping @Sendable () -> Void) {
-        armed.withLock { $0 = (deadline, deadline == nil ? nil : fire) }
+    package var deadline: Instant? {
+        lock.lock()
+        defer { lock.unlock() }
+        return armed
+    }
+
+    package func arm(at deadline: Instant?, now: Instant, fire: @escaping @Sendable () -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        armed = deadline
+        self.fire = deadline == nil ? nil : fire
     }
 
     /// Fires the timer when it is due at `now`; true when it fired.
     @discardableResult
-    func fireIfDue(at now: Instant) -> Bool {
-        let fire = armed.withLock { armed -> (@Sendable () -> Void)? in
-            guard let deadline = armed.deadline, deadline <= now else { return nil }
-            defer { armed = (nil, nil) }
-            return armed.fire
+    package func fireIfDue(at now: Instant) -> Bool {
+        lock.lock()
+        guard let deadline = armed, deadline <= now, let due = fire else {
+            lock.unlock()
+            return false
         }
-        fire?()
-        return fire != nil
+        armed = nil
+        fire = nil
+        lock.unlock()
+        due()
+        return true
     }
 }
 
 /// Replies as they arrive (on the caller's thread here: nothing runs on another).
-final class ReplyBox: Sendable {
+package final class ReplyBox: Sendable {
+    package init() {}
+
     private let replies = Mutex<[Reply]>([])
-    var all: [Reply] { replies.withLock { $0 } }
-    var last: Reply? { replies.withLock { $0.last } }
-    func take() -> [Reply] {
+    package var all: [Reply] { replies.withLock { $0 } }
+    package var last: Reply? { replies.withLock { $0.last } }
+    package func take() -> [Reply] {
         replies.withLock { replies in
             defer { replies = [] }
             return replies
         }
     }
-    var deliver: @Sendable (Reply) -> Void { { reply in self.replies.withLock { $0.append(reply) } } }
+    package var deliver: @Sendable (Reply) -> Void { { reply in self.replies.withLock { $0.append(reply) } } }
 }
 
 /// andond's stages over a state directory of their own, on a manual clock, with a recording journal and a manual
 /// timer: no sockets, no threads, no sleeps. `crash()` drops every stage, as a kill would, and opens them again.
-final class StageHarness {
-    let clock: ManualClock
-    let journal = RecordingJournalSink()
-    let timer = ManualTimer()
-    let directory: String
-    let configPath: String
-    var options = Stages.Options()
-    private(set) var stages: Stages!
+package final class StageHarness {
+    package let clock: ManualClock
+    package let journal = RecordingJournalSink()
+    package let timer = ManualTimer()
+    package let directory: String
+    package let configPath: String
+    package var options = Stages.Options()
+    package private(set) var stages: Stages!
 
-    static let start = Instant(millisecondsSinceEpoch: 1_796_000_000_000)
+    package static let start = Instant(millisecondsSinceEpoch: 1_796_000_000_000)
 
-    init(
+    package init(
         yaml: String = PlantFixture.yaml(socket: "/tmp/unused.sock"),
         at start: Instant = StageHarness.start,
+        under parent: String = FileManager.default.temporaryDirectory.path,
         options change: (inout Stages.Options) -> Void = { _ in }
     ) throws {
         clock = ManualClock(start)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-stages-\(UUID())").path
+        directory = parent + "/andond-stages-\(UUID())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/andond.yaml"
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -76,7 +93,7 @@ final class StageHarness {
         try open()
     }
 
-    func open() throws {
+    package func open() throws {
         var configuration = try ConfigurationLoader.load(path: configPath, now: clock.now, kpoGaps: .leaveToCaller)
         try configuration.loadKeys()
         stages = try Stages.open(
@@ -91,18 +108,18 @@ final class StageHarness {
     }
 
     /// Every memory of andond gone, as after a kill: what was appended and not committed is lost. Then a restart.
-    func crash() throws {
+    package func crash() throws {
         stages = nil
         try open()
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    package func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
     /// Writes the configuration file anew (for a reload).
-    func write(_ yaml: String) throws { try yaml.write(toFile: configPath, atomically: true, encoding: .utf8) }
+    package func write(_ yaml: String) throws { try yaml.write(toFile: configPath, atomically: true, encoding: .utf8) }
 
     /// Writes `key` (hex) to a key file of the harness's, readable by its owner only, and returns its path.
-    func writeKey(_ key: String, as name: String) throws -> String {
+    package func writeKey(_ key: String, as name: String) throws -> String {
         let path = directory + "/" + name
         try? FileManager.default.removeItem(atPath: path)
         try (key + "\n").write(toFile: path, atomically: false, encoding: .utf8)
@@ -110,15 +127,15 @@ final class StageHarness {
         return path
     }
 
-    static let controller = Peer.udp("127.0.0.1:40000")
-    static func user(_ name: String, uid: UInt32 = 1000) -> Peer {
+    package static let controller = Peer.udp("127.0.0.1:40000")
+    package static func user(_ name: String, uid: UInt32 = 1000) -> Peer {
         .unix(PeerCredentials(pid: 1, uid: uid, gid: uid), user: name, groups: [])
     }
-    static let root = Peer.unix(PeerCredentials(pid: 1, uid: 0, gid: 0), user: "root", groups: [])
+    package static let root = Peer.unix(PeerCredentials(pid: 1, uid: 0, gid: 0), user: "root", groups: [])
 
     /// Sends one message and commits; returns its reply (nil if none came: it waits for a commit that failed).
     @discardableResult
-    func send(_ text: String, from peer: Peer = StageHarness.controller) -> Reply? {
+    package func send(_ text: String, from peer: Peer = StageHarness.controller) -> Reply? {
         let box = ReplyBox()
         stages.signals.handle(Array(text.utf8), from: peer, reply: box.deliver)
         stages.committer.step()
@@ -126,7 +143,7 @@ final class StageHarness {
     }
 
     /// Moves the clock to `instant`, firing the timer at each deadline on the way, and commits each step.
-    func advance(to instant: Instant) {
+    package func advance(to instant: Instant) {
         while let deadline = timer.deadline, deadline <= instant {
             clock.advance(to: max(deadline, clock.now))
             timer.fireIfDue(at: clock.now)
@@ -136,48 +153,45 @@ final class StageHarness {
         stages.committer.step()
     }
 
-    func advance(by duration: Duration) { advance(to: clock.now + duration) }
+    package func advance(by duration: Duration) { advance(to: clock.now + duration) }
 
     /// The events the journal holds, by name, in order.
-    var events: [String] { journal.written.compactMap { $0.entry[JournalField.event] } }
+    package var events: [String] { journal.written.compactMap { $0.entry[JournalField.event] } }
 }
 
 extension Reply {
-    var isOK: Bool {
+    package var isOK: Bool {
         if case .ok = self { return true }
         return false
     }
 
-    var errorCode: String? {
+    package var errorCode: String? {
         if case .error(let error) = self { return error.code.rawValue }
-        return nil
-    }
-
-    subscript(key: String) -> String? {
-        if case .ok(let fields) = self { return fields.first { $0.key == key }?.value }
         return nil
     }
 }
 
 /// The state store behind a switch: while it is on, every commit fails as on a full disk (nothing is written).
-final class FailingStore: CommitStore {
-    final class Switch: Sendable {
+package final class FailingStore: CommitStore {
+    package final class Switch: Sendable {
+        package init() {}
+
         private let on = Atomic<Bool>(false)
-        var isOn: Bool { on.load(ordering: .relaxed) }
-        func fail(_ value: Bool) { on.store(value, ordering: .relaxed) }
+        package var isOn: Bool { on.load(ordering: .relaxed) }
+        package func fail(_ value: Bool) { on.store(value, ordering: .relaxed) }
     }
 
-    let store: StateStore
-    let failing: Switch
-    init(store: StateStore, failing: Switch) {
+    package let store: StateStore
+    package let failing: Switch
+    package init(store: StateStore, failing: Switch) {
         self.store = store
         self.failing = failing
     }
 
-    var path: String { store.path }
-    var directory: String { store.directory }
+    package var path: String { store.path }
+    package var directory: String { store.directory }
 
-    func commit(_ batch: CommitBatch) throws(StoreError) -> Int64? {
+    package func commit(_ batch: CommitBatch) throws(StoreError) -> Int64? {
         if failing.isOn { throw StoreError(.write, "database or disk is full (simulated)") }
         return try store.commit(batch)
     }
