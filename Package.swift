@@ -104,7 +104,9 @@ let package = Package(
         // The report's figures from synthetic journal entries (the daemon suite checks them on andond's own).
         .testTarget(
             name: "AndonControlTests",
-            dependencies: ["AndonControl", "AndonConfig", "AndonCore", "AndonProtocol", "AndonStore"]
+            dependencies: [
+                "AndonControl", "AndonConfig", "AndonCore", "AndonProtocol", "AndonStore", "AndonTestSupport",
+            ]
         ),
         .testTarget(
             name: "AndonStoreTests",

@@ -1,3 +1,4 @@
+import AndonCore
 import Foundation
 import GRDB
 
@@ -30,11 +31,14 @@ public final class StateStore: @unchecked Sendable {
     private var reader: DatabaseQueue?
     /// Set when a bad database was moved aside while opening: where it went and why.
     public private(set) var movedAside: (path: String, reason: String)?
+    /// Names a database moved aside by when (the daemon's one clock).
+    private let clock: any AndonClock
 
     /// Opens (or creates) the store in `directory`, taking its lock first. A database that cannot be read is moved
     /// aside (`movedAside` says where) and an empty one is created; one from a newer andond is refused.
-    public init(directory: String) throws(StoreError) {
+    public init(directory: String, clock: any AndonClock) throws(StoreError) {
         self.directory = directory
+        self.clock = clock
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -52,7 +56,7 @@ public final class StateStore: @unchecked Sendable {
             throw error
         } catch {
             let reason = Self.describe(error)
-            let aside = try Self.moveFiles(of: path, reason: reason)
+            let aside = try Self.moveFiles(of: path, reason: reason, at: clock.now)
             movedAside = (aside, reason)
             do {
                 queue = try Self.open(path)
@@ -149,7 +153,7 @@ public final class StateStore: @unchecked Sendable {
         // Close the old connection before moving its files: the placeholder queue is an in-memory one.
         do { queue = try DatabaseQueue() } catch { throw StoreError(.unusable, Self.describe(error)) }
         readerLock.withLock { reader = nil }
-        let aside = try Self.moveFiles(of: path, reason: reason)
+        let aside = try Self.moveFiles(of: path, reason: reason, at: clock.now)
         movedAside = (aside, reason)
         do {
             queue = try Self.open(path)
@@ -159,12 +163,14 @@ public final class StateStore: @unchecked Sendable {
         return aside
     }
 
-    private static func moveFiles(of path: String, reason: String) throws(StoreError) -> String {
+    private static func moveFiles(of path: String, reason: String, at now: Instant) throws(StoreError) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let aside = path + ".bad-" + formatter.string(from: Date())
+        let aside =
+            path + ".bad-"
+            + formatter.string(from: Date(timeIntervalSince1970: Double(now.millisecondsSinceEpoch) / 1000))
         guard rename(path, aside) == 0 || errno == ENOENT else {
             throw StoreError(
                 .unusable,

@@ -2,6 +2,7 @@ import AndonConfig
 import AndonCore
 import AndonProtocol
 import AndonStore
+import AndonTestSupport
 import Foundation
 import Testing
 
@@ -44,7 +45,10 @@ import Testing
     /// Writes what andond would: each input through the engine and into the log, a snapshot after `snapshotAfter`
     /// (pruning everything before it), then the rest.
     static func record(in directory: String) throws {
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         let text = plant(teamLeaderWithin: "5m")
         let configuration = try ConfigurationLoader.parse(
             text,

@@ -1,4 +1,6 @@
+import AndonCore
 import AndonStore
+import AndonTestSupport
 import Foundation
 import Testing
 
@@ -11,7 +13,10 @@ import Testing
 
     /// Four days of one input and one snapshot every 6 hours, with 2 days of retention.
     static func fourDays(in directory: String) throws {
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         var sequence: Int64 = 0
         for hours in stride(from: Int64(0), to: 96, by: 6) {
             sequence += 1
@@ -36,7 +41,10 @@ import Testing
         try Self.fourDays(in: directory)
         // The last snapshot is at 90 h, so inputs before 42 h may go: the latest day's first snapshot before that
         // is the one at 24 h (input 5). The days' first ones (24 h, 48 h, 72 h) and the newest two (84 h, 90 h) stay.
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         #expect(try store.inputs(from: 0, to: .max).map(\.sequence) == Array(6...16))
         let loaded = try store.load()
         #expect(loaded.snapshot?.inputSequence == 16, "a restore starts from the newest")
@@ -64,7 +72,10 @@ import Testing
         let directory = StateStoreTests.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         do {
-            let store = try StateStore(directory: directory)
+            let store = try StateStore(
+                directory: directory,
+                clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+            )
             var batch = CommitBatch()
             batch.inputs = [
                 StoredInput(sequence: 1, at: Self.start, kind: .configuration, source: "f", body: "c"),
@@ -95,7 +106,10 @@ import Testing
         }
         #expect(try manager.contentsOfDirectory(atPath: directory).sorted() == stopped)
 
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         _ = try store.load()
         let running = try manager.contentsOfDirectory(atPath: directory).sorted()
         do {

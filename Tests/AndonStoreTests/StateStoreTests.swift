@@ -1,4 +1,6 @@
+import AndonCore
 import AndonStore
+import AndonTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +19,10 @@ import Testing
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         do {
-            let store = try StateStore(directory: directory)
+            let store = try StateStore(
+                directory: directory,
+                clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+            )
             var batch = CommitBatch()
             batch.inputs = [Self.input(1, "andon a"), Self.input(2, "andon b")]
             batch.outbox = [(1, Data("one".utf8)), (2, Data("two".utf8)), (3, Data("three".utf8))]
@@ -37,7 +42,10 @@ import Testing
             second.journalWrittenThrough = 2
             try store.commit(second)
         }
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         let state = try store.load()
         #expect(state.snapshot?.inputSequence == 2)
         #expect(state.snapshot?.configuration == "yaml")
@@ -63,7 +71,10 @@ import Testing
         #expect(parts.count == 3)
         let row = StoredSnapshot(inputSequence: 7, at: 9, configuration: "yaml", configurationFile: "/x", state: Data())
         do {
-            let store = try StateStore(directory: directory)
+            let store = try StateStore(
+                directory: directory,
+                clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+            )
             // An earlier snapshot that stopped after its first part (andond ended while writing it).
             var orphan = CommitBatch()
             orphan.snapshotParts = [SnapshotPart(inputSequence: 5, index: 0, bytes: Data("old".utf8))]
@@ -81,7 +92,10 @@ import Testing
             last.snapshotPartCount = 3
             try store.commit(last)
         }
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         let loaded = try store.load()
         #expect(loaded.snapshot?.inputSequence == 7)
         #expect(loaded.snapshot?.state == state)
@@ -91,7 +105,10 @@ import Testing
     @Test func outboxPruningIsBoundedPerCommit() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         let total = StateStore.outboxDeletesPerCommit * 2 + 10
         var fill = CommitBatch()
         fill.outbox = (1...total).map { ($0, Data("e".utf8)) }
@@ -108,7 +125,10 @@ import Testing
     @Test func everyCommitIsFsynced() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         let durability = try store.durability()
         #expect(durability.journalMode == "wal")
         #expect(durability.synchronous == 2)
@@ -117,11 +137,14 @@ import Testing
     @Test func aSecondStoreOnTheSameDirectoryIsRefusedAndNamesTheHolder() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try StateStore(directory: directory)
+        let first = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         // flock locks belong to the open file description: a second open in this process conflicts as another
         // process would.
         #expect {
-            try StateStore(directory: directory)
+            try StateStore(directory: directory, clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000)))
         } throws: { error in
             guard let error = error as? StoreError, error.code == .locked else { return false }
             return error.holder == getpid() && error.message.contains("another andond (pid \(getpid()))")
@@ -135,9 +158,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = (directory as NSString).appendingPathComponent(StateStore.databaseName)
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
-        let store = try StateStore(directory: directory)
+        let store = try StateStore(
+            directory: directory,
+            clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+        )
         let aside = try #require(store.movedAside)
-        #expect(aside.path.hasPrefix(path + ".bad-"))
+        #expect(aside.path == path + ".bad-20261130T005320Z", "named by the injected clock")
         #expect(FileManager.default.fileExists(atPath: aside.path))
         #expect(try store.load().inputs.isEmpty)
         var batch = CommitBatch()
@@ -149,7 +175,12 @@ import Testing
     @Test func aDatabaseFromANewerAndondIsRefusedAndKept() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        do { _ = try StateStore(directory: directory) }
+        do {
+            _ = try StateStore(
+                directory: directory,
+                clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000))
+            )
+        }
         // A newer andond would have applied a migration this one does not know.
         let path = (directory as NSString).appendingPathComponent(StateStore.databaseName)
         let sqlite = Process()
@@ -163,7 +194,7 @@ import Testing
         sqlite.waitUntilExit()
         #expect(sqlite.terminationStatus == 0)
         #expect {
-            try StateStore(directory: directory)
+            try StateStore(directory: directory, clock: ManualClock(Instant(millisecondsSinceEpoch: 1_796_000_000_000)))
         } throws: { error in
             guard let error = error as? StoreError else { return false }
             return error.code == .newer && error.message.contains("newer andond") && error.message.contains("v99")

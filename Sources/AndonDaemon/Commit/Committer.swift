@@ -22,7 +22,8 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
     // Guarded by `condition`: what is appended and what the committing thread shares.
     private let condition = NSCondition()
     private var pending = Batch()
-    private var pendingApplied: [Applied] = []
+    /// The journal entries of what is pending, in order (built by the applying threads or here).
+    private var pendingEntries: [PreparedEntries] = []
     private var closing = false
     private var nextInput: Int64
     private var health: StorageHealth
@@ -111,7 +112,7 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
             pending.inputs.append(stored)
             if case .configuration(let loaded) = applied.input { configuration = (loaded.file, loaded.text) }
             health.appended()
-            pendingApplied.append(applied)
+            if !applied.events.isEmpty { pendingEntries.append(applied.prepared) }
             if let deliver = applied.deliver { pending.deliveries.append(deliver) }
             condition.signal()
             return snapshotPolicy.logged(stored, at: Double(applied.at.millisecondsSinceEpoch) / 1000)
@@ -171,19 +172,19 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
     @discardableResult
     package func step(ending: Bool = false, stoppedCleanly: Bool? = nil) -> Bool {
         if ending { waitForSnapshot() }
-        let (taken, applied, announcements) = locked {
+        var (batch, prepared, announcements) = locked {
             var taken = pending
             pending = Batch()
             snapshots.take(into: &taken.snapshot, all: ending)
-            defer { pendingApplied = [] }
-            return (taken, pendingApplied, health.announcements())
+            defer { pendingEntries = [] }
+            return (taken, pendingEntries, health.announcements())
         }
         for entry in announcements { journal.submit(entry) }
-        var batch = taken
-        for input in applied where !input.events.isEmpty {
+        for entries in prepared {
             batch.hasEvents = true
-            numbering.stamp(input.entries, outbox: &batch.outbox, unkept: &batch.unkept)
+            numbering.stamp(entries.take(), outbox: &batch.outbox, unkept: &batch.unkept)
         }
+        prepared = []
         unkept.store(numbering.unkeptTotal, ordering: .relaxed)
         let fresh = batch.outbox
         if var earlier = retry {
@@ -271,7 +272,7 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
         var inputsSinceTrim = 0
         while true {
             condition.lock()
-            while pending.isEmpty && pendingApplied.isEmpty && retry == nil && !closing && !snapshots.hasParts
+            while pending.isEmpty && pendingEntries.isEmpty && retry == nil && !closing && !snapshots.hasParts
                 && snapshots.ready == nil && !outboxBehind && clock.now.duration(since: lastCommit) < aliveInterval
             {
                 let now = clock.now

@@ -84,17 +84,17 @@ extension JournalEntry {
     }
 }
 
-extension Applied {
-    /// The journal entries of this input's events, in order, with how late each was handled (`ANDON_LATE_MS`, on
-    /// every entry of a tick). Built on the commit thread, never under the escalation lock.
-    var entries: [JournalEntry] {
+extension JournalEntry {
+    /// The journal entries of one input's events, in order, with how late each was handled (`ANDON_LATE_MS`, on
+    /// every entry of a tick): `at` is when the input was applied. Built off the escalation lock.
+    static func entries(of events: [Event], plant: Plant, at: Instant, tick: Bool) -> [JournalEntry] {
         // Events of one input share an instant, mostly: the shift is looked up once, not per entry.
         var shift: ShiftOccurrence?
         return events.map { event in
             if shift.map({ !$0.contains(event.at) }) ?? true { shift = plant.calendar.occurrence(at: event.at) }
             var entry = JournalEntry(event: event, plant: plant, shift: shift)
             let late = at.duration(since: event.at)
-            if late > .zero || input.isTick {
+            if late > .zero || tick {
                 entry.add(.late, late.milliseconds)
             }
             return entry

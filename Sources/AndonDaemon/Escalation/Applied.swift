@@ -1,15 +1,83 @@
 import AndonCore
 import AndonStore
+import AndonSystemd
+import Foundation
 
 /// What the escalation stage hands to the commit stage, in engine order: one input that changed the state, when it
-/// was applied, the events it caused and the plant they happened in (the commit stage builds their journal entries
-/// from these, on its own thread). `deliver` runs once the input is on disk.
+/// was applied, the events it caused and the plant they happened in. Their journal entries are built from these,
+/// never under the escalation lock: by the thread that applied the input, right after it let the lock go, or by the
+/// commit thread when it gets there first (`prepared`). `deliver` runs once the input is on disk.
 struct Applied: Sendable {
     var input: EngineInput
     var at: Instant
     var events: [Event]
     var plant: Plant
     var deliver: (@Sendable () -> Void)?
+    /// The events' journal entries, built once; the box holds the events only until then.
+    let prepared: PreparedEntries
+
+    init(input: EngineInput, at: Instant, events: [Event], plant: Plant, deliver: (@Sendable () -> Void)? = nil) {
+        self.input = input
+        self.at = at
+        self.events = events
+        self.plant = plant
+        self.deliver = deliver
+        prepared = PreparedEntries(events: events, plant: plant, at: at, isTick: input.isTick)
+    }
+}
+
+/// One hand-off's journal entries, built once by whichever thread claims them first: the thread that applied the
+/// input (right after it let the escalation lock go, so that the events are freed where they were made, not held
+/// through a commit) or the commit thread; the other one takes them (waiting at most for the build in progress) or
+/// leaves them.
+final class PreparedEntries: @unchecked Sendable {
+    private enum State {
+        case unclaimed(events: [Event], plant: Plant, at: Instant, isTick: Bool)
+        case building
+        case built([JournalEntry])
+    }
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var state: State
+
+    init(events: [Event], plant: Plant, at: Instant, isTick: Bool) {
+        state = .unclaimed(events: events, plant: plant, at: at, isTick: isTick)
+    }
+
+    /// Builds the entries unless another thread claimed them already (the applying thread, after the lock).
+    func build() {
+        guard let source = claim() else { return }
+        let entries = JournalEntry.entries(of: source.events, plant: source.plant, at: source.at, tick: source.isTick)
+        condition.lock()
+        state = .built(entries)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The entries: built here when nobody claimed them, waited for while another thread builds them.
+    func take() -> [JournalEntry] {
+        if let source = claim() {
+            return JournalEntry.entries(of: source.events, plant: source.plant, at: source.at, tick: source.isTick)
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if case .built(let entries) = state {
+                state = .built([])
+                return entries
+            }
+            condition.wait()
+        }
+    }
+
+    private func claim() -> (events: [Event], plant: Plant, at: Instant, isTick: Bool)? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .unclaimed(let events, let plant, let at, let isTick) = state else { return nil }
+        state = .building
+        return (events, plant, at, isTick)
+    }
 }
 
 /// The commit stage as the escalation stage sees it. Called under the escalation lock, so that the log has the

@@ -18,6 +18,8 @@ package final class EscalationService: Sendable {
         var stopped = false
         /// The engine's handover chunks as of the last input recorded (a tick that moved one must be logged).
         var sweepChunksRecorded: Int
+        /// What this lock's holder handed over with events: their entries are built once it lets go.
+        var handedOff: [Applied] = []
     }
 
     /// What one input came to: its reply (sent at once when `immediate`, else once the input is on disk), the events
@@ -59,7 +61,7 @@ package final class EscalationService: Sendable {
 
     /// Cancels the timer and asks for a last snapshot (a clean stop); later inputs are still answered.
     package func stop() {
-        state.withLock { state in
+        locked { state in
             state.stopped = true
             state.armed = nil
             timer.arm(at: nil, now: clock.now, fire: {})
@@ -85,7 +87,7 @@ package final class EscalationService: Sendable {
         refusal: WireError?,
         deliver: @escaping @Sendable (Reply) -> Void
     ) -> Outcome {
-        state.withLock { state in
+        locked { state in
             let now = clock.now
             // A retransmit is the same message less its signature: re-signed with a fresh ts=, it is still one signal.
             if let sequence,
@@ -139,7 +141,7 @@ package final class EscalationService: Sendable {
         message: String,
         deliver: @escaping @Sendable (Reply) -> Void
     ) -> Outcome {
-        state.withLock { state in
+        locked { state in
             guard commit.admits() else {
                 return Outcome(
                     reply: .error(.storageFailing(sequence: nil)),
@@ -177,7 +179,7 @@ package final class EscalationService: Sendable {
         _ configuration: Configuration,
         done: @escaping @Sendable () -> Void
     ) -> Result<Plant, ReconfigureRefusal> {
-        state.withLock { state in
+        locked { state in
             if let refusal = state.engine.reconfigureRefusal(for: configuration.plant) {
                 return .failure(ReconfigureRefusal(reason: refusal))
             }
@@ -191,7 +193,7 @@ package final class EscalationService: Sendable {
 
     /// The timer fired: every deadline due now.
     func tick() {
-        state.withLock { state in
+        locked { state in
             guard !state.stopped else { return }
             state.armed = nil
             let now = clock.now
@@ -208,7 +210,7 @@ package final class EscalationService: Sendable {
         fresh: Bool,
         snapshot: Bool
     ) -> (late: [Event], engine: EscalationEngine) {
-        state.withLock { state in
+        locked { state in
             let now = clock.now
             if let configuration {
                 // A fresh engine was made from this configuration at `now`, as replaying this input will make it.
@@ -224,6 +226,18 @@ package final class EscalationService: Sendable {
             }
             return (late, state.engine)
         }
+    }
+
+    /// Runs `body` under the lock; then, outside it, builds the journal entries of what it handed over (unless the
+    /// commit thread got there first), beside the commit thread's writing.
+    private func locked<T: Sendable>(_ body: (inout State) -> T) -> T {
+        let (result, handed) = state.withLock { state -> (T, [Applied]) in
+            let result = body(&state)
+            defer { state.handedOff.removeAll(keepingCapacity: true) }
+            return (result, state.handedOff)
+        }
+        for applied in handed { applied.prepared.build() }
+        return result
     }
 
     /// For the watchdog's probe: the lock is free, and the engine answers.
@@ -245,10 +259,12 @@ package final class EscalationService: Sendable {
         state.sweepChunksRecorded = state.engine.sweepChunks
         if input.isTick, events.isEmpty, !swept {
             if let deliver { commit.afterCommit(deliver) }
-        } else if commit.append(
-            Applied(input: input, at: now, events: events, plant: state.engine.plant, deliver: deliver)
-        ) {
-            commit.attachSnapshot(engine: state.engine, window: state.window, at: now)
+        } else {
+            let applied = Applied(input: input, at: now, events: events, plant: state.engine.plant, deliver: deliver)
+            if !events.isEmpty { state.handedOff.append(applied) }
+            if commit.append(applied) {
+                commit.attachSnapshot(engine: state.engine, window: state.window, at: now)
+            }
         }
         rearm(&state, now: now)
     }

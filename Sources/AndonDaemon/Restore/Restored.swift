@@ -7,17 +7,17 @@ import Foundation
 
 /// The engine as the state directory left it: the latest snapshot, then every input after it replayed through
 /// `EngineInput.apply` (their events were journaled when they happened, or wait in the outbox).
-package struct Restored {
+struct Restored {
     var engine: EscalationEngine
     /// The configuration the engine ran under when andond last stopped (nil at the very first start).
     var lastConfiguration: (file: String, text: String)?
     var configuration: Configuration
     var window: SequenceWindow
-    package var openAtStart: Int
+    var openAtStart: Int
     var replayed: Int
     var skipped: [String]
     var aliveAt: Instant?
-    package var stoppedCleanly: Bool
+    var stoppedCleanly: Bool
     var fresh: Bool
     var loaded: StoredState
     /// Signatures of signed messages taken within the window before the restart.

@@ -16,7 +16,9 @@ package struct Stages {
     package let signals: SignalPath
     package let board: StatusBoard
     package let coverage: CoverageCheck
-    package let restored: Restored
+    /// What the restore found (the restored state itself is not kept: the engine has it, and its snapshot's bytes
+    /// and replayed inputs would stay in memory for andond's life).
+    package let restored: RestoreSummary
 
     /// How a run opens its state (the daemon's defaults; the simulation changes what it needs).
     package struct Options {
@@ -41,7 +43,7 @@ package struct Stages {
         options: Options = Options()
     ) -> Result<Stages, StoreError> {
         do {
-            let store = try StateStore(directory: directory)
+            let store = try StateStore(directory: directory, clock: clock)
             var stateNote: String?
             func movedAside(_ aside: String, _ reason: String) {
                 stateNote = "STATE MOVED ASIDE: \(aside)"
@@ -146,9 +148,9 @@ package struct Stages {
                 signals: signals,
                 board: board,
                 coverage: coverage,
-                restored: restored
+                restored: RestoreSummary(openAtStart: restored.openAtStart, stoppedCleanly: restored.stoppedCleanly)
             )
-            stages.catchUp(journal: journal, clock: clock)
+            catchUp(restored, escalation: escalation, journal: journal, clock: clock)
             try committer.commitNow(stoppedCleanly: false)
             return .success(stages)
         } catch {
@@ -159,7 +161,12 @@ package struct Stages {
     /// Swaps in the configuration andond starts with when it differs from the one it ran under, fires every deadline
     /// that passed while it was down (in order; each entry says how late it is), and writes the one entry that says
     /// what was restored. Before the first commit.
-    private func catchUp(journal: any JournalSink, clock: any AndonClock) {
+    private static func catchUp(
+        _ restored: Restored,
+        escalation: EscalationService,
+        journal: any JournalSink,
+        clock: any AndonClock
+    ) {
         let current = restored.configuration
         let changed = restored.lastConfiguration.map { $0.file != current.file || $0.text != current.text } ?? true
         let (late, engine) = escalation.catchUp(
@@ -206,4 +213,10 @@ package struct Stages {
             )
         )
     }
+}
+
+/// What a restore found, for the start's checks (and the simulation's).
+package struct RestoreSummary: Sendable {
+    package var openAtStart: Int
+    package var stoppedCleanly: Bool
 }
