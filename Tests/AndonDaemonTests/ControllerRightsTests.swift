@@ -1,3 +1,4 @@
+import AndonTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -14,33 +15,7 @@ import Testing
             String(format: "%02d:%02d", calendar.component(.hour, from: date), calendar.component(.minute, from: date))
         }
         let (incoming, outgoing) = (clock(boundary), clock(boundary.addingTimeInterval(12 * 3600)))
-        return { socket in
-            """
-            listen: { socket: \(socket), socket_mode: "0666" }
-            site: { name: Test plant, time_zone: Europe/Berlin }
-            handover_grace: 1s
-            shifts:
-              day: { start: "\(incoming)", end: "\(outgoing)" }
-              night: { start: "\(outgoing)", end: "\(incoming)" }
-            responders:
-              tl: { user: \(DaemonHarness.teamLeader) }
-              tl2: { user: \(DaemonHarness.incomingTeamLeader) }
-              k: { user: \(DaemonHarness.kpoMember) }
-            rotas:
-              team-leader: { by_shift: { night: [tl], day: [tl2] } }
-              kpo: { by_shift: { day: [k], night: [k] } }
-            policies:
-              andon:
-                - { tier: team-leader, ack_within: 10m }
-                - { tier: kpo, ack_within: 10m, repeat_every: 5m }
-              stop:
-                - { tier: team-leader, ack_within: 10m }
-                - { tier: kpo, ack_within: 10m, repeat_every: 5m }
-            lines:
-              L1: { controllers: { users: [\(DaemonHarness.kpoMember)] } }
-              L2: {}
-            """
-        }
+        return { socket in PlantFixture.shiftChange(socket: socket, day: incoming, night: outgoing) }
     }
 
     /// A shift boundary hours away: nothing changes during the test.

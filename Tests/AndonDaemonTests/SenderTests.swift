@@ -1,3 +1,4 @@
+import AndonTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -9,17 +10,7 @@ import Testing
     static let otherKey = String(repeating: "fedcba9876543210", count: 4)
 
     static func configuration(keyFile: String) -> (String) -> String {
-        { socket in
-            DaemonHarness.configuration(socket: socket)
-                .replacingOccurrences(
-                    of: "  L1: { description: line one }\n  L2: { description: line two }\n",
-                    with: """
-                          L1: { description: line one, senders: [127.0.0.1], key_file: \(keyFile) }
-                          L2: { description: line two, senders: [127.0.0.2/32] }
-
-                        """
-                ) + "\nsigning: { window: 30s, overlap: 3s }\n"
-        }
+        { socket in PlantFixture.signed(socket: socket, keyFile: keyFile) }
     }
 
     /// A temporary folder of key files, removed by `remove()`.

@@ -18,18 +18,7 @@ import Testing
     static let otherKey = String(repeating: "fedcba9876543210", count: 4)
     static let two = Peer.udp("127.0.0.2:40000")
 
-    /// L1 takes 127.0.0.1 and signed messages only; L2 127.0.0.2 only; L3 anyone.
-    static func yaml(keyFile: String) -> String {
-        PlantFixture.yaml(socket: "/tmp/unused.sock")
-            .replacingOccurrences(
-                of: "  L1: { description: line one }\n  L2: { description: line two }\n",
-                with: """
-                      L1: { description: line one, senders: [127.0.0.1], key_file: \(keyFile) }
-                      L2: { description: line two, senders: [127.0.0.2/32] }
-
-                    """
-            ) + "\nsigning: { window: 30s, overlap: 3s }\n"
-    }
+    static func yaml(keyFile: String) -> String { PlantFixture.signed(socket: "/tmp/unused.sock", keyFile: keyFile) }
 
     static func keyed() throws -> (StageHarness, keyFile: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("andond-keys-\(UUID())").path

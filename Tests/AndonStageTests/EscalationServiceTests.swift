@@ -49,11 +49,9 @@ final class RecordingHandoff: CommitHandoff {
         return (service, handoff, timer, clock)
     }
 
-    /// Each input with an effect is handed over once, in order, with its events and instant; a tick without any is
-    /// not; the timer always stands at the engine's next deadline.
-    @Test func inputsAreHandedOverInOrderAndTheTimerFollowsTheNextDeadline() throws {
-        let (service, handoff, timer, clock) = try Self.service()
-        let raised = service.signal(
+    /// L1/S1's help andon with seq=1, as admission lets it through.
+    static func raise(on service: EscalationService) -> EscalationService.Outcome {
+        service.signal(
             .andon(line: LineID(rawValue: "L1"), station: StationID(rawValue: "S1"), category: .help, text: nil),
             sequence: 1,
             drill: false,
@@ -62,6 +60,13 @@ final class RecordingHandoff: CommitHandoff {
             refusal: nil,
             deliver: { _ in }
         )
+    }
+
+    /// Each input with an effect is handed over once, in order, with its events and instant; a tick without any is
+    /// not; the timer always stands at the engine's next deadline.
+    @Test func inputsAreHandedOverInOrderAndTheTimerFollowsTheNextDeadline() throws {
+        let (service, handoff, timer, clock) = try Self.service()
+        let raised = Self.raise(on: service)
         #expect(!raised.immediate && raised.reply.isOK)
         #expect(raised.events.map(\.kind.rawValue).first == "raised")
         #expect(timer.deadline == clock.now + .seconds(1) && raised.nextDeadline == timer.deadline)
@@ -81,15 +86,7 @@ final class RecordingHandoff: CommitHandoff {
         #expect(timer.deadline == service.engine.nextDeadline)
 
         // A retransmit gets the first reply after the commit, and changes nothing.
-        let again = service.signal(
-            .andon(line: LineID(rawValue: "L1"), station: StationID(rawValue: "S1"), category: .help, text: nil),
-            sequence: 1,
-            drill: false,
-            source: "127.0.0.1:1",
-            message: "andon line=L1 station=S1 category=help seq=1",
-            refusal: nil,
-            deliver: { _ in }
-        )
+        let again = Self.raise(on: service)
         #expect(again.reply.rendered == raised.reply.rendered && handoff.applied.count == 2)
         #expect(service.retransmits.load(ordering: .relaxed) == 1)
     }

@@ -14,30 +14,7 @@ import Testing
 /// (The spawned daemon waited for the next real minute for this: up to 68 s.)
 @Suite struct ShiftChangeTests {
     /// The harness starts at 01:53:20 Berlin time: `tl` has the night until 02:00, then `tl2` the day.
-    static let yaml = """
-        listen: { socket: /tmp/unused.sock, socket_mode: "0666" }
-        site: { name: Test plant, time_zone: Europe/Berlin }
-        handover_grace: 1s
-        shifts:
-          day: { start: "02:00", end: "14:00" }
-          night: { start: "14:00", end: "02:00" }
-        responders:
-          tl: { user: \(PlantFixture.teamLeader) }
-          tl2: { user: \(PlantFixture.incomingTeamLeader) }
-          k: { user: \(PlantFixture.kpoMember) }
-        rotas:
-          team-leader: { by_shift: { night: [tl], day: [tl2] } }
-          kpo: { by_shift: { day: [k], night: [k] } }
-        policies:
-          andon:
-            - { tier: team-leader, ack_within: 10m }
-            - { tier: kpo, ack_within: 10m, repeat_every: 5m }
-          stop:
-            - { tier: team-leader, ack_within: 10m }
-            - { tier: kpo, ack_within: 10m, repeat_every: 5m }
-        lines:
-          L1: {}
-        """
+    static let yaml = PlantFixture.shiftChange(socket: "/tmp/unused.sock", day: "02:00", night: "14:00")
     static let boundary = StageHarness.start + .seconds(6 * 60 + 40)
 
     @Test func theIncomingTeamLeaderTakesTheCallAtTheShiftChange() throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The test plant, written once for every test target and the simulation's unit tests: three lines; a team leader, a
 /// group leader and KPO round the clock, with an empty quality rota between them (its tier is skipped).
 public enum PlantFixture {
@@ -48,5 +50,49 @@ public enum PlantFixture {
               L2: { description: line two }
               L3: { description: line three }
             """
+    }
+
+    /// The test plant with who may send over UDP: L1 takes 127.0.0.1 and messages signed with `keyFile`'s key only,
+    /// L2 127.0.0.2 only, L3 anyone; signatures hold for 30 s, a replaced key for 3 s.
+    public static func signed(socket: String, keyFile: String) -> String {
+        yaml(socket: socket)
+            .replacingOccurrences(
+                of: "  L1: { description: line one }\n  L2: { description: line two }\n",
+                with: """
+                      L1: { description: line one, senders: [127.0.0.1], key_file: \(keyFile) }
+                      L2: { description: line two, senders: [127.0.0.2/32] }
+
+                    """
+            ) + "\nsigning: { window: 30s, overlap: 3s }\n"
+    }
+
+    /// A plant whose team leader changes at `day` ("HH:MM", Europe/Berlin): `tl` has the night before it, `tl2` the
+    /// day from it, `k` is KPO; the handover grace is one second. L1 names its controllers (the KPO member's user).
+    public static func shiftChange(socket: String, day: String, night: String) -> String {
+        """
+        listen: { socket: \(socket), socket_mode: "0666" }
+        site: { name: Test plant, time_zone: Europe/Berlin }
+        handover_grace: 1s
+        shifts:
+          day: { start: "\(day)", end: "\(night)" }
+          night: { start: "\(night)", end: "\(day)" }
+        responders:
+          tl: { user: \(teamLeader) }
+          tl2: { user: \(incomingTeamLeader) }
+          k: { user: \(kpoMember) }
+        rotas:
+          team-leader: { by_shift: { night: [tl], day: [tl2] } }
+          kpo: { by_shift: { day: [k], night: [k] } }
+        policies:
+          andon:
+            - { tier: team-leader, ack_within: 10m }
+            - { tier: kpo, ack_within: 10m, repeat_every: 5m }
+          stop:
+            - { tier: team-leader, ack_within: 10m }
+            - { tier: kpo, ack_within: 10m, repeat_every: 5m }
+        lines:
+          L1: { controllers: { users: [\(kpoMember)] } }
+          L2: {}
+        """
     }
 }
