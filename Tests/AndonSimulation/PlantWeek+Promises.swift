@@ -222,8 +222,12 @@ extension PlantWeek {
                 "the journal holds events 1...\(durableSeen), the store handed out 1...\(state.nextEventSequence - 1)"
             )
         }
-        guard outstanding.values.allSatisfy({ now.duration(since: $0.firstSent) < .seconds(120) }) else {
-            throw broken("\(outstanding.count) controller messages were never answered")
+        guard outstanding.isEmpty else {
+            let first = outstanding.min { $0.value.firstSent < $1.value.firstSent }!
+            throw broken(
+                "\(outstanding.count) controller messages were never answered ok, the first \(first.value.text) sent at "
+                    + "\(first.value.firstSent), \(first.value.attempts) times"
+            )
         }
     }
 }

@@ -194,7 +194,18 @@ package final class PlantWeek {
         harness.journal.setAvailable(true)
         stages.committer.step()
         try stepDone()
-        try fireTimer(until: end + .seconds(4 * 3_600))
+        // The quiet tail: nobody raises or answers anything new; controllers still resend what is unanswered.
+        let quiet = end + .seconds(4 * 3_600)
+        while let next = plan.next, next < quiet {
+            try fireTimer(until: next)
+            let (at, action) = plan.pop()!
+            guard case .resend = action else { continue }
+            harness.clock.advance(to: max(at, now))
+            try perform(action)
+            try stepDone()
+        }
+        try fireTimer(until: quiet)
+        harness.clock.advance(to: max(quiet, now))
         try checkTheEnd()
         return figures
     }
