@@ -1,3 +1,4 @@
+import AndonTestSupport
 import Foundation
 import Glibc
 import Synchronization
@@ -9,7 +10,7 @@ import Testing
 @Suite(.serialized) struct CrashTests {
     /// Long timeouts, so the calls stay at their first tier and the journal holds only what the test sends.
     static func configuration(socket: String) -> String {
-        DaemonHarness.plant(socket: socket, site: "Crash test plant", within: "2h", resolveWithin: nil)
+        PlantFixture.yaml(socket: socket, site: "Crash test plant", within: "2h", resolveWithin: nil)
     }
 
     @Test func everySignalAnsweredOkSurvivesSIGKILLAtRandomMoments() throws {

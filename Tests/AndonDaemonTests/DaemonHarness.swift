@@ -32,18 +32,7 @@ final class DaemonHarness {
 
     /// 1-second timeouts: team-leader 1s, quality (nobody on duty: skipped at once), group-leader 1s (resolve 2s),
     /// kpo 1s then every 1s. Line stops: team-leader 1s, kpo 1s.
-    static func configuration(socket: String) -> String { plant(socket: socket) }
-
-    /// The test plant (`PlantFixture`, written once for every target).
-    static func plant(
-        socket: String,
-        site: String = "Test plant",
-        within: String = "1s",
-        resolveWithin: String? = "2s",
-        settings: [String] = []
-    ) -> String {
-        PlantFixture.yaml(socket: socket, site: site, within: within, resolveWithin: resolveWithin, settings: settings)
-    }
+    static func configuration(socket: String) -> String { PlantFixture.yaml(socket: socket) }
 
     /// Whether this harness made `directory` (and removes it when done).
     private let ownsDirectory: Bool

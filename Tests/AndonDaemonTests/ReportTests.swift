@@ -1,3 +1,4 @@
+import AndonTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -10,7 +11,7 @@ import Testing
 
     /// Long timeouts: nothing escalates by itself in the timeline; escalations are by hand.
     static func configuration(socket: String) -> String {
-        DaemonHarness.plant(
+        PlantFixture.yaml(
             socket: socket,
             site: "Report plant",
             within: "2h",
