@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "andond", targets: ["andond"]),
         .executable(name: "andonctl", targets: ["andonctl"]),
+        .executable(name: "andon-notify", targets: ["andon-notify"]),
         .library(name: "AndonCore", targets: ["AndonCore"]),
         .library(name: "AndonConfig", targets: ["AndonConfig"]),
     ],
@@ -19,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The pure domain: signals, incidents, rota and shifts, escalation. No I/O, no wall clock.
@@ -84,6 +87,22 @@ let package = Package(
                 "AndonSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // andon-notify: claims deliveries from andond, renders them with the channel's template and sends them.
+        .target(
+            name: "AndonNotify",
+            dependencies: [
+                "AndonCore", "AndonConfig", "AndonProtocol", "AndonControl",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "andon-notify",
+            dependencies: ["AndonNotify", "AndonConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // libFuzzer targets (scripts/fuzz builds it with --sanitize=fuzzer; a plain build makes a no-op binary).
         .executableTarget(name: "andon-fuzz", dependencies: ["AndonConfig", "AndonCore", "AndonProtocol"]),

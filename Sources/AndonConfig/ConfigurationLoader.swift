@@ -19,6 +19,9 @@ public struct Configuration: Sendable {
     public var signing = SigningSettings()
     /// The lines' keys, once `loadKeys()` read them.
     public var keys: [LineID: SigningKey] = [:]
+    /// `channels:` with everything andon-notify sends with.
+    public var channels: [ChannelID: ChannelSettings] = [:]
+    public var notify = NotifySettings()
 }
 
 /// What a KPO gap within `ConfigurationLoader.coverageWindow` does to a load.
@@ -119,6 +122,8 @@ public enum ConfigurationLoader {
         var listen = ListenSettings()
         var security: [LineID: LineSecurity] = [:]
         var signing = SigningSettings()
+        var channels: [ChannelID: ChannelSettings] = [:]
+        var notify = NotifySettings()
         do {
             let raw = try YAMLDecoder().decode(
                 RawConfiguration.self,
@@ -127,6 +132,8 @@ public enum ConfigurationLoader {
             )
             var builder = PlantBuilder(raw: raw, sink: sink, kpoGaps: kpoGaps)
             plant = builder.build(resolveNow: now)
+            channels = builder.channelSettings
+            notify = builder.notifySettings()
             listen = ListenSettings(raw: raw.listen, sink: sink)
             (security, signing) = Self.security(raw, builder: builder, map: map, file: file, sink: sink)
             Self.warnAboutOpenLines(raw, listen: listen, security: security, sink: sink)
@@ -172,7 +179,9 @@ public enum ConfigurationLoader {
             warnings: diagnostics,
             text: text,
             security: security,
-            signing: signing
+            signing: signing,
+            channels: channels,
+            notify: notify
         )
     }
 

@@ -249,7 +249,7 @@ extension PlantBuilder {
                     stations?.insert(StationID(rawValue: text))
                 }
             }
-            let line = Line(
+            var line = Line(
                 id: id,
                 description: rawLine.description,
                 policies: policyFor,
@@ -259,6 +259,7 @@ extension PlantBuilder {
                 stations: stations,
                 controllers: controllers(rawLine.controllers)
             )
+            line.notify = channelRefs(rawLine.notify)
             checkTierRotas(of: line, rawLine: rawLine)
             lines[id] = line
         }

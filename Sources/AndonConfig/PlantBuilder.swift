@@ -15,6 +15,9 @@ struct PlantBuilder {
     /// Tier paths per policy, for positioning per-line problems at the tier that has them.
     var tierPaths: [PolicyID: [ConfigPath]] = [:]
     var lines: [LineID: Line] = [:]
+    /// What andond keeps of `channels:`, and their full settings (andon-notify's).
+    var channels: [ChannelID: ChannelPolicy] = [:]
+    var channelSettings: [ChannelID: ChannelSettings] = [:]
     /// Rotas whose definition has errors: their coverage is not checked (it would only repeat those errors).
     var brokenRotas: Set<RotaID> = []
     var timeZoneIsValid = true
@@ -47,6 +50,7 @@ struct PlantBuilder {
             kpoWidenAfter = Plant.defaultKPOWidenAfter
         }
         buildShifts()
+        channelSettings = buildChannels()
         buildResponders()
         buildRotas()
         buildPolicies()
@@ -54,8 +58,9 @@ struct PlantBuilder {
         let calendar = ShiftCalendar(timeZone: timeZone, shifts: shifts.values.sorted { $0.start < $1.start })
         checkCoverage(calendar: calendar)
         checkUnusedResponders()
+        checkUnreachableResponders(calendar: calendar)
         guard !sink.entries.contains(where: { $0.severity == .error }) else { return nil }
-        return Plant(
+        var plant = Plant(
             name: raw.site?.name ?? "andond",
             calendar: calendar,
             responders: responders,
@@ -68,6 +73,8 @@ struct PlantBuilder {
             pageEveryone: pageEveryone,
             kpoWidenAfter: kpoWidenAfter
         )
+        plant.channels = channels
+        return plant
     }
 
     // MARK: Site and shifts
@@ -155,7 +162,12 @@ struct PlantBuilder {
                 continue
             }
             users[user] = id
-            responders[id] = Responder(id: id, name: rawResponder.name, user: user)
+            responders[id] = Responder(
+                id: id,
+                name: rawResponder.name,
+                user: user,
+                notify: channelRefs(rawResponder.notify)
+            )
         }
     }
 

@@ -2,7 +2,7 @@
 /// every missing or malformed value with its position; `ConfigurationLoader` turns it into a core `Plant`.
 struct RawConfiguration: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case site, shifts, responders, rotas, policies, routes, lines, listen, signing
+        case site, shifts, responders, rotas, policies, routes, lines, listen, signing, channels, notify
         case coalesceWithin = "coalesce_within"
         case handoverGrace = "handover_grace"
         case remindEvery = "remind_every"
@@ -24,12 +24,16 @@ struct RawConfiguration: Decodable {
     var lines: [String: RawLine]?
     var listen: RawListen?
     var signing: RawSigning?
+    var channels: [String: RawChannel]?
+    var notify: RawNotify?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
         let fields = try Fields(decoder, Key.self, what: "the configuration")
         listen = fields.optional(.listen)
         signing = fields.optional(.signing)
+        channels = fields.optional(.channels)
+        notify = fields.optional(.notify)
         site = fields.required(.site, what: "the configuration", hint: "add a 'site:' with 'time_zone:'")
         coalesceWithin = fields.optional(.coalesceWithin)
         handoverGrace = fields.optional(.handoverGrace)
@@ -80,16 +84,18 @@ struct RawShift: Decodable {
 }
 
 struct RawResponder: Decodable {
-    enum Key: String, CodingKey, CaseIterable { case name, user }
+    enum Key: String, CodingKey, CaseIterable { case name, user, notify }
 
     var name: String?
     var user: String?
+    var notify: [RawChannelRef]?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
         let fields = try Fields(decoder, Key.self, what: "a responder")
         name = fields.optional(.name)
         user = fields.optional(.user)
+        notify = fields.optional(.notify)
         path = fields.path
     }
 }
@@ -227,7 +233,7 @@ struct RawTier: Decodable {
 
 struct RawLine: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case description, rotas, categories, routes, stations, controllers, senders
+        case description, rotas, categories, routes, stations, controllers, senders, notify
         case stopPolicy = "stop_policy"
         case keyFile = "key_file"
         case heartbeatWithin = "heartbeat_within"
@@ -243,6 +249,7 @@ struct RawLine: Decodable {
     var keyFile: String?
     var stopPolicy: String?
     var heartbeatWithin: String?
+    var notify: [RawChannelRef]?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
@@ -257,6 +264,7 @@ struct RawLine: Decodable {
         keyFile = fields.optional(.keyFile)
         stopPolicy = fields.optional(.stopPolicy)
         heartbeatWithin = fields.optional(.heartbeatWithin)
+        notify = fields.optional(.notify)
         path = fields.path
     }
 }

@@ -116,6 +116,8 @@ public struct Event: Sendable, Hashable {
     public var stations: [StationID]
     /// A call taken up by its line's stop: that stop.
     public var lineStop: IncidentID?
+    /// Everyone notified for the incident so far (the recipients of its `taken` and `ended` notifications).
+    public var notified: [ResponderID]
     /// A real signal (no `drill=1`) for a drill's call: the call is real from this event on (`ANDON_DRILL_ENDED=1`).
     public var madeReal = false
 
@@ -159,6 +161,7 @@ public struct Event: Sendable, Hashable {
         self.arrivedAfter = incident.arrivedAt.map { $0.duration(since: incident.raisedAt) }
         self.stations = incident.stations
         self.lineStop = incident.lineStop
+        self.notified = incident.notified
     }
 }
 

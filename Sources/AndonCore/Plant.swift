@@ -3,9 +3,12 @@ public struct Responder: Sendable, Hashable {
     public var id: ResponderID
     public var name: String
     public var user: String
+    /// The channels that reach them (`notify:`), in order.
+    public var notify: [ChannelRef]
 
-    public init(id: ResponderID, name: String? = nil, user: String? = nil) {
+    public init(id: ResponderID, name: String? = nil, user: String? = nil, notify: [ChannelRef] = []) {
         self.id = id
+        self.notify = notify
         self.name = name ?? id.rawValue
         self.user = user ?? id.rawValue
     }
@@ -78,6 +81,8 @@ public struct Line: Sendable, Hashable {
     public var stations: Set<StationID>?
     /// When set, who may send this line's controller signals on the UNIX socket; nil: anyone who can connect.
     public var controllers: ControllerRule?
+    /// Channels that get every event of this line (its tower light, its board).
+    public var notify: [ChannelRef] = []
 
     public init(
         id: LineID,
@@ -130,6 +135,8 @@ public struct Plant: Sendable, Hashable {
     /// An unanswered call at KPO repeats to the KPO on duty this many times; from the next repeat on it calls every
     /// member of the KPO rota on duty or on call (all but those an override has away).
     public var kpoWidenAfter: Int
+    /// The outbound channels by name, with how long a delivery through each is retried.
+    public var channels: [ChannelID: ChannelPolicy] = [:]
 
     public static let defaultHandoverGrace = Duration.seconds(15 * 60)
     public static let defaultRemindEvery = Duration.seconds(30 * 60)

@@ -108,6 +108,7 @@ public enum Daemon {
         case .success(let opened):
             stages = opened
             stages.committer.start()
+            stages.notifications.start()
             returnFreedMemory()  // what reading and replaying the state needed
         case .failure(let error):
             FileHandle.standardError.write(Data("andond: \(error.message)\n".utf8))
@@ -123,6 +124,7 @@ public enum Daemon {
         var services: [any Service] = [
             JournalService(journal: journal), CommitService(committer: committer),
             TimerService(escalation: escalation), CoverageService(coverage: stages.coverage, escalation: escalation),
+            NotifyService(notifications: stages.notifications),
         ]
         var listening: [String] = []
         do {
@@ -179,6 +181,7 @@ public enum Daemon {
             FileHandle.standardError.write(Data("andond: \(error)\n".utf8))
             journal.submit(.daemon("andond cannot start: \(error)", priority: .error))
             escalation.stop()
+            await stages.notifications.finish()
             await committer.finish()
             await journal.shutdown()
             return 1
@@ -283,6 +286,17 @@ struct TimerService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         escalation.stop()
+    }
+}
+
+/// The notification stage's thread (claims that wait, retries that fall due); at shutdown, waiting claims are
+/// answered empty.
+struct NotifyService: Service {
+    let notifications: DeliveryService
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await notifications.finish()
     }
 }
 

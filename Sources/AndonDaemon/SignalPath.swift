@@ -14,6 +14,7 @@ package final class SignalPath: Sendable {
     let committer: Committer
     let reload: ReloadService
     let peerErrors: PeerErrors
+    let notifications: DeliveryService
     let journal: any JournalSink
     let clock: any AndonClock
     /// Messages received on any socket, good or bad; UDP datagrams dropped over their source's budget.
@@ -30,8 +31,10 @@ package final class SignalPath: Sendable {
         committer: Committer,
         reload: ReloadService,
         peerErrors: PeerErrors,
+        notifications: DeliveryService,
         restored: Int
     ) {
+        self.notifications = notifications
         self.admission = admission
         self.escalation = escalation
         self.committer = committer
@@ -95,6 +98,19 @@ package final class SignalPath: Sendable {
             reply(ControlRequests.ping(udp: udp.withLock { $0 }))
         case .control(.reload):
             reload.reload(trigger: "andonctl reload by \(peer.source)", reply: reply)
+        case .control(.claim(let limit, let wait, let lease)):
+            notifications.claim(limit: limit, wait: wait, lease: lease, reply: reply)
+        case .control(.report(let report)):
+            notifications.report(report, reply: reply)
+        case .control(.deliveries(let failed)):
+            reply(notifications.listing(failedOnly: failed))
+        case .control(.notifyTest(let id)):
+            let plant = escalation.engine.plant
+            guard let responder = plant.responders[id] else {
+                reply(.error(WireError(.badValue, "no responder \(id) in the configuration")))
+                return
+            }
+            notifications.test(responder: responder, plant: plant, wait: .seconds(30), reply: reply)
         case .control:
             reply(.error(WireError(.badValue, "not a control request")))
         }
@@ -123,6 +139,7 @@ package final class SignalPath: Sendable {
         counters["journal-waiting"] = journal.waiting
         counters["journal-unkept"] = committer.unkeptEntries
         counters["peer-errors"] = peerErrors.total
+        counters["deliveries-pending"] = notifications.pendingCount
         return StatusView(engine: engine, counters: counters, now: clock.now, line: line, limit: limit)
     }
 }

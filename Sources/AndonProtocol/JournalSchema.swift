@@ -78,6 +78,21 @@ public enum JournalField: String, CaseIterable, Sendable {
     case waitingInputs = "ANDON_WAITING_INPUTS"
     case refused = "ANDON_REFUSED"
 
+    // Notifications (`notified`, `notify-failed`).
+    /// The channel a delivery went through.
+    case channel = "ANDON_CHANNEL"
+    /// Whom it was for: a responder's id, or `line:L1`.
+    case recipient = "ANDON_RECIPIENT"
+    /// Why it was sent: `call`, `taken`, `ended`, `update`, `test`.
+    case purpose = "ANDON_PURPOSE"
+    case delivery = "ANDON_DELIVERY"
+    case attempt = "ANDON_ATTEMPT"
+    case httpStatus = "ANDON_HTTP_STATUS"
+    /// From the event to the receiver's answer.
+    case notifyLatency = "ANDON_NOTIFY_MS"
+    /// The `ANDON_EVENT_ID` of the event the delivery was for.
+    case causeEvent = "ANDON_CAUSE_EVENT_ID"
+
     /// The prefix of andond's own fields: what a reader asks the journal for.
     public static let prefix = "ANDON_"
 
@@ -155,6 +170,12 @@ public enum MessageID {
     public static let configurationWarning = "de5c69f26e2545488172a7e8197429e5"
     /// The UNIX socket's mode or group could not be set as configured (a missing group, say).
     public static let socketSetup = "0f931ae54c424e848908571da1d92782"
+    /// A notification reached its receiver.
+    public static let notified = "5a3c2d1e0f9b4c7a8e6d5b4a39281706"
+    /// An attempt to notify failed (a warning after the first few), or a delivery was given up (crit).
+    public static let notifyFailed = "c81f0e2d3b4a4958a7c6d5e4f3a2b190"
+    /// Every notification of a call failed: nobody was reached, and the call escalates at once.
+    public static let nobodyReached = "e4d3c2b1a0f94e8d9c7b6a5f4e3d2c1b"
 
     /// Every MESSAGE_ID andond writes, for the catalog and the docs.
     public static var all: [String] {
@@ -162,7 +183,7 @@ public enum MessageID {
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
             restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, inputsRefused, kpoGapAhead,
             rotaGapAhead,
-            peerError, floodDropped, configurationWarning, socketSetup,
+            peerError, floodDropped, configurationWarning, socketSetup, notified, notifyFailed, nobodyReached,
         ]
     }
 }

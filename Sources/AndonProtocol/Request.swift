@@ -18,6 +18,14 @@ public enum Request: Sendable, Hashable {
     case reload
     /// Liveness and version.
     case ping
+    /// andon-notify: up to `limit` deliveries due now, waiting up to `wait` for one; each is leased for `lease`.
+    case claim(limit: Int, wait: Duration, lease: Duration)
+    /// andon-notify: the outcome of one attempt of one delivery.
+    case report(DeliveryReport)
+    /// The pending deliveries and the recent failures (`failed`: only those).
+    case deliveries(failed: Bool)
+    /// A test notification through each of a responder's channels; answered with each outcome.
+    case notifyTest(ResponderID)
 
     /// True for requests only the UNIX socket accepts.
     public var isControl: Bool {
@@ -29,12 +37,16 @@ public enum Request: Sendable, Hashable {
     public enum Verb: String, CaseIterable, Sendable {
         case andon, stop, clear, arrived, resume, heartbeat
         case status, ack, resolve, escalate, arrive, who, reload, ping
+        case claim, report, deliveries
+        case notifyTest = "notify-test"
 
         /// Whether line controllers send it (over UDP or the UNIX socket); the rest are andonctl's.
         public var isController: Bool {
             switch self {
             case .andon, .stop, .clear, .arrived, .resume, .heartbeat: true
-            case .status, .ack, .resolve, .escalate, .arrive, .who, .reload, .ping: false
+            case .status, .ack, .resolve, .escalate, .arrive, .who, .reload, .ping, .claim, .report, .deliveries,
+                .notifyTest:
+                false
             }
         }
 
@@ -53,6 +65,10 @@ public enum Request: Sendable, Hashable {
             case .arrive: (["id"], ["note"])
             case .who: (["line"], ["station", "category", "stop", "at"])
             case .reload, .ping: ([], [])
+            case .claim: ([], ["limit", "wait", "lease"])
+            case .report: (["id", "attempt", "outcome"], ["status", "retry_after", "error", "ms"])
+            case .deliveries: ([], ["failed"])
+            case .notifyTest: (["responder"], [])
             }
         }
 
@@ -163,6 +179,18 @@ public enum Request: Sendable, Hashable {
             self = .reload
         case .ping:
             self = .ping
+        case .claim:
+            self = .claim(
+                limit: try fields.number("limit", default: 16, in: 1...256),
+                wait: .milliseconds(try fields.number("wait", default: 0, in: 0...60_000)),
+                lease: .milliseconds(try fields.number("lease", default: 30_000, in: 1_000...3_600_000))
+            )
+        case .report:
+            self = .report(try fields.report())
+        case .deliveries:
+            self = .deliveries(failed: try fields.flag("failed"))
+        case .notifyTest:
+            self = .notifyTest(try fields.name("responder"))
         }
     }
 
@@ -228,6 +256,26 @@ public enum Request: Sendable, Hashable {
             add("at", at)
         case .reload: verb = .reload
         case .ping: verb = .ping
+        case .claim(let limit, let wait, let lease):
+            verb = .claim
+            add("limit", limit)
+            add("wait", wait.milliseconds)
+            add("lease", lease.milliseconds)
+        case .report(let report):
+            verb = .report
+            add("id", report.id)
+            add("attempt", report.attempt)
+            add("outcome", report.outcome.rawValue)
+            add("status", report.status)
+            add("retry_after", report.retryAfter?.milliseconds)
+            add("error", report.error)
+            add("ms", report.elapsed?.milliseconds)
+        case .deliveries(let failed):
+            verb = .deliveries
+            if failed { add("failed", "yes") }
+        case .notifyTest(let responder):
+            verb = .notifyTest
+            add("responder", responder)
         }
         return WireMessage(verb: verb.rawValue, fields: fields.map { (key: $0.0, value: $0.1) })
     }
@@ -288,6 +336,39 @@ private struct Fields {
         guard message.fields.last?.key == "sig", message["ts"] != nil else {
             throw WireError(.badValue, "a signed message has ts= and ends with sig= (docs/protocol.md)")
         }
+    }
+
+    func number(_ key: String, default fallback: Int, in range: ClosedRange<Int>) throws(WireError) -> Int {
+        guard let value = message[key] else { return fallback }
+        guard let number = Int(value), range.contains(number) else {
+            throw WireError(.badValue, "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    func report() throws(WireError) -> DeliveryReport {
+        guard let id = message["id"].flatMap({ Int64($0) }), id > 0 else {
+            throw WireError(.badValue, "id must be a delivery number")
+        }
+        guard let outcome = message["outcome"].flatMap(DeliveryReport.Outcome.init(rawValue:)) else {
+            throw WireError(.badValue, "outcome must be delivered, retry or failed")
+        }
+        let status = try message["status"].map { text throws(WireError) in
+            guard let status = Int(text), (100...599).contains(status) else {
+                throw WireError(.badValue, "status must be an HTTP status from 100 to 599")
+            }
+            return status
+        }
+        return DeliveryReport(
+            id: id,
+            attempt: try number("attempt", default: 1, in: 1...1_000_000),
+            outcome: outcome,
+            status: status,
+            retryAfter: message["retry_after"] == nil
+                ? nil : .milliseconds(try number("retry_after", default: 0, in: 0...86_400_000)),
+            error: try text("error"),
+            elapsed: message["ms"] == nil ? nil : .milliseconds(try number("ms", default: 0, in: 0...86_400_000))
+        )
     }
 
     func limit() throws(WireError) -> Int? {

@@ -24,7 +24,7 @@ public final class StateStore: @unchecked Sendable {
     public let path: String
     private let lock: StateLock
     // Replaced only by `moveAside`, which the single owner calls before any commit.
-    private var queue: DatabaseQueue
+    private(set) var queue: DatabaseQueue
     /// A second connection for the journal thread's outbox reads: in WAL mode they run beside commits, never behind
     /// one (a journal that reads spilled entries back must not delay replies). Opened on first use.
     private let readerLock = NSLock()
@@ -141,6 +141,20 @@ public final class StateStore: @unchecked Sendable {
                     CREATE TABLE snapshot_part (
                         input_seq INTEGER NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL,
                         PRIMARY KEY (input_seq, part));
+                    """
+            )
+        }
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE delivery (
+                        id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, incident INTEGER NOT NULL,
+                        recipient TEXT NOT NULL, channel TEXT NOT NULL, parameters TEXT NOT NULL,
+                        purpose TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL,
+                        give_up_at INTEGER NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL,
+                        next_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT, ended_at INTEGER);
+                    CREATE INDEX delivery_state ON delivery(state);
+                    CREATE INDEX delivery_event ON delivery(event_id);
                     """
             )
         }
@@ -399,6 +413,7 @@ public final class StateStore: @unchecked Sendable {
                     try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq <= ?").execute(arguments: [through])
                     deletedThrough = through
                 }
+                try Self.write(batch.deliveries, in: db)
                 for part in batch.snapshotParts {
                     try db.cachedStatement(
                         sql: "INSERT OR REPLACE INTO snapshot_part(input_seq, part, bytes) VALUES (?, ?, ?)"
@@ -414,6 +429,10 @@ public final class StateStore: @unchecked Sendable {
                         ]
                     )
                     try Self.prune(db, keepingInputsFrom: batch.pruneInputsBefore)
+                    try db.execute(
+                        sql: "DELETE FROM delivery WHERE state != 0 AND ended_at < ?",
+                        arguments: [snapshot.at - Self.endedDeliveriesKeptFor.milliseconds]
+                    )
                 }
                 let setMeta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
                 if let next = batch.nextEventSequence { try setMeta.execute(arguments: ["next_event", String(next)]) }
@@ -519,8 +538,12 @@ public struct CommitBatch: Sendable {
     public var nextEventSequence: Int64?
     public var aliveAt: Int64?
     public var stoppedCleanly: Bool?
+    /// Deliveries created or changed (each row written whole).
+    public var deliveries: [Delivery] = []
 
     public init() {}
 
-    public var isEmpty: Bool { inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty }
+    public var isEmpty: Bool {
+        inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty && deliveries.isEmpty
+    }
 }

@@ -93,7 +93,27 @@ enum Admission {
                 return .deny(WireError(.notAuthorized, "only root and andond's own user may reload the configuration"))
             }
             return .control(request)
-        case .status, .who, .ping:
+        case .status, .who, .ping, .deliveries:
+            return .control(request)
+        case .claim, .report:
+            guard case .unix(let credentials, let user, _) = peer,
+                credentials.uid == 0 || credentials.uid == ownUID || user == configuration.notify.user
+            else {
+                return .deny(
+                    WireError(
+                        .notAuthorized,
+                        "only root, andond's own user and andon-notify's (notify.user: \(configuration.notify.user)) "
+                            + "may claim and report deliveries"
+                    )
+                )
+            }
+            return .control(request)
+        case .notifyTest(let responder):
+            guard case .unix(let credentials, let user, _) = peer,
+                credentials.uid == 0 || user.map({ plant.responder(forUser: $0)?.id == responder }) == true
+            else {
+                return .deny(WireError(.notAuthorized, "only root and \(responder) may send \(responder) a test"))
+            }
             return .control(request)
         }
     }

@@ -1,3 +1,4 @@
+import AndonCore
 import AndonStore
 import AndonSystemd
 
@@ -22,10 +23,14 @@ struct Batch {
     var deliveries: [@Sendable () -> Void] = []
     var snapshot = CommitBatch()
     var hasEvents = false
+    /// Notification deliveries the events created (handed to the notification stage once on disk), and rows of
+    /// deliveries whose attempts were reported.
+    var created: [Delivery] = []
+    var rows: [Delivery] = []
 
     var isEmpty: Bool {
         inputs.isEmpty && outbox.isEmpty && unkept.isEmpty && deliveries.isEmpty && snapshot.snapshot == nil
-            && snapshot.snapshotParts.isEmpty
+            && snapshot.snapshotParts.isEmpty && rows.isEmpty
     }
 
     /// A batch that failed, with the one after it: retried as one, in order.
@@ -34,6 +39,8 @@ struct Batch {
         outbox += later.outbox
         unkept += later.unkept
         deliveries += later.deliveries
+        created += later.created
+        rows += later.rows
         snapshot.snapshot = later.snapshot.snapshot ?? snapshot.snapshot
         snapshot.snapshotParts += later.snapshot.snapshotParts
         snapshot.snapshotPartCount = max(snapshot.snapshotPartCount, later.snapshot.snapshotPartCount)

@@ -18,7 +18,7 @@ import Synchronization
 ///
 /// Every step takes its time from the injected clock. In andond the commit thread runs `run()`; at start, in tests
 /// and in the simulation, `step()` commits on the caller's thread.
-package final class Committer: CommitHandoff, @unchecked Sendable {
+package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Sendable {
     // Guarded by `condition`: what is appended and what the committing thread shares.
     private let condition = NSCondition()
     private var pending = Batch()
@@ -39,6 +39,10 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
     private var retry: Batch?
     private var lastCommit: Instant
     private(set) var committedBatches = 0
+    /// The next delivery's number (the outbox's, on disk).
+    var nextDelivery: Int64 = 1
+    /// The notification stage: takes the deliveries a commit created (set once, before the commit thread runs).
+    weak var notifications: DeliveryService?
     private let unkept = Atomic<Int>(0)
 
     private let exit = WorkerExit()
@@ -155,6 +159,14 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
 
     func admits() -> Bool { locked { health.admits() } }
 
+    func write(deliveries: [Delivery], then: @escaping @Sendable () -> Void) {
+        locked {
+            pending.rows += deliveries
+            pending.deliveries.append(then)
+            condition.signal()
+        }
+    }
+
     func wantSnapshot() { locked { snapshotPolicy.wanted = true } }
 
     /// Journal entries not kept in the outbox because it was full, since andond started.
@@ -182,7 +194,22 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
         for entry in announcements { journal.submit(entry) }
         for entries in prepared {
             batch.hasEvents = true
-            numbering.stamp(entries.take(), outbox: &batch.outbox, unkept: &batch.unkept)
+            let built = entries.take()
+            let ids = numbering.stamp(built.entries, outbox: &batch.outbox, unkept: &batch.unkept)
+            for planned in built.deliveries {
+                batch.created.append(
+                    Delivery(
+                        id: nextDelivery,
+                        eventID: ids[planned.entry],
+                        recipient: planned.intent.recipient,
+                        channel: planned.intent.channel,
+                        content: planned.content,
+                        createdAt: planned.content.at,
+                        giveUpAfter: planned.giveUpAfter
+                    )
+                )
+                nextDelivery += 1
+            }
         }
         prepared = []
         unkept.store(numbering.unkeptTotal, ordering: .relaxed)
@@ -205,6 +232,7 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
         lastCommit = clock.now
         for entry in locked({ health.committed(batch.inputs.count) }) { journal.submit(entry) }
         for delivery in batch.deliveries { delivery() }
+        notifications?.committed(batch.created)
         for (sequence, entry) in batch.outbox { journal.submitDurable(entry, sequence: sequence) }
         for entry in batch.unkept { journal.submit(entry) }
         if batch.hasEvents { published?() }
@@ -222,6 +250,7 @@ package final class Committer: CommitHandoff, @unchecked Sendable {
         var batch = taken.snapshot
         batch.inputs = taken.inputs
         batch.outbox = taken.outbox.map { ($0.sequence, Data($0.entry.serialized)) }
+        batch.deliveries = taken.created + taken.rows
         let watermark = journal.durableWrittenThrough
         batch.journalWrittenThrough = watermark
         batch.aliveAt = clock.now.millisecondsSinceEpoch

@@ -26,19 +26,24 @@ struct OutboxNumbering: Sendable {
     }
 
     /// Stamps `entries`: kept ones into `outbox` with their numbers, the rest into `unkept`, with the `crit` entry
-    /// the first time the outbox is full.
+    /// the first time the outbox is full. Returns each entry's `ANDON_EVENT_ID`.
+    @discardableResult
     mutating func stamp(
         _ entries: [JournalEntry],
         outbox: inout [(sequence: Int64, entry: JournalEntry)],
         unkept: inout [JournalEntry]
-    ) {
+    ) -> [String] {
+        var ids: [String] = []
+        ids.reserveCapacity(entries.count)
         guard next - 1 - recordedWatermark + Int64(entries.count) > limit else {
             for var entry in entries {
-                entry.add(.eventID, "\(storeID)-\(next)")
+                let id = "\(storeID)-\(next)"
+                entry.add(.eventID, id)
+                ids.append(id)
                 outbox.append((next, entry))
                 next += 1
             }
-            return
+            return ids
         }
         if unkeptSinceRoom == 0 {
             unkept.append(
@@ -55,9 +60,12 @@ struct OutboxNumbering: Sendable {
         for var entry in entries {
             unkeptTotal += 1
             unkeptSinceRoom += 1
-            entry.add(.eventID, "\(storeID)-u\(unkeptTotal)")
+            let id = "\(storeID)-u\(unkeptTotal)"
+            entry.add(.eventID, id)
+            ids.append(id)
             unkept.append(entry)
         }
+        return ids
     }
 
     /// After a commit recorded `deletedThrough`: once the outbox has room for a tenth of its limit again, one notice

@@ -34,7 +34,14 @@ final class PreparedEntries: @unchecked Sendable {
     private enum State {
         case unclaimed(events: [Event], plant: Plant, at: Instant, isTick: Bool)
         case building
-        case built([JournalEntry])
+        case built(Built)
+    }
+
+    /// The entries, and the deliveries their events ask for (`entry`: the index of the event's entry).
+    struct Built: Sendable {
+        var entries: [JournalEntry] = []
+        var deliveries: [(entry: Int, intent: DeliveryIntent, content: NotificationContent, giveUpAfter: Duration)] =
+            []
     }
 
     // Guarded by `condition`.
@@ -48,27 +55,43 @@ final class PreparedEntries: @unchecked Sendable {
     /// Builds the entries unless another thread claimed them already (the applying thread, after the lock).
     func build() {
         guard let source = claim() else { return }
-        let entries = JournalEntry.entries(of: source.events, plant: source.plant, at: source.at, tick: source.isTick)
+        let built = Self.build(source)
         condition.lock()
-        state = .built(entries)
+        state = .built(built)
         condition.broadcast()
         condition.unlock()
     }
 
     /// The entries: built here when nobody claimed them, waited for while another thread builds them.
-    func take() -> [JournalEntry] {
-        if let source = claim() {
-            return JournalEntry.entries(of: source.events, plant: source.plant, at: source.at, tick: source.isTick)
-        }
+    func take() -> Built {
+        if let source = claim() { return Self.build(source) }
         condition.lock()
         defer { condition.unlock() }
         while true {
-            if case .built(let entries) = state {
-                state = .built([])
-                return entries
+            if case .built(let built) = state {
+                state = .built(Built())
+                return built
             }
             condition.wait()
         }
+    }
+
+    private static func build(_ source: (events: [Event], plant: Plant, at: Instant, isTick: Bool)) -> Built {
+        var built = Built()
+        built.entries = JournalEntry.entries(of: source.events, plant: source.plant, at: source.at, tick: source.isTick)
+        guard !source.plant.channels.isEmpty else { return built }
+        for (index, event) in source.events.enumerated() {
+            for intent in NotificationPlan.intents(for: event, plant: source.plant) {
+                let giveUpAfter = source.plant.channels[intent.channel.channel]?.giveUpAfter
+                built.deliveries.append(
+                    (
+                        index, intent, NotificationContent(event: event, purpose: intent.purpose, plant: source.plant),
+                        giveUpAfter ?? ChannelPolicy.defaultGiveUpAfter
+                    )
+                )
+            }
+        }
+        return built
     }
 
     private func claim() -> (events: [Event], plant: Plant, at: Instant, isTick: Bool)? {

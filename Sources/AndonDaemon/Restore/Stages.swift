@@ -16,6 +16,7 @@ package struct Stages {
     package let signals: SignalPath
     package let board: StatusBoard
     package let coverage: CoverageCheck
+    package let notifications: DeliveryService
     /// What the restore found (the restored state itself is not kept: the engine has it, and its snapshot's bytes
     /// and replayed inputs would stay in memory for andond's life).
     package let restored: RestoreSummary
@@ -106,6 +107,21 @@ package struct Stages {
                 commit: committer,
                 timer: timer
             )
+            let (deliveries, nextDelivery) = try store.loadDeliveries()
+            let notifications = DeliveryService(clock: clock, journal: journal, restored: deliveries)
+            committer.nextDelivery = nextDelivery
+            committer.notifications = notifications
+            notifications.attach(writer: committer) { [weak escalation] incident, reason in
+                // Only a call still waiting for someone: one taken meanwhile has been reached after all.
+                guard let escalation, escalation.engine.incident(incident)?.isAcknowledged == false else { return }
+                _ = escalation.act(
+                    .escalate(incident, reason: reason),
+                    on: incident,
+                    by: .administrator(user: "andond"),
+                    message: Request.escalate(incident, reason: reason).message.rendered,
+                    deliver: { _ in }
+                )
+            }
             let admission = AdmissionStage(
                 configuration: restored.configuration,
                 senders: SenderChecks(seen: restored.seenSignatures),
@@ -138,6 +154,7 @@ package struct Stages {
                 committer: committer,
                 reload: reload,
                 peerErrors: PeerErrors(clock: clock, journal: journal),
+                notifications: notifications,
                 restored: restored.openAtStart
             )
             let stages = Stages(
@@ -148,6 +165,7 @@ package struct Stages {
                 signals: signals,
                 board: board,
                 coverage: coverage,
+                notifications: notifications,
                 restored: RestoreSummary(openAtStart: restored.openAtStart, stoppedCleanly: restored.stoppedCleanly)
             )
             catchUp(restored, escalation: escalation, journal: journal, clock: clock)
