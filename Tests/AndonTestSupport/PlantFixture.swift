@@ -52,6 +52,36 @@ public enum PlantFixture {
             """
     }
 
+    /// The test plant with notifications: every responder has the channel `pager` (ntfy, `topic` their id), line L1
+    /// the channel `tower` (Alertmanager), both on `url`; `giveUpAfter` is each channel's.
+    public static func notifying(
+        socket: String,
+        url: String,
+        within: String = "1h",
+        giveUpAfter: String = "1h",
+        timeout: String = "2s",
+        extra: String = ""
+    ) -> String {
+        var text = yaml(socket: socket, within: within, resolveWithin: nil)
+        for (id, user) in [("tl", teamLeader), ("gl", groupLeader), ("k", kpoMember)] {
+            text = text.replacingOccurrences(
+                of: "  \(id): { user: \(user) }",
+                with: "  \(id): { user: \(user), notify: [{ channel: pager, topic: \(id) }] }"
+            )
+        }
+        text = text.replacingOccurrences(
+            of: "  L1: { description: line one }",
+            with: "  L1: { description: line one, notify: [tower] }"
+        )
+        return text + """
+
+            channels:
+              pager: { url: "\(url)/pager/{{topic}}", format: ntfy, timeout: \(timeout), give_up_after: \(giveUpAfter) }
+              tower: { url: "\(url)/tower", format: alertmanager, timeout: \(timeout), give_up_after: \(giveUpAfter) }
+            \(extra)
+            """
+    }
+
     /// The test plant with who may send over UDP: L1 takes 127.0.0.1 and messages signed with `keyFile`'s key only,
     /// L2 127.0.0.2 only, L3 anyone; signatures hold for 30 s, a replaced key for 3 s.
     public static func signed(socket: String, keyFile: String) -> String {

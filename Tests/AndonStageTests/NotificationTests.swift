@@ -1,0 +1,139 @@
+import AndonCore
+import AndonProtocol
+import AndonSimulation
+import AndonStore
+import AndonSystemd
+import AndonTestSupport
+import Foundation
+import Testing
+
+@testable import AndonDaemon
+
+/// The notification stage in-process on a manual clock, against the real store: deliveries are written in the
+/// input's transaction and claimable only then, survive a crash with their progress, and an outcome is on disk
+/// before it is answered.
+@Suite struct NotificationTests {
+    static let yaml = PlantFixture.notifying(socket: "/tmp/unused.sock", url: "http://127.0.0.1:9")
+    static let notifier = StageHarness.user("andon-notify", uid: 990)
+
+    func claim(_ harness: StageHarness, limit: Int = 10) throws -> [DeliveryPayload] {
+        let reply = try #require(harness.send("claim limit=\(limit) lease=30000", from: Self.notifier))
+        return try JSONDecoder().decode([DeliveryPayload].self, from: Data(try #require(reply["json"]).utf8))
+    }
+
+    @Test func aDeliveryIsCommittedWithItsInputAndClaimableOnlyThen() throws {
+        let harness = try StageHarness(yaml: Self.yaml)
+        defer { harness.remove() }
+        // Applied, not yet on disk: nothing to claim, and a crash loses both the input and its deliveries.
+        let box = ReplyBox()
+        harness.stages.signals.handle(
+            Array("andon line=L2 station=S1 category=help seq=1".utf8),
+            from: StageHarness.controller,
+            reply: box.deliver
+        )
+        #expect(box.all.isEmpty)
+        #expect(harness.stages.notifications.pendingCount == 0)
+        try harness.crash()
+        #expect(harness.stages.notifications.pendingCount == 0)
+        #expect(try claim(harness).isEmpty)
+
+        #expect(harness.send("andon line=L1 station=S3 category=help text=\"the \\\"press\\\"\" seq=2")?.isOK == true)
+        let claimed = try claim(harness)
+        #expect(claimed.map(\.recipient) == ["tl", "line:L1"])
+        #expect(claimed.map(\.channel) == ["pager", "tower"])
+        #expect(claimed.map(\.attempt) == [1, 1])
+        #expect(claimed[0].parameters == ["topic": "tl"])
+        #expect(claimed[0].content.purpose == .call)
+        #expect(claimed[0].content.text == "the \"press\"")
+        let raised = try #require(harness.journal.written.first { $0.entry[JournalField.event] == "raised" })
+        let eventID = try #require(raised.entry[JournalField.eventID])
+        #expect(claimed[0].key == "\(eventID):tl")
+        #expect(claimed[1].key == "\(eventID):line:L1")
+
+        // A crash of andond returns the claims: the same attempt, the same key.
+        try harness.crash()
+        let again = try claim(harness)
+        #expect(again.map(\.key) == claimed.map(\.key))
+        #expect(again.map(\.attempt) == [1, 1])
+    }
+
+    @Test func anOutcomeIsOnDiskBeforeItIsAnsweredAndJournaled() throws {
+        let harness = try StageHarness(yaml: Self.yaml)
+        defer { harness.remove() }
+        #expect(harness.send("andon line=L1 station=S3 category=help seq=1")?.isOK == true)
+        let claimed = try claim(harness)
+        let box = ReplyBox()
+        harness.stages.signals.handle(
+            Array("report id=\(claimed[0].id) attempt=1 outcome=delivered status=200 ms=12".utf8),
+            from: Self.notifier,
+            reply: box.deliver
+        )
+        #expect(box.all.isEmpty, "answered only once on disk")
+        harness.clock.advance(by: .milliseconds(40))
+        harness.stages.committer.step()
+        #expect(box.last?.isOK == true)
+        let notified = try #require(
+            harness.journal.written.first { $0.entry[JournalField.messageID] == MessageID.notified }
+        )
+        #expect(notified.entry[JournalField.recipient] == "tl")
+        #expect(notified.entry[JournalField.channel] == "pager")
+        #expect(notified.entry[JournalField.httpStatus] == "200")
+        #expect(notified.entry[JournalField.attempt] == "1")
+        #expect(notified.entry[JournalField.incident] == "1")
+        // A second report of the same attempt is refused; after a crash the delivery stays delivered.
+        #expect(harness.send("report id=\(claimed[0].id) attempt=1 outcome=delivered status=200", from: Self.notifier)?
+            .errorCode == "bad-value")
+        try harness.crash()
+        #expect(try claim(harness).map(\.recipient) == ["line:L1"])
+    }
+
+    @Test func retriesWaitTheirBackoffAndSurviveACrash() throws {
+        let harness = try StageHarness(yaml: Self.yaml)
+        defer { harness.remove() }
+        #expect(harness.send("andon line=L2 station=S3 category=help seq=1")?.isOK == true)
+        let first = try #require(try claim(harness).first)
+        #expect(
+            harness.send("report id=\(first.id) attempt=1 outcome=retry status=429 retry_after=20000", from: Self.notifier)?
+                .isOK == true
+        )
+        #expect(try claim(harness).isEmpty)
+        try harness.crash()
+        harness.clock.advance(by: .milliseconds(19_999))
+        #expect(try claim(harness).isEmpty)
+        harness.clock.advance(by: .milliseconds(1))
+        let second = try claim(harness)
+        #expect(second.map(\.attempt) == [2])
+        #expect(second.first?.key == first.key)
+        #expect(second.first?.lastStatus == 429)
+    }
+
+    @Test func aCallNobodyWasReachedForEscalatesAtOnce() throws {
+        let harness = try StageHarness(yaml: Self.yaml)
+        defer { harness.remove() }
+        #expect(harness.send("andon line=L2 station=S3 category=help seq=1")?.isOK == true)
+        let claimed = try claim(harness)
+        #expect(claimed.map(\.recipient) == ["tl"])
+        #expect(
+            harness.send("report id=\(claimed[0].id) attempt=1 outcome=failed status=404 error=\"HTTP 404 Not Found\"",
+                         from: Self.notifier)?.isOK == true
+        )
+        harness.stages.committer.step()
+        let crit = harness.journal.written.filter { $0.entry[JournalField.priority] == "2" }
+        #expect(crit.map { $0.entry[JournalField.messageID] } == [MessageID.notifyFailed, MessageID.nobodyReached])
+        // Escalated as if unanswered: quality has nobody, so group-leader is called, and notified.
+        #expect(harness.events.suffix(2) == ["skipped", "escalated"])
+        let escalated = try #require(harness.journal.written.last { $0.entry[JournalField.event] == "escalated" })
+        #expect(escalated.entry[JournalField.by] == "andond")
+        #expect(try claim(harness).map(\.recipient) == ["gl"])
+    }
+
+    @Test func onlyRootAndondAndTheNotifierMayClaim() throws {
+        let harness = try StageHarness(yaml: Self.yaml)
+        defer { harness.remove() }
+        #expect(harness.send("claim", from: StageHarness.user(PlantFixture.teamLeader))?.errorCode == "not-authorized")
+        #expect(harness.send("report id=1 attempt=1 outcome=delivered", from: StageHarness.user("mallory"))?
+            .errorCode == "not-authorized")
+        #expect(harness.send("claim", from: StageHarness.root)?.isOK == true)
+        #expect(harness.send("deliveries", from: StageHarness.user("anyone"))?.isOK == true)
+    }
+}
