@@ -135,7 +135,8 @@ let package = Package(
         .testTarget(
             name: "AndonDaemonTests",
             dependencies: [
-                "andond", "andonctl", "AndonTestSupport", "AndonSystemd", "AndonDaemon", "AndonProtocol", "AndonCore",
+                "andond", "andonctl", "andon-notify", "AndonTestSupport", "AndonSystemd", "AndonDaemon", "AndonProtocol",
+                "AndonCore",
                 "AndonControl", "AndonConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -31,7 +31,7 @@ public final class NotifyLoop: Sendable {
     private let slots = NSCondition()
     private let reports = DispatchQueue(label: "andon-notify.report", attributes: .concurrent)
     private let stopping = Atomic<Bool>(false)
-    /// The longest channel timeout: a claim's lease outlasts any attempt.
+    /// A claim's lease outlasts any attempt (bounded by its channel's timeout) and its report.
     let lease: Duration
 
     public init(channels: [String: PreparedChannel], options: Options) {
@@ -45,7 +45,7 @@ public final class NotifyLoop: Sendable {
         control.timeout = options.claimWait + .seconds(10)
         self.control = control
         let longest = channels.values.map(\.settings.timeout).max() ?? .seconds(10)
-        lease = longest + .seconds(30)
+        lease = longest + .seconds(5)
     }
 
     public func stop() { stopping.store(true, ordering: .relaxed) }

@@ -15,9 +15,11 @@ struct ClientOptions: ParsableArguments {
     var client: ControlClient { ControlClient(path: socket) }
 
     /// Sends a request; prints refusals and maps them to exit codes (69 unreachable, 77 not authorized, 1 refused).
-    func send(_ request: Request) throws -> Reply {
+    func send(_ request: Request, timeout: Duration = .seconds(10)) throws -> Reply {
         let reply: Reply
         do {
+            var client = self.client
+            client.timeout = timeout
             reply = try client.send(request)
         } catch {
             if json {

@@ -103,6 +103,11 @@ public struct DeliveryQueue: Sendable {
         return next
     }
 
+    /// When `expire` will next fail something nobody claimed, or nil.
+    public var nextExpiry: Instant? {
+        pending.values.lazy.filter { self.claims[$0.id] == nil }.map { $0.giveUpAt + self.unclaimedGrace }.min()
+    }
+
     /// Records the outcome of attempt `attempt` of delivery `id`; nil when that attempt is not the one in flight
     /// (reported twice, or after a lapsed lease let another notifier report it first).
     public mutating func report(

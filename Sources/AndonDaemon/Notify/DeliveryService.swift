@@ -310,11 +310,14 @@ package final class DeliveryService: Sendable {
         while !closing.load(ordering: .relaxed) {
             poll()
             let now = clock.now
+            // Sleeps until a claim's wait ends, a retry falls due for a waiting claim, or something nobody claimed is
+            // to be given up; an idle andond does not wake.
             let next = state.withLock { state -> Instant in
-                var next = now + .seconds(1)
+                var next = now + .seconds(3600)
                 for waiter in state.waiters { next = min(next, waiter.until) }
                 for run in state.tests { next = min(next, run.until) }
                 if !state.waiters.isEmpty, let due = state.queue.nextDue(after: now) { next = min(next, due) }
+                if let expiry = state.queue.nextExpiry { next = min(next, max(expiry, state.lastExpiry + .seconds(1))) }
                 return next
             }
             wake.lock()
