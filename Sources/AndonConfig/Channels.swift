@@ -55,8 +55,8 @@ public struct NotifySettings: Sendable, Hashable {
     public var user = "andon-notify"
     /// The acknowledge link's base (`https://andon.plant.example/ack/`): the token is appended. None: no link.
     public var ackURL: String?
-    /// The key that signs acknowledge tokens (andond reads it; the link's endpoint checks it).
-    public var ackKeyFile: String?
+    /// The key that signs acknowledge tokens: andond reads it (`loadKeys()`), issues tokens and checks them.
+    public var ackKeyFile: KeyFile?
     /// How long an acknowledge token is good for.
     public var ackValidFor: Duration = .seconds(12 * 3600)
 
@@ -224,16 +224,21 @@ extension PlantBuilder {
             }
             settings.ackURL = url
         }
-        if let file = raw.ackKeyFile {
-            if !file.hasPrefix("/") && !file.hasPrefix("%d/") {
-                sink.error(raw.path + ["ack_key_file"], "ack_key_file must be an absolute path")
-            }
-            settings.ackKeyFile = file
+        if let file = raw.ackKeyFile, !file.hasPrefix("/") && !file.hasPrefix("%d/") {
+            sink.error(raw.path + ["ack_key_file"], "ack_key_file must be an absolute path, or %d/NAME")
         }
-        if settings.ackURL != nil && settings.ackKeyFile == nil {
+        if settings.ackURL != nil && raw.ackKeyFile == nil {
             sink.error(raw.path + ["ack_url"], "an acknowledge link needs ack_key_file: (the key its tokens are signed with)")
         }
-        if let valid = duration(raw.ackValidFor, at: raw.path + ["ack_valid_for"]) { settings.ackValidFor = valid }
+        if let valid = duration(raw.ackValidFor, at: raw.path + ["ack_valid_for"]) {
+            if valid > .seconds(7 * 86_400) || valid <= .zero {
+                sink.error(
+                    raw.path + ["ack_valid_for"],
+                    "ack_valid_for must be more than 0 and at most 7d (a used link is remembered for 7 days)"
+                )
+            }
+            settings.ackValidFor = valid
+        }
         return settings
     }
 

@@ -22,6 +22,8 @@ public struct Configuration: Sendable {
     /// `channels:` with everything andon-notify sends with.
     public var channels: [ChannelID: ChannelSettings] = [:]
     public var notify = NotifySettings()
+    /// The acknowledge links' key, once `loadKeys()` read it.
+    public var ackKey: SigningKey?
 }
 
 /// What a KPO gap within `ConfigurationLoader.coverageWindow` does to a load.
@@ -134,6 +136,10 @@ public enum ConfigurationLoader {
             plant = builder.build(resolveNow: now)
             channels = builder.channelSettings
             notify = builder.notifySettings()
+            if let rawNotify = raw.notify, let path = rawNotify.ackKeyFile {
+                let (row, column) = map.position(of: rawNotify.path + ["ack_key_file"])
+                notify.ackKeyFile = KeyFile(path: path, file: file, line: row, column: column)
+            }
             listen = ListenSettings(raw: raw.listen, sink: sink)
             (security, signing) = Self.security(raw, builder: builder, map: map, file: file, sink: sink)
             Self.warnAboutOpenLines(raw, listen: listen, security: security, sink: sink)

@@ -77,8 +77,8 @@ extension Configuration {
     ) throws(ConfigurationError) {
         var keys: [LineID: SigningKey] = [:]
         var diagnostics: [Diagnostic] = []
-        for (line, security) in security.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            guard let keyFile = security.keyFile else { continue }
+        /// Reads one key file; nil (with the diagnostic) when it cannot be used.
+        func read(_ keyFile: KeyFile, _ what: String, _ misuse: String) -> SigningKey? {
             let path = keyFile.resolved(environment: environment)
             func report(_ severity: Diagnostic.Severity, _ message: String, hint: String) {
                 diagnostics.append(
@@ -96,34 +96,43 @@ extension Configuration {
                 let reason = access(path, F_OK) == 0 ? "it cannot be read (Permission denied)" : "it does not exist"
                 report(
                     .error,
-                    "line \(line)'s key file \(path): \(reason)",
+                    "\(what) \(path): \(reason)",
                     hint: "make it readable by andond only (chown andond, chmod 0400), or pass it with LoadCredential="
-                        + " and write key_file: %d/NAME"
+                        + " and write %d/NAME"
                 )
-                continue
+                return nil
             }
             guard let bytes = SigningKey.parse(String(decoding: data, as: UTF8.self)) else {
                 report(
                     .error,
-                    "line \(line)'s key file \(path) holds no key",
+                    "\(what) \(path) holds no key",
                     hint: "write at least 32 hexadecimal digits, as 'openssl rand -hex 32' prints them"
                 )
-                continue
+                return nil
             }
             var info = stat()
             if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
                 report(
                     .warning,
-                    "line \(line)'s key file \(path) may be read by others (mode \(String(info.st_mode & 0o777, radix: 8)))",
-                    hint: "chmod 0400 it: whoever reads it can sign for the line"
+                    "\(what) \(path) may be read by others (mode \(String(info.st_mode & 0o777, radix: 8)))",
+                    hint: "chmod 0400 it: whoever reads it can \(misuse)"
                 )
             }
-            keys[line] = SigningKey(bytes: bytes, file: path)
+            return SigningKey(bytes: bytes, file: path)
+        }
+        for (line, security) in security.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            guard let keyFile = security.keyFile else { continue }
+            keys[line] = read(keyFile, "line \(line)'s key file", "sign for the line")
+        }
+        var ackKey: SigningKey?
+        if let keyFile = notify.ackKeyFile {
+            ackKey = read(keyFile, "the acknowledge links' key file", "acknowledge calls in anyone's name")
         }
         if diagnostics.contains(where: { $0.severity == .error }) {
             throw ConfigurationError(diagnostics: diagnostics)
         }
         self.keys = keys
+        self.ackKey = ackKey
         warnings += diagnostics
     }
 }

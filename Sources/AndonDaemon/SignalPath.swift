@@ -1,6 +1,7 @@
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import AndonStore
 import AndonSystemd
 import Synchronization
 
@@ -78,6 +79,24 @@ package final class SignalPath: Sendable {
         case .action(let action, let id, let actor, let message):
             let outcome = escalation.act(action, on: id, by: actor, message: message, deliver: reply)
             if outcome.immediate { reply(outcome.reply) }
+        case .token(let token, let message):
+            guard notifications.useToken(token.delivery) else {
+                reply(.error(WireError(.badValue, "this acknowledge link was used already")))
+                return
+            }
+            let outcome = escalation.act(
+                .acknowledge(token.incident, note: AckToken.note),
+                on: token.incident,
+                by: .responder(token.recipient),
+                message: message,
+                deliver: reply
+            )
+            if outcome.immediate {
+                notifications.releaseToken(token.delivery)
+                reply(outcome.reply)
+            } else {
+                notifications.recordTokenUsed(token.delivery)
+            }
         case .control(.status(let line, let limit)):
             let view = statusView(line: line, limit: limit)
             if let stream { stream(StatusStream(view: view)) } else { reply(.ok(["json": view.json])) }

@@ -18,6 +18,7 @@ public final class NotifyLoop: Sendable {
         public var concurrency = 64
         /// How long one claim waits for a delivery to fall due.
         public var claimWait: Duration = .seconds(5)
+        /// The acknowledge link's base (`notify.ack_url`): a call's token is appended.
         public var ackURL: String?
 
         public init() {}
@@ -113,7 +114,8 @@ public final class NotifyLoop: Sendable {
         }
         inFlight.add(1, ordering: .relaxed)
         let started = ContinuousClock.now
-        let prepared = channel.request(for: delivery, ackURL: options.ackURL)
+        let ackURL = delivery.ackToken.flatMap { token in options.ackURL.map { $0 + token } }
+        let prepared = channel.request(for: delivery, ackURL: ackURL)
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(

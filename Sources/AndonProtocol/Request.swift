@@ -8,6 +8,9 @@ public enum Request: Sendable, Hashable {
     /// Open incidents: only those of `line` when given, at most `limit` (the reply counts the rest).
     case status(line: LineID? = nil, limit: Int? = nil)
     case acknowledge(IncidentID, note: String?)
+    /// An acknowledgement by an acknowledge link's token (`andonctl ack --token`, the web endpoint): as its
+    /// recipient, once.
+    case acknowledgeByToken(String)
     case resolve(IncidentID, note: String)
     case escalate(IncidentID, reason: String?)
     /// The responder is at the station.
@@ -59,7 +62,7 @@ public enum Request: Sendable, Hashable {
             case .arrived: (["line", "station"], ["responder", "seq", "ts", "sig"])
             case .resume, .heartbeat: (["line"], ["seq", "ts", "sig"])
             case .status: ([], ["line", "limit"])
-            case .ack: (["id"], ["note"])
+            case .ack: ([], ["id", "note", "token"])
             case .resolve: (["id", "note"], [])
             case .escalate: (["id"], ["reason"])
             case .arrive: (["id"], ["note"])
@@ -160,7 +163,18 @@ public enum Request: Sendable, Hashable {
         case .status:
             self = .status(line: try fields.optionalName("line"), limit: try fields.limit())
         case .ack:
-            self = .acknowledge(try fields.incident(), note: try fields.text("note"))
+            if let token = message["token"] {
+                guard message["id"] == nil, message["note"] == nil else {
+                    throw WireError(.badValue, "ack takes id= (and note=), or token= alone")
+                }
+                guard token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                    throw WireError(.badValue, "token must be printable ASCII, as the link carries it")
+                }
+                self = .acknowledgeByToken(token)
+            } else {
+                guard message["id"] != nil else { throw WireError(.missingField, "ack needs id=") }
+                self = .acknowledge(try fields.incident(), note: try fields.text("note"))
+            }
         case .resolve:
             self = .resolve(try fields.incident(), note: try fields.text("note") ?? "")
         case .escalate:
@@ -235,6 +249,9 @@ public enum Request: Sendable, Hashable {
             verb = .ack
             add("id", id)
             add("note", note)
+        case .acknowledgeByToken(let token):
+            verb = .ack
+            add("token", token)
         case .resolve(let id, let note):
             verb = .resolve
             add("id", id)

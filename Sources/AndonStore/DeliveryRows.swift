@@ -29,6 +29,15 @@ extension StateStore {
         }
     }
 
+    /// The deliveries whose acknowledge link was used (kept as long as ended deliveries).
+    public func usedAckTokens() throws(StoreError) -> Set<Int64> {
+        do {
+            return try queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT delivery FROM ack_token_used")) }
+        } catch {
+            throw StoreError(.corrupt, "cannot read the used acknowledge links from \(path): \(Self.describe(error))")
+        }
+    }
+
     static func delivery(_ row: Row) throws -> Delivery {
         let decoder = JSONDecoder()
         let content = try decoder.decode(NotificationContent.self, from: Data((row["content"] as String).utf8))

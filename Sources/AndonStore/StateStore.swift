@@ -155,6 +155,7 @@ public final class StateStore: @unchecked Sendable {
                         next_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT, ended_at INTEGER);
                     CREATE INDEX delivery_state ON delivery(state);
                     CREATE INDEX delivery_event ON delivery(event_id);
+                    CREATE TABLE ack_token_used (delivery INTEGER PRIMARY KEY, at INTEGER NOT NULL);
                     """
             )
         }
@@ -414,6 +415,10 @@ public final class StateStore: @unchecked Sendable {
                     deletedThrough = through
                 }
                 try Self.write(batch.deliveries, in: db)
+                for delivery in batch.usedTokens {
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO ack_token_used(delivery, at) VALUES (?, ?)")
+                        .execute(arguments: [delivery, batch.aliveAt ?? 0])
+                }
                 for part in batch.snapshotParts {
                     try db.cachedStatement(
                         sql: "INSERT OR REPLACE INTO snapshot_part(input_seq, part, bytes) VALUES (?, ?, ?)"
@@ -431,6 +436,10 @@ public final class StateStore: @unchecked Sendable {
                     try Self.prune(db, keepingInputsFrom: batch.pruneInputsBefore)
                     try db.execute(
                         sql: "DELETE FROM delivery WHERE state != 0 AND ended_at < ?",
+                        arguments: [snapshot.at - Self.endedDeliveriesKeptFor.milliseconds]
+                    )
+                    try db.execute(
+                        sql: "DELETE FROM ack_token_used WHERE at < ?",
                         arguments: [snapshot.at - Self.endedDeliveriesKeptFor.milliseconds]
                     )
                 }
@@ -540,10 +549,12 @@ public struct CommitBatch: Sendable {
     public var stoppedCleanly: Bool?
     /// Deliveries created or changed (each row written whole).
     public var deliveries: [Delivery] = []
+    /// Deliveries whose acknowledge link was used (at `aliveAt`).
+    public var usedTokens: [Int64] = []
 
     public init() {}
 
     public var isEmpty: Bool {
-        inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty && deliveries.isEmpty
+        inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty && deliveries.isEmpty && usedTokens.isEmpty
     }
 }

@@ -49,6 +49,7 @@ struct AndonNotifyCommand: ParsableCommand {
         var options = NotifyLoop.Options()
         options.socket = socket
         options.concurrency = max(1, concurrency)
+        options.ackURL = configuration.notify.ackURL
         let loop = NotifyLoop(channels: channels, options: options)
         for signal in [SIGTERM, SIGINT] {
             Foundation.signal(signal, SIG_IGN)

@@ -122,11 +122,28 @@ extension Andonctl {
                 "Allowed to a responder notified for the call and on duty (after a shift change, the outgoing ones for handover_grace), anyone on the KPO rota, and root."
         )
 
-        @Argument(help: "The incident number (andonctl status).") var id: UInt64
+        @Argument(help: "The incident number (andonctl status).") var id: UInt64?
         @Option(help: "A note for the journal, such as 'on my way'.") var note: String?
+        @Option(
+            help: "An acknowledge link's token (the end of the link a notification carried): acknowledges as the one it was sent to, once."
+        )
+        var token: String?
         @OptionGroup var client: ClientOptions
 
+        func validate() throws {
+            if token != nil && (id != nil || note != nil) {
+                throw ValidationError("give an incident number (and --note), or --token alone")
+            }
+            if token == nil && id == nil { throw ValidationError("give the incident number, or --token TOKEN") }
+        }
+
         func run() throws {
+            if let token {
+                let reply = try client.send(.acknowledgeByToken(token))
+                client.printOK(reply, text: "acknowledged incident \(reply["incident"] ?? "?") as \(reply["by"] ?? "?")")
+                return
+            }
+            let id = id ?? 0
             let reply = try client.send(.acknowledge(IncidentID(id), note: note))
             client.printOK(reply, text: "acknowledged incident \(id)")
         }

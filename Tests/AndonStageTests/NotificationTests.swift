@@ -137,3 +137,85 @@ import Testing
         #expect(harness.send("deliveries", from: StageHarness.user("anyone"))?.isOK == true)
     }
 }
+
+/// The acknowledge link: a call's notification carries a token that acknowledges as its recipient, once, until it
+/// expires, and only while the call is open.
+@Suite struct AcknowledgeLinkTests {
+    static let key = String(repeating: "5a", count: 32)
+
+    func harness() throws -> StageHarness {
+        let probe = try StageHarness(yaml: NotificationTests.yaml)
+        let keyFile = try probe.writeKey(Self.key, as: "ack.key")
+        try probe.write(
+            PlantFixture.notifying(
+                socket: "/tmp/unused.sock",
+                url: "http://127.0.0.1:9",
+                extra: "notify: { ack_url: \"https://andon.example/ack/\", ack_key_file: \(keyFile), ack_valid_for: 1h }"
+            )
+        )
+        try probe.crash()
+        return probe
+    }
+
+    func claim(_ harness: StageHarness) throws -> [DeliveryPayload] {
+        try NotificationTests().claim(harness)
+    }
+
+    /// Claims and reports delivered until nothing is due; returns every delivery sent.
+    func drain(_ harness: StageHarness) throws -> [DeliveryPayload] {
+        var sent: [DeliveryPayload] = []
+        while true {
+            let claimed = try claim(harness)
+            if claimed.isEmpty { return sent }
+            for delivery in claimed {
+                let report = "report id=\(delivery.id) attempt=\(delivery.attempt) outcome=delivered status=200"
+                #expect(harness.send(report, from: NotificationTests.notifier)?.isOK == true)
+            }
+            sent += claimed
+        }
+    }
+
+    @Test func aTokenAcknowledgesAsItsRecipientOnceEvenAfterACrash() throws {
+        let harness = try harness()
+        defer { harness.remove() }
+        #expect(harness.send("andon line=L1 station=S3 category=help seq=1")?.isOK == true)
+        let claimed = try claim(harness)
+        let call = try #require(claimed.first { $0.recipient == "tl" })
+        let token = try #require(call.ackToken)
+        #expect(claimed.first { $0.recipient == "line:L1" }?.ackToken == nil, "a line's update carries no link")
+        let decoded = try AckToken.decode(token, key: Array(repeating: 0x5a, count: 32), now: 1_796_000_000).get()
+        #expect(decoded.recipient == "tl")
+        #expect(decoded.incident == IncidentID(1))
+        #expect(decoded.expires == 1_796_000_000 + 3600)
+
+        // Anyone holding the link acknowledges, as the one it was sent to.
+        let reply = harness.send("ack token=\(token)", from: StageHarness.user("www-data", uid: 33))
+        #expect(reply?.isOK == true)
+        #expect(reply?["by"] == PlantFixture.teamLeader)
+        let acknowledged = try #require(harness.journal.written.last { $0.entry[JournalField.event] == "acknowledged" })
+        #expect(acknowledged.entry[JournalField.note] == "via link")
+        #expect(harness.send("ack token=\(token)", from: StageHarness.root)?.errorCode == "bad-value")
+        try harness.crash()
+        #expect(harness.send("ack token=\(token)", from: StageHarness.root)?.errorCode == "bad-value")
+    }
+
+    @Test func aForgedAnExpiredOrALateTokenIsRefused() throws {
+        let harness = try harness()
+        defer { harness.remove() }
+        #expect(harness.send("andon line=L2 station=S3 category=help seq=1")?.isOK == true)
+        let token = try #require(try drain(harness).first?.ackToken)
+        let forged = token.replacingOccurrences(of: ".tl~", with: ".gl~")
+        #expect(harness.send("ack token=\(forged)", from: StageHarness.root)?.errorCode == "bad-value")
+        // The call ends: its link acknowledges nothing, and stays usable for nothing else.
+        #expect(harness.send("clear line=L2 station=S3 seq=2")?.isOK == true)
+        #expect(harness.send("ack token=\(token)", from: StageHarness.root)?.isOK == false)
+        #expect(harness.send("andon line=L2 station=S4 category=help seq=3")?.isOK == true)
+        let second = try #require(
+            try drain(harness).first { $0.content.incident == IncidentID(2) && $0.content.purpose == .call }?.ackToken
+        )
+        harness.clock.advance(by: .seconds(3600))
+        let expired = harness.send("ack token=\(second)", from: StageHarness.root)
+        #expect(expired?.errorCode == "bad-value")
+        #expect(harness.send("ack token=\(second) id=2", from: StageHarness.root)?.errorCode == "bad-value")
+    }
+}

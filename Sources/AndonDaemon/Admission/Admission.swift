@@ -24,6 +24,9 @@ enum Admission {
         case action(EngineInput.Action, on: IncidentID, actor: Actor, message: String)
         /// A control request answered from a copy of the engine, or a reload.
         case control(Request)
+        /// An acknowledge link's token, checked: the acknowledgement it stands for (`message`, as the log keeps it),
+        /// once the token is found unused.
+        case token(AckToken, message: String)
     }
 
     /// Decides on `bytes` from `peer`, at `now`, under `configuration`. `ownUID` is andond's own uid (systemd's
@@ -93,6 +96,16 @@ enum Admission {
                 return .deny(WireError(.notAuthorized, "only root and andond's own user may reload the configuration"))
             }
             return .control(request)
+        case .acknowledgeByToken(let text):
+            guard let key = configuration.ackKey else {
+                return .deny(WireError(.badValue, "this plant has no acknowledge links (notify: ack_key_file:)"))
+            }
+            switch AckToken.decode(text, key: key.bytes, now: now.millisecondsSinceEpoch / 1000) {
+            case .failure(let error): return .deny(error)
+            case .success(let token):
+                let message = Request.acknowledge(token.incident, note: AckToken.note).message.rendered
+                return .token(token, message: message)
+            }
         case .status, .who, .ping, .deliveries:
             return .control(request)
         case .claim, .report:

@@ -27,10 +27,12 @@ struct Batch {
     /// deliveries whose attempts were reported.
     var created: [Delivery] = []
     var rows: [Delivery] = []
+    /// Deliveries whose acknowledge link was used.
+    var usedTokens: [Int64] = []
 
     var isEmpty: Bool {
         inputs.isEmpty && outbox.isEmpty && unkept.isEmpty && deliveries.isEmpty && snapshot.snapshot == nil
-            && snapshot.snapshotParts.isEmpty && rows.isEmpty
+            && snapshot.snapshotParts.isEmpty && rows.isEmpty && usedTokens.isEmpty
     }
 
     /// A batch that failed, with the one after it: retried as one, in order.
@@ -41,6 +43,7 @@ struct Batch {
         deliveries += later.deliveries
         created += later.created
         rows += later.rows
+        usedTokens += later.usedTokens
         snapshot.snapshot = later.snapshot.snapshot ?? snapshot.snapshot
         snapshot.snapshotParts += later.snapshot.snapshotParts
         snapshot.snapshotPartCount = max(snapshot.snapshotPartCount, later.snapshot.snapshotPartCount)

@@ -159,6 +159,13 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
 
     func admits() -> Bool { locked { health.admits() } }
 
+    func write(usedToken delivery: Int64) {
+        locked {
+            pending.usedTokens.append(delivery)
+            condition.signal()
+        }
+    }
+
     func write(deliveries: [Delivery], then: @escaping @Sendable () -> Void) {
         locked {
             pending.rows += deliveries
@@ -251,6 +258,7 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
         batch.inputs = taken.inputs
         batch.outbox = taken.outbox.map { ($0.sequence, Data($0.entry.serialized)) }
         batch.deliveries = taken.created + taken.rows
+        batch.usedTokens = taken.usedTokens
         let watermark = journal.durableWrittenThrough
         batch.journalWrittenThrough = watermark
         batch.aliveAt = clock.now.millisecondsSinceEpoch

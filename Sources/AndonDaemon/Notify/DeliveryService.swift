@@ -8,6 +8,8 @@ import Synchronization
 /// they are on disk.
 protocol DeliveryRowWriter: AnyObject, Sendable {
     func write(deliveries: [Delivery], then: @escaping @Sendable () -> Void)
+    /// Records that an acknowledge link's token was used (with the acknowledgement's batch, or the next).
+    func write(usedToken delivery: Int64)
 }
 
 /// The notification stage: the delivery outbox (`DeliveryQueue`) under its own lock, and the notifiers' claims.
@@ -39,6 +41,8 @@ package final class DeliveryService: Sendable {
         var random = SystemRandomNumberGenerator()
         var nextTestID: Int64 = -1
         var lastExpiry = Instant(millisecondsSinceEpoch: 0)
+        /// The deliveries whose acknowledge link was used (single use).
+        var usedTokens: Set<Int64> = []
     }
 
     private let state: Mutex<State>
@@ -55,17 +59,47 @@ package final class DeliveryService: Sendable {
     private let exit = WorkerExit()
     private let closing = Atomic<Bool>(false)
 
-    init(clock: any AndonClock, journal: any JournalSink, restored: [Delivery]) {
+    /// The acknowledge links' key and how long a token is good for, as the configuration in force says (nil: no links).
+    private let ackSettings = Mutex<(@Sendable () -> (key: [UInt8], validFor: Duration)?)?>(nil)
+
+    init(clock: any AndonClock, journal: any JournalSink, restored: [Delivery], usedTokens: Set<Int64> = []) {
         var state = State()
         for delivery in restored { state.queue.add(delivery) }
+        state.usedTokens = usedTokens
         self.state = Mutex(state)
         self.clock = clock
         self.journal = journal
     }
 
-    func attach(writer: any DeliveryRowWriter, escalate: @escaping @Sendable (IncidentID, String) -> Void) {
+    func attach(
+        writer: any DeliveryRowWriter,
+        ack: @escaping @Sendable () -> (key: [UInt8], validFor: Duration)?,
+        escalate: @escaping @Sendable (IncidentID, String) -> Void
+    ) {
         self.writer.withLock { $0 = writer }
         self.escalate.withLock { $0 = escalate }
+        self.ackSettings.withLock { $0 = ack }
+    }
+
+    // MARK: Acknowledge links
+
+    /// Takes a token's single use: false when it was used already.
+    func useToken(_ delivery: Int64) -> Bool { state.withLock { $0.usedTokens.insert(delivery).inserted } }
+
+    /// Gives a use back: the acknowledgement was refused (the call ended, not this responder's).
+    func releaseToken(_ delivery: Int64) { _ = state.withLock { $0.usedTokens.remove(delivery) } }
+
+    /// The use is for good: on disk with the acknowledgement.
+    func recordTokenUsed(_ delivery: Int64) { writer.withLock { $0 }?.write(usedToken: delivery) }
+
+    /// The token a `call` to a responder carries, when the plant has acknowledge links.
+    private func token(for delivery: Delivery, now: Instant) -> String? {
+        guard delivery.id > 0, delivery.content.purpose == .call, case .responder(let responder) = delivery.recipient,
+            let settings = ackSettings.withLock({ $0 })?()
+        else { return nil }
+        let expires = (now + settings.validFor).millisecondsSinceEpoch / 1000
+        return AckToken(incident: delivery.content.incident, recipient: responder, expires: expires, delivery: delivery.id)
+            .encoded(key: settings.key)
     }
 
     /// Deliveries pending now.
@@ -255,8 +289,9 @@ package final class DeliveryService: Sendable {
     }
 
     private func answer(_ claims: [DeliveryQueue.Claim]) -> Reply {
+        let now = clock.now
         let payloads = claims.map { claim in
-            DeliveryPayload(claim.delivery, attempt: claim.attempt)
+            DeliveryPayload(claim.delivery, attempt: claim.attempt, ackToken: token(for: claim.delivery, now: now))
         }
         return .ok(["json": Self.encode(payloads)])
     }

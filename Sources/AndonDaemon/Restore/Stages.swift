@@ -108,10 +108,25 @@ package struct Stages {
                 timer: timer
             )
             let (deliveries, nextDelivery) = try store.loadDeliveries()
-            let notifications = DeliveryService(clock: clock, journal: journal, restored: deliveries)
+            let notifications = DeliveryService(
+                clock: clock,
+                journal: journal,
+                restored: deliveries,
+                usedTokens: try store.usedAckTokens()
+            )
             committer.nextDelivery = nextDelivery
             committer.notifications = notifications
-            notifications.attach(writer: committer) { [weak escalation] incident, reason in
+            let admission = AdmissionStage(
+                configuration: restored.configuration,
+                senders: SenderChecks(seen: restored.seenSignatures),
+                clock: clock,
+                journal: journal,
+                ownUID: getuid()
+            )
+            notifications.attach(writer: committer) { [weak admission] in
+                guard let configuration = admission?.configuration, let key = configuration.ackKey else { return nil }
+                return (key.bytes, configuration.notify.ackValidFor)
+            } escalate: { [weak escalation] incident, reason in
                 // Only a call still waiting for someone: one taken meanwhile has been reached after all.
                 guard let escalation, escalation.engine.incident(incident)?.isAcknowledged == false else { return }
                 _ = escalation.act(
@@ -122,13 +137,6 @@ package struct Stages {
                     deliver: { _ in }
                 )
             }
-            let admission = AdmissionStage(
-                configuration: restored.configuration,
-                senders: SenderChecks(seen: restored.seenSignatures),
-                clock: clock,
-                journal: journal,
-                ownUID: getuid()
-            )
             let board = StatusBoard(
                 escalation: escalation,
                 committer: committer,
