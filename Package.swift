@@ -102,7 +102,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "andon-notify",
-            dependencies: ["AndonNotify", "AndonConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "AndonNotify", "AndonConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // libFuzzer targets (scripts/fuzz builds it with --sanitize=fuzzer; a plain build makes a no-op binary).
         .executableTarget(name: "andon-fuzz", dependencies: ["AndonConfig", "AndonCore", "AndonProtocol"]),
@@ -135,7 +137,8 @@ let package = Package(
         .testTarget(
             name: "AndonDaemonTests",
             dependencies: [
-                "andond", "andonctl", "andon-notify", "AndonTestSupport", "AndonSystemd", "AndonDaemon", "AndonProtocol",
+                "andond", "andonctl", "andon-notify", "AndonTestSupport", "AndonSystemd", "AndonDaemon",
+                "AndonProtocol",
                 "AndonCore",
                 "AndonControl", "AndonConfig",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -38,7 +38,8 @@ public struct ChannelSettings: Sendable, Hashable {
 
     public static func == (lhs: ChannelSettings, rhs: ChannelSettings) -> Bool {
         lhs.id == rhs.id && lhs.url == rhs.url && lhs.format == rhs.format
-            && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
             && lhs.timeout == rhs.timeout && lhs.signingKeyFile == rhs.signingKeyFile
             && lhs.giveUpAfter == rhs.giveUpAfter && lhs.templateFile == rhs.templateFile
     }
@@ -102,7 +103,9 @@ struct RawHeaderValue: Decodable {
             return
         }
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
-        value = try container.decodeIfPresent(String.self, forKey: AnyCodingKey(stringValue: "file")).map(HeaderValue.file)
+        value = try container.decodeIfPresent(String.self, forKey: AnyCodingKey(stringValue: "file")).map(
+            HeaderValue.file
+        )
     }
 }
 
@@ -228,7 +231,10 @@ extension PlantBuilder {
             sink.error(raw.path + ["ack_key_file"], "ack_key_file must be an absolute path, or %d/NAME")
         }
         if settings.ackURL != nil && raw.ackKeyFile == nil {
-            sink.error(raw.path + ["ack_url"], "an acknowledge link needs ack_key_file: (the key its tokens are signed with)")
+            sink.error(
+                raw.path + ["ack_url"],
+                "an acknowledge link needs ack_key_file: (the key its tokens are signed with)"
+            )
         }
         if let valid = duration(raw.ackValidFor, at: raw.path + ["ack_valid_for"]) {
             if valid > .seconds(7 * 86_400) || valid <= .zero {

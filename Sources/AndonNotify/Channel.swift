@@ -31,7 +31,8 @@ public struct PreparedChannel: Sendable {
             }
             guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
                 throw Problem(
-                    description: "channel \(settings.id): cannot read \(what) \(resolved): \(String(cString: strerror(errno)))"
+                    description:
+                        "channel \(settings.id): cannot read \(what) \(resolved): \(String(cString: strerror(errno)))"
                 )
             }
             return text
@@ -66,7 +67,10 @@ public struct PreparedChannel: Sendable {
     }
 
     /// The request for one delivery: URL, headers and body.
-    public func request(for delivery: DeliveryPayload, ackURL: String?) -> (url: String, headers: [(String, String)], body: [UInt8]) {
+    public func request(
+        for delivery: DeliveryPayload,
+        ackURL: String?
+    ) -> (url: String, headers: [(String, String)], body: [UInt8]) {
         let context = NotificationTemplates.context(for: delivery, ackURL: ackURL)
         let url = self.url.render(delivery.parameters)
         let body = Array(self.body.render(context).utf8)

@@ -4,7 +4,11 @@ import Foundation
 /// What an HTTP answer means for a delivery: 2xx delivered; 408, 429 and 5xx tried again (429 and 503 after the
 /// receiver's `Retry-After`); any other status failed at once.
 public enum Classification {
-    public static func outcome(status: Int, retryAfter: String?, now: Date = Date()) -> (DeliveryReport.Outcome, Duration?) {
+    public static func outcome(
+        status: Int,
+        retryAfter: String?,
+        now: Date = Date()
+    ) -> (DeliveryReport.Outcome, Duration?) {
         switch status {
         case 200..<300: return (.delivered, nil)
         case 408, 429, 500..<600: return (.retry, retryAfter.flatMap { parseRetryAfter($0, now: now) })

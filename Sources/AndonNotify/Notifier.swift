@@ -1,6 +1,6 @@
 import AndonConfig
-import AndonCore
 import AndonControl
+import AndonCore
 import AndonProtocol
 import AsyncHTTPClient
 import Foundation
@@ -196,7 +196,11 @@ public final class NotifyLoop: Sendable {
 
     /// Error texts go into a wire field and the journal: one line, printable, bounded.
     static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? " " : $0 }).prefix(300))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? " " : $0 }
+            ).prefix(300)
+        )
     }
 
     static func log(_ message: String) {

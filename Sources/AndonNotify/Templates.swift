@@ -86,9 +86,11 @@ public enum NotificationTemplates {
         let content = delivery.content
         let ends = content.purpose == .taken || content.purpose == .ended
         let place = content.station.map { "\(content.line)/\($0)" } ?? content.line.rawValue
-        let what = content.incidentKind == IncidentKind.andon.rawValue
-            ? "\((content.category ?? "andon").capitalized) andon" : content.incidentKind == "stop"
-            ? "Line stop" : "Controller silent"
+        let what =
+            content.incidentKind == IncidentKind.andon.rawValue
+            ? "\((content.category ?? "andon").capitalized) andon"
+            : content.incidentKind == "stop"
+                ? "Line stop" : "Controller silent"
         let headline: String =
             switch content.purpose {
             case .call: "\(what) on \(place)"

@@ -50,7 +50,9 @@ public struct AckToken: Sendable, Hashable {
             let recipient = ResponderID(validating: parts[4])
         else { return .failure(invalid) }
         guard now < expires else {
-            return .failure(WireError(.badValue, "this acknowledge link has expired; acknowledge with andonctl ack \(incident)"))
+            return .failure(
+                WireError(.badValue, "this acknowledge link has expired; acknowledge with andonctl ack \(incident)")
+            )
         }
         return .success(AckToken(incident: incident, recipient: recipient, expires: expires, delivery: delivery))
     }

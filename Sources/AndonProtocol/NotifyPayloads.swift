@@ -37,7 +37,8 @@ public struct DeliveryReport: Sendable, Hashable {
     public var deliveryOutcome: DeliveryOutcome {
         switch outcome {
         case .delivered: .delivered(status: status ?? 200)
-        case .retry: .retry(status: status, error: error ?? "HTTP \(status.map(String.init) ?? "?")", retryAfter: retryAfter)
+        case .retry:
+            .retry(status: status, error: error ?? "HTTP \(status.map(String.init) ?? "?")", retryAfter: retryAfter)
         case .failed: .failed(status: status, error: error ?? "HTTP \(status.map(String.init) ?? "?")")
         }
     }

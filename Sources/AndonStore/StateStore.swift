@@ -555,6 +555,7 @@ public struct CommitBatch: Sendable {
     public init() {}
 
     public var isEmpty: Bool {
-        inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty && deliveries.isEmpty && usedTokens.isEmpty
+        inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty && deliveries.isEmpty
+            && usedTokens.isEmpty
     }
 }

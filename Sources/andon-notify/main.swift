@@ -40,8 +40,11 @@ struct AndonNotifyCommand: ParsableCommand {
         if printAllowedAddresses {
             var addresses: [String] = []
             for settings in configuration.channels.values.sorted(by: { $0.id < $1.id }) {
-                guard let host = URLComponents(string: settings.url.replacingOccurrences(of: "{{", with: "x")
-                    .replacingOccurrences(of: "}}", with: "x"))?.host
+                guard
+                    let host = URLComponents(
+                        string: settings.url.replacingOccurrences(of: "{{", with: "x")
+                            .replacingOccurrences(of: "}}", with: "x")
+                    )?.host
                 else { continue }
                 for address in Self.resolve(host) where !addresses.contains(address) { addresses.append(address) }
             }
@@ -93,9 +96,15 @@ struct AndonNotifyCommand: ParsableCommand {
         var entry = result
         while let current = entry {
             var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(current.pointee.ai_addr, current.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
-                NI_NUMERICHOST) == 0
-            {
+            if getnameinfo(
+                current.pointee.ai_addr,
+                current.pointee.ai_addrlen,
+                &buffer,
+                socklen_t(buffer.count),
+                nil,
+                0,
+                NI_NUMERICHOST
+            ) == 0 {
                 let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if !addresses.contains(text) { addresses.append(text) }
             }

@@ -125,7 +125,8 @@ extension Andonctl {
         @Argument(help: "The incident number (andonctl status).") var id: UInt64?
         @Option(help: "A note for the journal, such as 'on my way'.") var note: String?
         @Option(
-            help: "An acknowledge link's token (the end of the link a notification carried): acknowledges as the one it was sent to, once."
+            help:
+                "An acknowledge link's token (the end of the link a notification carried): acknowledges as the one it was sent to, once."
         )
         var token: String?
         @OptionGroup var client: ClientOptions
@@ -140,7 +141,10 @@ extension Andonctl {
         func run() throws {
             if let token {
                 let reply = try client.send(.acknowledgeByToken(token))
-                client.printOK(reply, text: "acknowledged incident \(reply["incident"] ?? "?") as \(reply["by"] ?? "?")")
+                client.printOK(
+                    reply,
+                    text: "acknowledged incident \(reply["incident"] ?? "?") as \(reply["by"] ?? "?")"
+                )
                 return
             }
             let id = id ?? 0

@@ -5,8 +5,11 @@ import Testing
 
 /// `channels:`, a responder's and a line's `notify:`, and `notify:` settings.
 @Suite struct ChannelConfigurationTests {
-    static func text(responderA: String = "a: { name: A }", line: String = "L1: { description: Line one }",
-                     channels: String) -> String {
+    static func text(
+        responderA: String = "a: { name: A }",
+        line: String = "L1: { description: Line one }",
+        channels: String
+    ) -> String {
         ConfigurationTests.base
             .replacingOccurrences(of: "  a: { name: A }", with: "  " + responderA)
             .replacingOccurrences(of: "  L1: { description: Line one }", with: "  " + line) + "\n" + channels
@@ -37,9 +40,11 @@ import Testing
         let plant = configuration.plant
         #expect(plant.channels["pager"]?.giveUpAfter == .seconds(1800))
         #expect(plant.channels["tower"]?.giveUpAfter == ChannelPolicy.defaultGiveUpAfter)
-        #expect(plant.responders["a"]?.notify == [
-            ChannelRef(channel: "pager", parameters: ["topic": "a-3f9a"]), ChannelRef(channel: "tower"),
-        ])
+        #expect(
+            plant.responders["a"]?.notify == [
+                ChannelRef(channel: "pager", parameters: ["topic": "a-3f9a"]), ChannelRef(channel: "tower"),
+            ]
+        )
         #expect(plant.lines["L1"]?.notify == [ChannelRef(channel: "tower")])
         let tower = try #require(configuration.channels["tower"])
         #expect(tower.format == .alertmanager)
@@ -65,7 +70,9 @@ import Testing
             Issue.record("must be refused")
         } catch {
             let messages = error.diagnostics.map(\.description)
-            #expect(messages.contains { $0.hasPrefix("u.yaml:6:26: error: unknown channel 'pagr'") && $0.contains("pager") })
+            #expect(
+                messages.contains { $0.hasPrefix("u.yaml:6:26: error: unknown channel 'pagr'") && $0.contains("pager") }
+            )
             #expect(messages.contains { $0.hasPrefix("u.yaml:19:18: error: unknown channel 'towr'") })
         }
     }
@@ -92,12 +99,16 @@ import Testing
             file: "w.yaml",
             now: ConfigurationTests.now
         )
-        #expect(configuration.warnings.map(\.description) == [
-            "w.yaml:7:3: warning: responder 'k' is on duty in the next 14 days and has no notify: channel; only the "
-                + "journal and andonctl tell them of a call\n    hint: add notify: [CHANNEL] (channels: defines them)"
-        ])
+        #expect(
+            configuration.warnings.map(\.description) == [
+                "w.yaml:7:3: warning: responder 'k' is on duty in the next 14 days and has no notify: channel; only the "
+                    + "journal and andonctl tell them of a call\n    hint: add notify: [CHANNEL] (channels: defines them)"
+            ]
+        )
         // Without channels, notifications are off: no warning per responder.
-        #expect(try ConfigurationLoader.parse(Self.text(channels: ""), file: "n.yaml", now: ConfigurationTests.now)
-            .warnings.isEmpty)
+        #expect(
+            try ConfigurationLoader.parse(Self.text(channels: ""), file: "n.yaml", now: ConfigurationTests.now)
+                .warnings.isEmpty
+        )
     }
 }

@@ -45,7 +45,13 @@ import Testing
         #expect(first.allSatisfy { $0.attempt == 1 })
         // The head is in flight: nothing more from its queue, even with room.
         #expect(queue.claim(now: t0, limit: 10, lease: lease).isEmpty)
-        let reported = queue.report(id: 1, attempt: 1, outcome: .delivered(status: 200), now: t0 + .milliseconds(5), jitter: 0)
+        let reported = queue.report(
+            id: 1,
+            attempt: 1,
+            outcome: .delivered(status: 200),
+            now: t0 + .milliseconds(5),
+            jitter: 0
+        )
         #expect(reported?.delivery.state == .delivered)
         #expect(queue.claim(now: t0 + .milliseconds(5), limit: 10, lease: lease).map(\.delivery.id) == [2])
     }
@@ -61,7 +67,10 @@ import Testing
         #expect(again.map(\.attempt) == [1])
         #expect(queue.report(id: 1, attempt: 1, outcome: .delivered(status: 204), now: t0 + lease, jitter: 0) != nil)
         // The first notifier's late report of the same attempt changes nothing.
-        #expect(queue.report(id: 1, attempt: 1, outcome: .failed(status: 400, error: "x"), now: t0 + lease, jitter: 0) == nil)
+        #expect(
+            queue.report(id: 1, attempt: 1, outcome: .failed(status: 400, error: "x"), now: t0 + lease, jitter: 0)
+                == nil
+        )
     }
 
     @Test func retriesBackOffDoublingToTheCapWithJitterAndHonourRetryAfter() {
@@ -77,15 +86,24 @@ import Testing
         var now = t0
         _ = queue.claim(now: now, limit: 1, lease: lease)
         var reported = queue.report(
-            id: 1, attempt: 1, outcome: .retry(status: 503, error: "HTTP 503", retryAfter: nil), now: now, jitter: 1)
+            id: 1,
+            attempt: 1,
+            outcome: .retry(status: 503, error: "HTTP 503", retryAfter: nil),
+            now: now,
+            jitter: 1
+        )
         #expect(reported?.delivery.state == .pending)
         #expect(reported?.delivery.nextAt == now + .seconds(1))
         #expect(queue.claim(now: now + .milliseconds(999), limit: 1, lease: lease).isEmpty)
         now += .seconds(1)
         #expect(queue.claim(now: now, limit: 1, lease: lease).map(\.attempt) == [2])
         reported = queue.report(
-            id: 1, attempt: 2, outcome: .retry(status: 429, error: "HTTP 429", retryAfter: .seconds(17)), now: now,
-            jitter: 0)
+            id: 1,
+            attempt: 2,
+            outcome: .retry(status: 429, error: "HTTP 429", retryAfter: .seconds(17)),
+            now: now,
+            jitter: 0
+        )
         #expect(reported?.delivery.nextAt == now + .seconds(17))
         #expect(reported?.delivery.attempts == 2)
         #expect(reported?.delivery.lastStatus == 429)
@@ -96,18 +114,32 @@ import Testing
         queue.add(delivery(1))
         queue.add(delivery(2, to: .responder("b"), giveUpAfter: .seconds(10)))
         _ = queue.claim(now: t0, limit: 2, lease: lease)
-        let refused = queue.report(id: 1, attempt: 1, outcome: .failed(status: 400, error: "HTTP 400"), now: t0, jitter: 0)
+        let refused = queue.report(
+            id: 1,
+            attempt: 1,
+            outcome: .failed(status: 400, error: "HTTP 400"),
+            now: t0,
+            jitter: 0
+        )
         #expect(refused?.delivery.state == .failed)
         #expect(refused?.gaveUp == false)
         // A retry never waits past the give-up instant: the last attempt is at it.
         let retried = queue.report(
-            id: 2, attempt: 1, outcome: .retry(status: nil, error: "refused", retryAfter: .seconds(3600)), now: t0,
-            jitter: 0)
+            id: 2,
+            attempt: 1,
+            outcome: .retry(status: nil, error: "refused", retryAfter: .seconds(3600)),
+            now: t0,
+            jitter: 0
+        )
         #expect(retried?.delivery.nextAt == t0 + .seconds(10))
         _ = queue.claim(now: t0 + .seconds(10), limit: 2, lease: lease)
         let last = queue.report(
-            id: 2, attempt: 2, outcome: .retry(status: 500, error: "HTTP 500", retryAfter: nil), now: t0 + .seconds(10),
-            jitter: 0)
+            id: 2,
+            attempt: 2,
+            outcome: .retry(status: 500, error: "HTTP 500", retryAfter: nil),
+            now: t0 + .seconds(10),
+            jitter: 0
+        )
         #expect(last?.delivery.state == .failed)
         #expect(last?.gaveUp == true)
         #expect(queue.isEmpty)
@@ -125,10 +157,14 @@ import Testing
         let fail = DeliveryOutcome.failed(status: 404, error: "HTTP 404")
         #expect(queue.report(id: 1, attempt: 1, outcome: fail, now: t0, jitter: 0)?.nobodyReached == nil)
         // A line's update is no call: it neither reaches nor fails to reach anyone.
-        #expect(queue.report(id: 3, attempt: 1, outcome: .delivered(status: 200), now: t0, jitter: 0)?.nobodyReached == nil)
+        #expect(
+            queue.report(id: 3, attempt: 1, outcome: .delivered(status: 200), now: t0, jitter: 0)?.nobodyReached == nil
+        )
         #expect(queue.report(id: 2, attempt: 1, outcome: fail, now: t0, jitter: 0)?.nobodyReached == IncidentID(7))
         // One of two reached: someone knows.
-        #expect(queue.report(id: 4, attempt: 1, outcome: .delivered(status: 200), now: t0, jitter: 0)?.nobodyReached == nil)
+        #expect(
+            queue.report(id: 4, attempt: 1, outcome: .delivered(status: 200), now: t0, jitter: 0)?.nobodyReached == nil
+        )
         #expect(queue.report(id: 5, attempt: 1, outcome: fail, now: t0, jitter: 0)?.nobodyReached == nil)
     }
 
@@ -162,7 +198,9 @@ import Testing
     func plant() -> Plant {
         var plant = TestPlant.make()
         plant.channels = ["pager": ChannelPolicy(), "sms": ChannelPolicy(), "tower": ChannelPolicy()]
-        plant.responders["a"]?.notify = [ChannelRef(channel: "pager", parameters: ["topic": "a-1"]), ChannelRef(channel: "sms")]
+        plant.responders["a"]?.notify = [
+            ChannelRef(channel: "pager", parameters: ["topic": "a-1"]), ChannelRef(channel: "sms"),
+        ]
         plant.responders["g"]?.notify = [ChannelRef(channel: "pager")]
         plant.lines["L1"]?.notify = [ChannelRef(channel: "tower")]
         return plant
@@ -174,22 +212,31 @@ import Testing
         let raised = engine.receive(.andon(line: "L1", station: "S3", category: .help, text: nil), at: t0)
         let id = try #require(raised.incident)
         let intents = raised.events.flatMap { NotificationPlan.intents(for: $0, plant: plant) }
-        #expect(intents.map { "\($0.recipient)/\($0.channel.channel)/\($0.purpose)" } == [
-            "a/pager/call", "a/sms/call", "line:L1/tower/update",
-        ])
+        #expect(
+            intents.map { "\($0.recipient)/\($0.channel.channel)/\($0.purpose)" } == [
+                "a/pager/call", "a/sms/call", "line:L1/tower/update",
+            ]
+        )
         #expect(intents[0].channel.parameters == ["topic": "a-1"])
         // Escalated to g; then g acknowledges: a hears it was taken, g (who took it) does not.
         let escalated = engine.advance(to: t0 + .seconds(180))
-        #expect(escalated.flatMap { NotificationPlan.intents(for: $0, plant: plant) }.filter { $0.purpose == .call }
-            .map(\.recipient) == [.responder("g")])
+        #expect(
+            escalated.flatMap { NotificationPlan.intents(for: $0, plant: plant) }.filter { $0.purpose == .call }
+                .map(\.recipient) == [.responder("g")]
+        )
         let ack = engine.acknowledge(id, by: .responder("g"), at: t0 + .seconds(200)).events
-        #expect(ack.flatMap { NotificationPlan.intents(for: $0, plant: plant) }.map { "\($0.recipient)/\($0.purpose)" } == [
-            "a/taken", "a/taken", "line:L1/update",
-        ])
+        #expect(
+            ack.flatMap { NotificationPlan.intents(for: $0, plant: plant) }.map { "\($0.recipient)/\($0.purpose)" } == [
+                "a/taken", "a/taken", "line:L1/update",
+            ]
+        )
         let resolved = engine.resolve(id, by: .responder("g"), note: "fixed", at: t0 + .seconds(300)).events
-        #expect(resolved.flatMap { NotificationPlan.intents(for: $0, plant: plant) }.map { "\($0.recipient)/\($0.purpose)" } == [
-            "a/ended", "a/ended", "line:L1/update",
-        ])
+        #expect(
+            resolved.flatMap { NotificationPlan.intents(for: $0, plant: plant) }.map { "\($0.recipient)/\($0.purpose)" }
+                == [
+                    "a/ended", "a/ended", "line:L1/update",
+                ]
+        )
     }
 
     @Test func aPlantWithoutChannelsNotifiesNobody() {

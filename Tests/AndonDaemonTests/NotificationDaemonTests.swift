@@ -38,9 +38,10 @@ import Testing
         #expect(tower.first?.json?["version"] as? String == "4")
 
         let entries = try daemon.journal(timeout: 15) { entries in
-            entries.contains { $0["MESSAGE_ID"] == MessageID.notified } && entries.contains {
-                $0["MESSAGE_ID"] == MessageID.notifyFailed && $0["PRIORITY"] == "2"
-            }
+            entries.contains { $0["MESSAGE_ID"] == MessageID.notified }
+                && entries.contains {
+                    $0["MESSAGE_ID"] == MessageID.notifyFailed && $0["PRIORITY"] == "2"
+                }
         }
         let notified = try #require(entries.first { $0["MESSAGE_ID"] == MessageID.notified })
         #expect(notified["ANDON_ATTEMPT"] == "3")
@@ -65,7 +66,9 @@ import Testing
         let notifier = try NotifierProcess(daemon: daemon)
         _ = notifier
         for station in 1...3 {
-            #expect(try daemon.control("andon line=L1 station=S\(station) category=help seq=\(station)").hasPrefix("ok"))
+            #expect(
+                try daemon.control("andon line=L1 station=S\(station) category=help seq=\(station)").hasPrefix("ok")
+            )
         }
         let posts = try receiver.wait { $0.filter { $0.path == "/pager/tl" }.count >= 3 }
         let pager = posts.filter { $0.path == "/pager/tl" }
@@ -75,8 +78,12 @@ import Testing
         // The tower's queue: one POST in flight (hanging), the others wait behind it, in order.
         #expect(posts.filter { $0.path == "/tower" }.count == 1)
         // Its timeout (2 s) ends the hang; it is retried and the queue drains in order.
-        let later = try receiver.wait(timeout: 30) { $0.filter { $0.path == "/tower" && $0.action == "200" }.count >= 3 }
-        let delivered = later.filter { $0.path == "/tower" && $0.action == "200" }.compactMap(\.delivery).compactMap(Int.init)
+        let later = try receiver.wait(timeout: 30) {
+            $0.filter { $0.path == "/tower" && $0.action == "200" }.count >= 3
+        }
+        let delivered = later.filter { $0.path == "/tower" && $0.action == "200" }.compactMap(\.delivery).compactMap(
+            Int.init
+        )
         #expect(delivered == delivered.sorted())
     }
 
@@ -127,7 +134,9 @@ import Testing
         _ = notifier
         let down = Date()
         for station in 1...4 {
-            #expect(try daemon.control("andon line=L1 station=S\(station) category=help seq=\(station)").hasPrefix("ok"))
+            #expect(
+                try daemon.control("andon line=L1 station=S\(station) category=help seq=\(station)").hasPrefix("ok")
+            )
             usleep(500_000)
         }
         usleep(useconds_t(max(0, 60 - Date().timeIntervalSince(down)) * 1_000_000))

@@ -84,7 +84,8 @@ final class WebhookReceiver {
         }
         guard connected == 0 else { throw HarnessError("cannot reach the receiver") }
         let body = actions.joined(separator: ",")
-        let request = "PUT /_script\(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let request =
+            "PUT /_script\(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var buffer = [UInt8](repeating: 0, count: 1024)
         _ = recv(fd, &buffer, buffer.count, 0)
@@ -104,7 +105,9 @@ final class WebhookReceiver {
             let posts = self.posts
             if done(posts) { return posts }
             guard Date() < deadline else {
-                throw HarnessError("the receiver's posts did not come within \(timeout) s: \(posts.map { "\($0.path) \($0.action) \($0.key ?? "")" })")
+                throw HarnessError(
+                    "the receiver's posts did not come within \(timeout) s: \(posts.map { "\($0.path) \($0.action) \($0.key ?? "")" })"
+                )
             }
             usleep(50_000)
         }

@@ -81,8 +81,10 @@ import Testing
         #expect(notified.entry[JournalField.attempt] == "1")
         #expect(notified.entry[JournalField.incident] == "1")
         // A second report of the same attempt is refused; after a crash the delivery stays delivered.
-        #expect(harness.send("report id=\(claimed[0].id) attempt=1 outcome=delivered status=200", from: Self.notifier)?
-            .errorCode == "bad-value")
+        #expect(
+            harness.send("report id=\(claimed[0].id) attempt=1 outcome=delivered status=200", from: Self.notifier)?
+                .errorCode == "bad-value"
+        )
         try harness.crash()
         #expect(try claim(harness).map(\.recipient) == ["line:L1"])
     }
@@ -93,8 +95,11 @@ import Testing
         #expect(harness.send("andon line=L2 station=S3 category=help seq=1")?.isOK == true)
         let first = try #require(try claim(harness).first)
         #expect(
-            harness.send("report id=\(first.id) attempt=1 outcome=retry status=429 retry_after=20000", from: Self.notifier)?
-                .isOK == true
+            harness.send(
+                "report id=\(first.id) attempt=1 outcome=retry status=429 retry_after=20000",
+                from: Self.notifier
+            )?
+            .isOK == true
         )
         #expect(try claim(harness).isEmpty)
         try harness.crash()
@@ -114,8 +119,10 @@ import Testing
         let claimed = try claim(harness)
         #expect(claimed.map(\.recipient) == ["tl"])
         #expect(
-            harness.send("report id=\(claimed[0].id) attempt=1 outcome=failed status=404 error=\"HTTP 404 Not Found\"",
-                         from: Self.notifier)?.isOK == true
+            harness.send(
+                "report id=\(claimed[0].id) attempt=1 outcome=failed status=404 error=\"HTTP 404 Not Found\"",
+                from: Self.notifier
+            )?.isOK == true
         )
         harness.stages.committer.step()
         let crit = harness.journal.written.filter { $0.entry[JournalField.priority] == "2" }
@@ -131,8 +138,10 @@ import Testing
         let harness = try StageHarness(yaml: Self.yaml)
         defer { harness.remove() }
         #expect(harness.send("claim", from: StageHarness.user(PlantFixture.teamLeader))?.errorCode == "not-authorized")
-        #expect(harness.send("report id=1 attempt=1 outcome=delivered", from: StageHarness.user("mallory"))?
-            .errorCode == "not-authorized")
+        #expect(
+            harness.send("report id=1 attempt=1 outcome=delivered", from: StageHarness.user("mallory"))?
+                .errorCode == "not-authorized"
+        )
         #expect(harness.send("claim", from: StageHarness.root)?.isOK == true)
         #expect(harness.send("deliveries", from: StageHarness.user("anyone"))?.isOK == true)
     }
@@ -150,7 +159,8 @@ import Testing
             PlantFixture.notifying(
                 socket: "/tmp/unused.sock",
                 url: "http://127.0.0.1:9",
-                extra: "notify: { ack_url: \"https://andon.example/ack/\", ack_key_file: \(keyFile), ack_valid_for: 1h }"
+                extra:
+                    "notify: { ack_url: \"https://andon.example/ack/\", ack_key_file: \(keyFile), ack_valid_for: 1h }"
             )
         )
         try probe.crash()

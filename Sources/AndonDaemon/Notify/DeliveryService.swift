@@ -98,8 +98,13 @@ package final class DeliveryService: Sendable {
             let settings = ackSettings.withLock({ $0 })?()
         else { return nil }
         let expires = (now + settings.validFor).millisecondsSinceEpoch / 1000
-        return AckToken(incident: delivery.content.incident, recipient: responder, expires: expires, delivery: delivery.id)
-            .encoded(key: settings.key)
+        return AckToken(
+            incident: delivery.content.incident,
+            recipient: responder,
+            expires: expires,
+            delivery: delivery.id
+        )
+        .encoded(key: settings.key)
     }
 
     /// Deliveries pending now.
