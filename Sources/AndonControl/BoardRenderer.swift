@@ -180,6 +180,7 @@ public struct BoardRenderer: Sendable {
             Piece(text: " \(age)  \(call.tierNumber)/\(call.tiers) \(call.tier)  \(who)", paint: nil),
         ]
         if call.lineStop != nil { pieces.append(Piece(text: "  (in the line stop)", paint: .dim)) }
+        if call.notifyFailed == true { pieces.append(Piece(text: "  NOTIFY FAILED", paint: .red)) }
         if call.drill == true { pieces.insert(Piece(text: "DRILL ", paint: .inverse), at: 1) }
         return pieces
     }

@@ -32,7 +32,9 @@ public enum StatusFormatter {
                 incident.stations?.joined(separator: ",") ?? incident.station ?? "-",
                 incident.drill == true ? "\(incident.kind) DRILL" : incident.kind, incident.category ?? "-",
                 "\(incident.tierNumber)/\(incident.tiers) \(incident.tier)",
-                owners.isEmpty ? "(nobody)" : owners.joined(separator: ","), age, (ack ?? "-") + (arrived ?? ""),
+                (owners.isEmpty ? "(nobody)" : owners.joined(separator: ","))
+                    + (incident.notifyFailed == true ? " (NOTIFY FAILED)" : ""),
+                age, (ack ?? "-") + (arrived ?? ""),
                 next ?? "-",
             ]
         }

@@ -62,6 +62,10 @@ public enum TailFormatter {
                 "#" + (first(.incident) ?? "?"), place, event, first(.tier) ?? "-",
                 who.isEmpty ? "-" : who,
             ]
+        } else if let incident = first(.incident), let kind = Self.notificationKind(first(.messageID)) {
+            // A notification of a call: shown as a step of it, with the channel and whom it was for.
+            let place = (first(.line) ?? "-") + (first(.station).map { "/\($0)" } ?? "")
+            columns += ["#" + incident, place, kind, first(.channel) ?? "-", first(.recipient) ?? "-"]
         } else {
             columns.append("andond")
         }
@@ -70,6 +74,16 @@ public enum TailFormatter {
         let text = columns.joined(separator: "  ").escapingControlCharacters
         guard color, let priority = first(.priority).flatMap(Int.init) else { return text }
         return colored(text, priority: priority)
+    }
+
+    /// `notified`, `notify-failed` or `nobody-reached`, for those entries' MESSAGE_IDs.
+    static func notificationKind(_ messageID: String?) -> String? {
+        switch messageID {
+        case MessageID.notified: "notified"
+        case MessageID.notifyFailed: "notify-failed"
+        case MessageID.nobodyReached: "nobody-reached"
+        default: nil
+        }
     }
 
     /// Who the entry is about: who acted for an answer (acknowledged, arrived, resolved, escalated by hand), else who

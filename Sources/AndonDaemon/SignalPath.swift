@@ -159,6 +159,13 @@ package final class SignalPath: Sendable {
         counters["journal-unkept"] = committer.unkeptEntries
         counters["peer-errors"] = peerErrors.total
         counters["deliveries-pending"] = notifications.pendingCount
-        return StatusView(engine: engine, counters: counters, now: clock.now, line: line, limit: limit)
+        return StatusView(
+            engine: engine,
+            counters: counters,
+            now: clock.now,
+            line: line,
+            limit: limit,
+            notifyFailed: notifications.incidentsWithFailures
+        )
     }
 }

@@ -116,6 +116,8 @@ public struct IncidentReport: Codable, Sendable, Hashable {
     public var lineStop: UInt64?
     /// A drill (`drill=1`): present only when true.
     public var drill: Bool?
+    /// A notification of the call failed for good (refused, or given up): present only when true.
+    public var notifyFailed: Bool?
 
     public init(incident: Incident, plant: Plant, now: Instant, tiers: Int) {
         id = incident.id.number

@@ -90,8 +90,12 @@ public enum JournalField: String, CaseIterable, Sendable {
     case httpStatus = "ANDON_HTTP_STATUS"
     /// From the event to the receiver's answer.
     case notifyLatency = "ANDON_NOTIFY_MS"
-    /// The `ANDON_EVENT_ID` of the event the delivery was for.
+    /// The event the delivery was for, by name (not `ANDON_EVENT`: a notification is not a step of its call), and
+    /// its `ANDON_EVENT_ID`.
+    case causeEventKind = "ANDON_CAUSE_EVENT"
     case causeEvent = "ANDON_CAUSE_EVENT_ID"
+    /// The delivery after the attempt: `delivered`, `pending` (tried again) or `failed` (for good).
+    case deliveryState = "ANDON_DELIVERY_STATE"
 
     /// The prefix of andond's own fields: what a reader asks the journal for.
     public static let prefix = "ANDON_"

@@ -34,12 +34,21 @@ struct JournalWindowOptions: ParsableArguments {
 
     /// Calls `body` with each of andond's call steps from a day before `since` on: journald stamps an entry when it
     /// receives it, andond's own instant (`ANDON_AT_MS`) decides, and a stop that ran into the window began before it.
-    func forEachEntry(from since: Int64, _ body: (ReportEntry) -> Void) throws {
+    func forEachEntry(
+        from since: Int64,
+        notifications: (NotificationEntry) -> Void = { _ in },
+        _ body: (ReportEntry) -> Void
+    ) throws {
         do {
             let reader = try openJournal(directory: directory, files: file, matches: match, line: line)
             reader.seek(realtimeMicroseconds: UInt64(max(0, Double(since) / 1000 - 86_400) * 1_000_000))
             while reader.next() {
-                if let entry = ReportEntry(fields: reader.entry(prefix: JournalField.prefix).fields) { body(entry) }
+                let fields = reader.entry(prefix: JournalField.prefix).fields
+                if let entry = ReportEntry(fields: fields) {
+                    body(entry)
+                } else if let notification = NotificationEntry(fields: fields) {
+                    notifications(notification)
+                }
             }
         } catch {
             printError("andonctl: \(error)")

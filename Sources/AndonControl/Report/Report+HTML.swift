@@ -111,6 +111,23 @@ extension Report {
                 alarms.chattering.map { [$0.station, String($0.calls), String($0.mostIn60s)] }
             )
         )
+        if let notifications {
+            func spread(_ value: Double?) -> String { value.map { Self.duration($0) } ?? "-" }
+            body.append("<h2>Notifications</h2>")
+            body.append(
+                "<p class=note>Raised to the first notification delivered: median "
+                    + "\(spread(notifications.firstNotification?.median)), p90 "
+                    + "\(spread(notifications.firstNotification?.p90)).</p>"
+            )
+            body.append(
+                Self.htmlTable(
+                    ["Channel", "Delivered", "Tried again", "Failed"],
+                    notifications.byChannel.map {
+                        [$0.channel, String($0.delivered), String($0.failedAttempts), String($0.failed)]
+                    }
+                )
+            )
+        }
         return """
             <!doctype html>
             <html lang=en><head><meta charset=utf-8><meta name=viewport content="width=device-width">

@@ -128,6 +128,19 @@ extension Report {
             let rows = alarms.chattering.map { [$0.station, String($0.calls), String($0.mostIn60s)] }
             out += Self.table(["STATION", "CALLS", "MOST IN 60 S"], rows, right: [1, 2])
         }
+        if let notifications {
+            out.append("")
+            out.append(
+                "Notifications: \(notifications.delivered) delivered, \(notifications.failed) failed for good, "
+                    + "\(notifications.failedAttempts) attempts tried again; raised to first notification: median "
+                    + "\(Self.spread(notifications.firstNotification?.median)), p90 "
+                    + "\(Self.spread(notifications.firstNotification?.p90))"
+            )
+            let rows = notifications.byChannel.map {
+                [$0.channel, String($0.delivered), String($0.failedAttempts), String($0.failed)]
+            }
+            out += Self.table(["CHANNEL", "DELIVERED", "RETRIED", "FAILED"], rows, right: [1, 2, 3])
+        }
         return out.joined(separator: "\n")
     }
 

@@ -25,6 +25,28 @@ public struct Report: Sendable, Hashable, Codable {
     public var paretoStations: Pareto
     public var paretoCategories: Pareto
     public var alarms: Alarms
+    /// How the calls of the window reached people (nil: nothing was notified, or andond before 0.6).
+    public var notifications: Notifications?
+
+    /// Notifications of the window's calls.
+    public struct Notifications: Sendable, Hashable, Codable {
+        /// Calls with a delivered notification of their raising, and the time from raising to the first one.
+        public var firstNotification: Spread?
+        public var delivered = 0
+        /// Attempts that failed and were tried again, and deliveries that failed for good.
+        public var failedAttempts = 0
+        public var failed = 0
+        public var byChannel: [Channel] = []
+
+        public struct Channel: Sendable, Hashable, Codable {
+            public var channel: String
+            public var delivered = 0
+            public var failedAttempts = 0
+            public var failed = 0
+        }
+
+        public init() {}
+    }
 
     /// Calls, and how fast they were answered.
     public struct Response: Sendable, Hashable, Codable {

@@ -13,6 +13,7 @@ public struct ReportBuilder: Sendable {
     /// For entries that name no time zone (andond before 0.5).
     public var fallbackTimeZone: SiteTimeZone
     private var entries: [ReportEntry] = []
+    private var notifications: [NotificationEntry] = []
     private var seenIDs: Set<String> = []
 
     public init(
@@ -34,6 +35,9 @@ public struct ReportBuilder: Sendable {
         if let id = entry.eventID, !seenIDs.insert(id).inserted { return }
         entries.append(entry)
     }
+
+    /// Adds one notification's outcome.
+    public mutating func add(_ notification: NotificationEntry) { notifications.append(notification) }
 
     public func report() -> Report {
         // In andond's order (the journal's can differ after an outage); the indices move, not the entries.
@@ -91,6 +95,7 @@ public struct ReportBuilder: Sendable {
             paretoCategories: Self.pareto(window.map(\.category)),
             alarms: alarms(of: window, calendar: calendar)
         )
+        report.notifications = notificationFigures(calls: Set(window.map(\.incident)))
         var days: [String: [Call]] = [:]
         for call in window { days[calendar.date(of: call.raisedAt), default: []].append(call) }
         var dayMinutes: [String: [String: Double]] = [:]
@@ -106,6 +111,38 @@ public struct ReportBuilder: Sendable {
     }
 
     private func inWindow(_ at: Int64) -> Bool { since <= at && at < until }
+
+    /// Per channel: delivered, failed attempts, failed for good; the time from raising to the first notification.
+    private func notificationFigures(calls: Set<String>) -> Report.Notifications? {
+        let counted = notifications.filter { calls.contains($0.incident) }
+        guard !counted.isEmpty else { return nil }
+        var figures = Report.Notifications()
+        var channels: [String: Report.Notifications.Channel] = [:]
+        var first: [String: Int64] = [:]
+        for entry in counted {
+            var channel = channels[entry.channel] ?? Report.Notifications.Channel(channel: entry.channel)
+            switch entry.state {
+            case .delivered:
+                channel.delivered += 1
+                figures.delivered += 1
+                if entry.purpose == NotifyPurpose.call.rawValue, entry.event == Event.Kind.raised.rawValue,
+                    let latency = entry.latency
+                {
+                    first[entry.incident] = min(first[entry.incident] ?? latency, latency)
+                }
+            case .pending:
+                channel.failedAttempts += 1
+                figures.failedAttempts += 1
+            case .failed:
+                channel.failed += 1
+                figures.failed += 1
+            }
+            channels[entry.channel] = channel
+        }
+        figures.firstNotification = Report.Spread(Array(first.values))
+        figures.byChannel = channels.values.sorted { $0.channel < $1.channel }
+        return figures
+    }
 
     // MARK: Response
 

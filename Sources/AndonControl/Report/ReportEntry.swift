@@ -99,3 +99,64 @@ public struct ReportEntry: Sendable, Hashable {
     /// Whether this step reached the KPO tier (the last line of defense).
     var atKPO: Bool { rota == "kpo" }
 }
+
+/// A notification's outcome as `andonctl report` reads it (`notified`, `notify-failed`).
+public struct NotificationEntry: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable {
+        case delivered, pending, failed
+    }
+
+    public var incident: String
+    public var channel: String
+    public var recipient: String
+    public var purpose: String?
+    /// The event the notification was for (`raised`, `escalated`, ...).
+    public var event: String?
+    public var state: State
+    /// From the event to the receiver's answer (`delivered` only).
+    public var latency: Int64?
+    public var at: Int64
+    public var drill: Bool
+
+    public init(
+        incident: String,
+        channel: String,
+        recipient: String,
+        purpose: String? = "call",
+        event: String? = "raised",
+        state: State,
+        latency: Int64? = nil,
+        at: Int64,
+        drill: Bool = false
+    ) {
+        self.incident = incident
+        self.channel = channel
+        self.recipient = recipient
+        self.purpose = purpose
+        self.event = event
+        self.state = state
+        self.latency = latency
+        self.at = at
+        self.drill = drill
+    }
+
+    /// The outcome in a journal entry's fields; nil for any other entry.
+    public init?(fields: [String: [String]]) {
+        guard fields.first(.event) == nil, fields.first(.delivery) != nil,
+            let state = fields.first(.deliveryState).flatMap(State.init(rawValue:)),
+            let incident = fields.first(.incident), let channel = fields.first(.channel),
+            let recipient = fields.first(.recipient), let at = fields.first(.at).flatMap({ Int64($0) })
+        else { return nil }
+        self.init(
+            incident: incident,
+            channel: channel,
+            recipient: recipient,
+            purpose: fields.first(.purpose),
+            event: fields.first(.causeEventKind),
+            state: state,
+            latency: fields.first(.notifyLatency).flatMap { Int64($0) },
+            at: at,
+            drill: fields.first(.drill) == JournalSchema.flagSet
+        )
+    }
+}

@@ -9,10 +9,20 @@ package struct StatusView: Sendable {
     var now: Instant
     var ids: ArraySlice<IncidentID>
     var matching: Int
+    /// Calls with a notification that failed for good.
+    var notifyFailed: Set<IncidentID>
 
     /// The open incidents of `line` (all without one), at most `limit`, oldest first.
-    init(engine: EscalationEngine, counters: [String: Int], now: Instant, line: LineID?, limit: Int?) {
+    init(
+        engine: EscalationEngine,
+        counters: [String: Int],
+        now: Instant,
+        line: LineID?,
+        limit: Int?,
+        notifyFailed: Set<IncidentID> = []
+    ) {
         self.engine = engine
+        self.notifyFailed = notifyFailed
         self.counters = counters
         self.now = now
         (ids, matching) = engine.openIncidentIDs(of: line, limit: limit)
@@ -20,12 +30,14 @@ package struct StatusView: Sendable {
 
     func report(_ id: IncidentID) -> IncidentReport? {
         engine.incident(id).map { incident in
-            IncidentReport(
+            var report = IncidentReport(
                 incident: incident,
                 plant: engine.plant,
                 now: now,
                 tiers: engine.plant.policy(incident.policy).tiers.count
             )
+            if notifyFailed.contains(id) { report.notifyFailed = true }
+            return report
         }
     }
 

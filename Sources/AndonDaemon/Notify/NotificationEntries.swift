@@ -38,10 +38,12 @@ enum NotificationEntries {
             priority = .warning
         }
         var fields: [(JournalField, String)] = [
-            (.incident, content.incident.description), (.line, content.line.rawValue), (.event, content.event),
+            (.incident, content.incident.description), (.line, content.line.rawValue), (.causeEventKind, content.event),
             (.channel, delivery.channel.channel.rawValue), (.recipient, delivery.recipient.description),
             (.purpose, content.purpose.rawValue), (.delivery, String(delivery.id)),
             (.attempt, String(reported.attempt)), (.causeEvent, delivery.eventID),
+            (.deliveryState, ["pending", "delivered", "failed"][delivery.state.rawValue]),
+            (.at, String(now.millisecondsSinceEpoch)),
         ]
         if let station = content.station { fields.append((.station, station.rawValue)) }
         if let status = delivery.lastStatus { fields.append((.httpStatus, String(status))) }
