@@ -58,6 +58,27 @@ import Testing
         #expect(listing.stdout.contains("\"recipient\":\"line:L1\""))
     }
 
+    /// `andonctl notify-test`: each of a responder's channels tried once, each outcome printed; nothing kept.
+    @Test func notifyTestTriesEachChannelAndSaysHowItWent() throws {
+        let receiver = try WebhookReceiver()
+        try receiver.script("/pager/gl", ["400"])
+        let daemon = try DaemonHarness(configuration: Self.plant(receiver))
+        let notifier = try NotifierProcess(daemon: daemon)
+        _ = notifier
+        let good = try daemon.andonctl(["notify-test", "tl"])
+        #expect(good.status == 0)
+        #expect(good.stdout == "pager: delivered (HTTP 200)\n")
+        let bad = try daemon.andonctl(["notify-test", "gl"])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.hasPrefix("pager: failed (HTTP 400)"))
+        let posts = receiver.posts
+        #expect(posts.map(\.path) == ["/pager/tl", "/pager/gl"])
+        #expect(posts.first?.json?["title"] as? String == "andond test")
+        #expect(try daemon.andonctl(["deliveries"]).stdout == "no deliveries pending or failed\n")
+        // Only root and the responder may send a responder a test.
+        #expect(try daemon.andonctl(["notify-test", "tl"], as: DaemonHarness.groupLeader).status == 77)
+    }
+
     /// A hanging endpoint holds back only its own queue: the other channel's deliveries arrive at once.
     @Test func aHangingEndpointDelaysNoOtherChannel() throws {
         let receiver = try WebhookReceiver()

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A webhook receiver for andond's tests and benchmark, on 127.0.0.1.
 
-Usage: receiver.py PORT_FILE LOG_FILE [--port N]
+Usage: receiver.py PORT_FILE LOG_FILE [--port N] [--host ADDRESS]
 
-Binds 127.0.0.1 (an ephemeral port unless --port), writes the port to PORT_FILE, and records each POST as one JSON
+Binds 127.0.0.1 (or --host; an ephemeral port unless --port), writes the port to PORT_FILE, and records each POST as one JSON
 line in LOG_FILE: path, headers that matter, the body, what it answered, and when (time.time()).
 
 Answers are scripted per path with `PUT /_script/<path>` and a body of comma-separated actions, taken in order for
@@ -17,6 +17,7 @@ import time
 
 port_file, log_file = sys.argv[1], sys.argv[2]
 port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
+host = sys.argv[sys.argv.index("--host") + 1] if "--host" in sys.argv else "127.0.0.1"
 scripts = {}
 lock = threading.Lock()
 log = open(log_file, "a", buffering=1)
@@ -65,7 +66,7 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-server = Server(("127.0.0.1", port), Handler)
+server = Server((host, port), Handler)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 import os
