@@ -27,7 +27,9 @@ public final class NotifyLoop: Sendable {
     let channels: [String: PreparedChannel]
     let options: Options
     let client: HTTPClient
-    let control: ControlClient
+    /// The claim loop's connection (its thread only) and the reports' connections.
+    private let claims: ControlConnection
+    private let reporting: ControlConnectionPool
     private let inFlight = Atomic<Int>(0)
     private let slots = NSCondition()
     private let reports = DispatchQueue(label: "andon-notify.report", attributes: .concurrent)
@@ -42,9 +44,9 @@ public final class NotifyLoop: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, options.concurrency)
         configuration.timeout.connect = .seconds(5)
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-        var control = ControlClient(path: options.socket)
-        control.timeout = options.claimWait + .seconds(10)
-        self.control = control
+        let path = ControlClient(path: options.socket).path
+        claims = ControlConnection(path: path, timeout: options.claimWait + .seconds(10))
+        reporting = ControlConnectionPool(path: path, count: 8, timeout: .seconds(30))
         let longest = channels.values.map(\.settings.timeout).max() ?? .seconds(10)
         lease = longest + .seconds(5)
     }
@@ -58,7 +60,7 @@ public final class NotifyLoop: Sendable {
             let free = waitForSlot()
             let reply: Reply
             do {
-                reply = try control.send(.claim(limit: free, wait: options.claimWait, lease: lease))
+                reply = try claims.send(.claim(limit: free, wait: options.claimWait, lease: lease))
             } catch {
                 if Date() >= quietUntil {
                     Self.log("cannot claim deliveries from andond: \(error); trying again every second")
@@ -165,9 +167,9 @@ public final class NotifyLoop: Sendable {
         var cleaned = report
         cleaned.error = report.error.map(Self.printable)
         let report = cleaned
-        reports.async { [control] in
+        reports.async { [reporting] in
             for attempt in 1...5 {
-                if let reply = try? control.send(.report(report)) {
+                if let reply = try? reporting.send(.report(report)) {
                     if case .error(let error) = reply, error.code != .storageFailing {
                         Self.log("andond did not take the report of delivery \(report.id): \(error.reason)")
                     }
