@@ -48,7 +48,12 @@ import Testing
         #expect(notified["ANDON_HTTP_STATUS"] == "200")
         #expect(notified["ANDON_RECIPIENT"] == "tl")
         #expect((notified["ANDON_NOTIFY_MS"].flatMap(Int.init) ?? 0) >= 2_000)
-        let failed = try #require(entries.first { $0["MESSAGE_ID"] == MessageID.notifyFailed })
+        let failed = try #require(
+            entries.first { $0["MESSAGE_ID"] == MessageID.notifyFailed && $0["PRIORITY"] == "2" }
+        )
+        // The tries before it are entries too, at info: the report counts them.
+        let tries = entries.filter { $0["MESSAGE_ID"] == MessageID.notifyFailed && $0["PRIORITY"] == "6" }
+        #expect(tries.compactMap { $0["ANDON_HTTP_STATUS"] }.sorted() == ["429", "500"])
         #expect(failed["ANDON_RECIPIENT"] == "line:L1")
         #expect(failed["ANDON_HTTP_STATUS"] == "400")
         // A line's channel failing reaches nobody less: no escalation for it.

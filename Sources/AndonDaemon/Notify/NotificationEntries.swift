@@ -4,7 +4,7 @@ import AndonSystemd
 
 /// The journal entries of the notification stage: `notified`, `notify-failed`, and nobody reached.
 enum NotificationEntries {
-    /// Attempts before a retried failure is a warning in the journal (the first few are normal weather).
+    /// Attempts whose failure is journaled at info before a retried failure is a warning (the first few are weather).
     static let quietAttempts = 3
 
     static func entries(for reported: DeliveryQueue.Reported, at now: Instant) -> [JournalEntry] {
@@ -31,11 +31,12 @@ enum NotificationEntries {
             message = "notifying \(who) of \(call) failed for good: \(delivery.lastError ?? "refused")\(status)"
             priority = .critical
         case (.pending, _):
-            guard reported.attempt > quietAttempts else { return [] }
+            // Every failed attempt is an entry (the report counts them per channel); the first few are weather, not
+            // yet a warning.
             message =
                 "notifying \(who) of \(call) failed, attempt \(reported.attempt): \(delivery.lastError ?? "error")"
                 + "\(status); next in \(delivery.nextAt.duration(since: now).compactDescription)"
-            priority = .warning
+            priority = reported.attempt > quietAttempts ? .warning : .info
         }
         var fields: [(JournalField, String)] = [
             (.incident, content.incident.description), (.line, content.line.rawValue), (.causeEventKind, content.event),
