@@ -165,6 +165,14 @@ let package = Package(
                 "AndonStore", "AndonSystemd",
             ]
         ),
+        // andon-notify's bodies, signatures and the meaning of an HTTP answer, in-process.
+        .testTarget(
+            name: "AndonNotifyTests",
+            dependencies: [
+                "AndonNotify", "AndonConfig", "AndonCore", "AndonProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),
     ]

@@ -36,6 +36,26 @@ public struct ChannelSettings: Sendable, Hashable {
 
     public static let defaultTimeout = Duration.seconds(10)
 
+    public init(
+        id: ChannelID,
+        url: String,
+        format: ChannelFormat,
+        headers: [(name: String, value: HeaderValue)] = [],
+        timeout: Duration = Self.defaultTimeout,
+        signingKeyFile: String? = nil,
+        giveUpAfter: Duration = ChannelPolicy.defaultGiveUpAfter,
+        templateFile: String? = nil
+    ) {
+        self.id = id
+        self.url = url
+        self.format = format
+        self.headers = headers
+        self.timeout = timeout
+        self.signingKeyFile = signingKeyFile
+        self.giveUpAfter = giveUpAfter
+        self.templateFile = templateFile
+    }
+
     public static func == (lhs: ChannelSettings, rhs: ChannelSettings) -> Bool {
         lhs.id == rhs.id && lhs.url == rhs.url && lhs.format == rhs.format
             && lhs.headers.map(\.name) == rhs.headers.map(\.name)

@@ -239,6 +239,24 @@ import Testing
         )
     }
 
+    @Test func aSafetyCallReachesEveryTierAtOnce() throws {
+        var plant = TestPlant.make(pageEveryone: [.safety])
+        plant.channels = ["pager": ChannelPolicy()]
+        for id in plant.responders.keys { plant.responders[id]?.notify = [ChannelRef(channel: "pager")] }
+        var engine = EscalationEngine(plant: plant, startingAt: t0)
+        let raised = engine.receive(.andon(line: "L1", station: "S3", category: .safety, text: "guard open"), at: t0)
+        let called = Set(
+            raised.events.flatMap { NotificationPlan.intents(for: $0, plant: plant) }.filter { $0.purpose == .call }
+                .map(\.recipient)
+        )
+        // Every responder the engine called, through their channel, in the same instant: team leader to KPO.
+        let named = Set(raised.events.filter(\.kind.notifies).flatMap(\.responders).map(Recipient.responder))
+        #expect(called == named)
+        #expect(called.contains(.responder("a")))
+        #expect(called.contains(.responder("g")))
+        #expect(called.count >= 3)
+    }
+
     @Test func aPlantWithoutChannelsNotifiesNobody() {
         let plant = TestPlant.make()
         var engine = EscalationEngine(plant: plant, startingAt: t0)
