@@ -79,7 +79,7 @@ public struct DeliveryPayload: Sendable, Hashable, Codable {
         createdAtMs = delivery.createdAt.millisecondsSinceEpoch
         giveUpAtMs = delivery.giveUpAt.millisecondsSinceEpoch
         nextAtMs = delivery.nextAt.millisecondsSinceEpoch
-        state = ["pending", "delivered", "failed"][delivery.state.rawValue]
+        state = delivery.state.description
         attempts = delivery.attempts
         lastStatus = delivery.lastStatus
         lastError = delivery.lastError
@@ -101,6 +101,7 @@ public struct DeliveryListing: Sendable, Hashable, Codable {
 /// `notify-test`'s answer: each channel's outcome.
 public struct NotifyTestResult: Sendable, Hashable, Codable {
     public var channel: String
+    /// `Delivery.State`'s name after the one attempt: delivered, failed (refused), or pending (it would be retried).
     public var outcome: String
     public var status: Int?
     public var error: String?

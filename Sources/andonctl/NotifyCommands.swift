@@ -71,8 +71,10 @@ extension Andonctl {
             for result in results {
                 let status = result.status.map { " (HTTP \($0))" } ?? ""
                 let error = result.error.map { ": \($0)" } ?? ""
-                print("\(result.channel): \(result.outcome)\(status)\(error)".escapingControlCharacters)
-                failed = failed || result.outcome != "delivered"
+                let outcome =
+                    result.outcome == Delivery.State.pending.description ? "failed, would be retried" : result.outcome
+                print("\(result.channel): \(outcome)\(status)\(error)".escapingControlCharacters)
+                failed = failed || result.outcome != Delivery.State.delivered.description
             }
             if results.isEmpty {
                 print("no outcome within 30 s: is andon-notify running? (systemctl status andon-notify)")

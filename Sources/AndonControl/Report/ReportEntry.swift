@@ -102,9 +102,7 @@ public struct ReportEntry: Sendable, Hashable {
 
 /// A notification's outcome as `andonctl report` reads it (`notified`, `notify-failed`).
 public struct NotificationEntry: Sendable, Hashable {
-    public enum State: String, Sendable, Hashable {
-        case delivered, pending, failed
-    }
+    public typealias State = Delivery.State
 
     public var incident: String
     public var channel: String
@@ -143,7 +141,7 @@ public struct NotificationEntry: Sendable, Hashable {
     /// The outcome in a journal entry's fields; nil for any other entry.
     public init?(fields: [String: [String]]) {
         guard fields.first(.event) == nil, fields.first(.delivery) != nil,
-            let state = fields.first(.deliveryState).flatMap(State.init(rawValue:)),
+            let state = fields.first(.deliveryState).flatMap(State.init(name:)),
             let incident = fields.first(.incident), let channel = fields.first(.channel),
             let recipient = fields.first(.recipient), let at = fields.first(.at).flatMap({ Int64($0) })
         else { return nil }

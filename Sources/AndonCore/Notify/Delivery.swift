@@ -1,12 +1,26 @@
 /// One notification to one recipient through one channel: the durable outbox's row. Created in the same transaction
 /// as the input whose event caused it; retried until delivered or given up.
 public struct Delivery: Sendable, Hashable {
-    public enum State: Int, Sendable, Hashable, Codable {
+    public enum State: Int, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
         /// Waiting for its next attempt (or being attempted: `claimedUntil`).
         case pending = 0
         case delivered = 1
         /// Refused by the receiver (a 4xx other than 408 and 429), or given up after `give_up_after`.
         case failed = 2
+
+        /// Its name in the journal (`ANDON_DELIVERY_STATE`), `deliveries` and reports: written and read as this.
+        public var description: String {
+            switch self {
+            case .pending: "pending"
+            case .delivered: "delivered"
+            case .failed: "failed"
+            }
+        }
+
+        public init?(name: String) {
+            guard let state = Self.allCases.first(where: { $0.description == name }) else { return nil }
+            self = state
+        }
     }
 
     /// The outbox's number: increasing in the order the deliveries were created.

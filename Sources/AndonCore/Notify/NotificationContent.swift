@@ -71,7 +71,7 @@ public struct NotificationContent: Sendable, Hashable, Codable {
         by = nil
         text = "a test of andond's notifications; nothing happened"
         state = "open"
-        drill = true
+        drill = false
         severity = Severity.info.rawValue
         self.at = at
         raisedAt = at

@@ -268,7 +268,7 @@ package final class DeliveryService: Sendable {
         let delivery = reported.delivery
         let result = NotifyTestResult(
             channel: delivery.channel.channel.rawValue,
-            outcome: delivery.state == .delivered ? "delivered" : delivery.state == .failed ? "failed" : "retrying",
+            outcome: delivery.state.description,
             status: delivery.lastStatus,
             error: delivery.lastError,
             attempts: delivery.attempts

@@ -43,7 +43,7 @@ enum NotificationEntries {
             (.channel, delivery.channel.channel.rawValue), (.recipient, delivery.recipient.description),
             (.purpose, content.purpose.rawValue), (.delivery, String(delivery.id)),
             (.attempt, String(reported.attempt)), (.causeEvent, delivery.eventID),
-            (.deliveryState, ["pending", "delivered", "failed"][delivery.state.rawValue]),
+            (.deliveryState, delivery.state.description),
             (.at, String(now.millisecondsSinceEpoch)),
         ]
         if let station = content.station { fields.append((.station, station.rawValue)) }
