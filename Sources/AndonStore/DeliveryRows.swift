@@ -89,6 +89,23 @@ extension StateStore {
         }
     }
 
+    /// What an attempt changed: the row's progress only (its content was written when it was created).
+    static func update(_ deliveries: [Delivery], in db: Database) throws {
+        guard !deliveries.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE delivery SET state = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ?, ended_at = ?
+                WHERE id = ?
+                """
+        )
+        for delivery in deliveries {
+            try statement.execute(arguments: [
+                delivery.state.rawValue, delivery.attempts, delivery.nextAt.millisecondsSinceEpoch, delivery.lastStatus,
+                delivery.lastError, delivery.endedAt?.millisecondsSinceEpoch, delivery.id,
+            ])
+        }
+    }
+
     /// Ended deliveries are kept this long for `andonctl deliveries` and the report, then deleted with a snapshot.
     public static let endedDeliveriesKeptFor = Duration.seconds(7 * 86_400)
 }

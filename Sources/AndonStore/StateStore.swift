@@ -415,6 +415,7 @@ public final class StateStore: @unchecked Sendable {
                     deletedThrough = through
                 }
                 try Self.write(batch.deliveries, in: db)
+                try Self.update(batch.deliveryUpdates, in: db)
                 for delivery in batch.usedTokens {
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO ack_token_used(delivery, at) VALUES (?, ?)")
                         .execute(arguments: [delivery, batch.aliveAt ?? 0])
@@ -547,8 +548,9 @@ public struct CommitBatch: Sendable {
     public var nextEventSequence: Int64?
     public var aliveAt: Int64?
     public var stoppedCleanly: Bool?
-    /// Deliveries created or changed (each row written whole).
+    /// Deliveries created (each row written whole), and deliveries whose attempt was reported (their progress).
     public var deliveries: [Delivery] = []
+    public var deliveryUpdates: [Delivery] = []
     /// Deliveries whose acknowledge link was used (at `aliveAt`).
     public var usedTokens: [Int64] = []
 
@@ -556,6 +558,6 @@ public struct CommitBatch: Sendable {
 
     public var isEmpty: Bool {
         inputs.isEmpty && outbox.isEmpty && snapshot == nil && snapshotParts.isEmpty && deliveries.isEmpty
-            && usedTokens.isEmpty
+            && deliveryUpdates.isEmpty && usedTokens.isEmpty
     }
 }

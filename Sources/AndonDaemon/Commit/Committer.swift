@@ -257,7 +257,8 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
         var batch = taken.snapshot
         batch.inputs = taken.inputs
         batch.outbox = taken.outbox.map { ($0.sequence, Data($0.entry.serialized)) }
-        batch.deliveries = taken.created + taken.rows
+        batch.deliveries = taken.created
+        batch.deliveryUpdates = taken.rows
         batch.usedTokens = taken.usedTokens
         let watermark = journal.durableWrittenThrough
         batch.journalWrittenThrough = watermark
