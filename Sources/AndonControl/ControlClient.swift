@@ -36,35 +36,9 @@ public struct ControlClient: Sendable {
 
     /// Sends one request and returns the daemon's reply.
     public func send(_ request: Request) throws(Failure) -> Reply {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+        let fd = try Self.connect(path: path, timeout: timeout)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw .unreachable(path: path, reason: "the path is too long for a UNIX socket")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: pathBytes)
-            raw[pathBytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
-        var timeval = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeval, socklen_t(MemoryLayout<timeval>.size))
-
-        let line = Array((request.message.rendered + "\n").utf8)
-        var sent = 0
-        while sent < line.count {
-            let count = line[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
-            sent += count
-        }
+        try Self.write(request, to: fd, path: path)
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var complete = false
@@ -82,6 +56,47 @@ public struct ControlClient: Sendable {
         switch Reply.parse(text) {
         case .success(let reply): return reply
         case .failure(let error): throw .protocolError("\(error.reason): \(text.prefix(200))")
+        }
+    }
+
+    /// A connected stream socket to `path`, with `timeout` for each read (shared with kept connections).
+    public static func connect(path: String, timeout: Duration) throws(Failure) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw .unreachable(path: path, reason: "the path is too long for a UNIX socket")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .unreachable(path: path, reason: reason)
+        }
+        var timeval = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeval, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    /// Writes one request line.
+    public static func write(_ request: Request, to fd: Int32, path: String) throws(Failure) {
+        let line = Array((request.message.rendered + "\n").utf8)
+        var sent = 0
+        while sent < line.count {
+            let count = line[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+            sent += count
         }
     }
 

@@ -31,14 +31,11 @@ final class ControlConnection: @unchecked Sendable {
     }
 
     private func exchange(_ request: Request) throws(ControlClient.Failure) -> Reply {
-        if fd < 0 { try connect() }
-        let line = Array((request.message.rendered + "\n").utf8)
-        var sent = 0
-        while sent < line.count {
-            let count = line[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
-            sent += count
+        if fd < 0 {
+            fd = try ControlClient.connect(path: path, timeout: timeout)
+            pending = []
         }
+        try ControlClient.write(request, to: fd, path: path)
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -56,36 +53,6 @@ final class ControlConnection: @unchecked Sendable {
             }
             pending += buffer[..<count]
         }
-    }
-
-    private func connect() throws(ControlClient.Failure) {
-        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(socket)
-            throw .unreachable(path: path, reason: "the path is too long for a UNIX socket")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(socket)
-            throw .unreachable(path: path, reason: reason)
-        }
-        var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        fd = socket
-        pending = []
     }
 
     private func disconnect() {

@@ -129,8 +129,9 @@ import Testing
         #expect(keys.count == 2)
         #expect(Set(keys).count == 1)
         #expect(posts.filter { $0.path == "/pager/tl" }.map(\.attempt) == ["1", "1"])
-        _ = try daemon.journal(timeout: 10) { $0.contains { $0["MESSAGE_ID"] == MessageID.notified } }
-        #expect(notifier != nil)
+        let entries = try daemon.journal(timeout: 10) { $0.contains { $0["MESSAGE_ID"] == MessageID.notified } }
+        #expect(entries.contains { $0["MESSAGE_ID"] == MessageID.notified && $0["ANDON_RECIPIENT"] == "tl" })
+        withExtendedLifetime(notifier) {}
     }
 
     /// andond killed with deliveries nobody sent yet: after its restart, every one is sent.

@@ -134,6 +134,35 @@ import Testing
         #expect(try claim(harness).map(\.recipient) == ["gl"])
     }
 
+    /// While the state cannot be written and as many inputs wait as may, a report is refused before it changes
+    /// anything, as a signal is; once the disk is back the same attempt is taken.
+    @Test func aReportWaitsNoMoreThanASignalWhileStorageFails() throws {
+        let failing = FailingStore.Switch()
+        let harness = try StageHarness(
+            yaml: Self.yaml,
+            options: { $0.commitStore = { FailingStore(store: $0, failing: failing) } }
+        )
+        defer { harness.remove() }
+        harness.stages.committer.waitingLimit = 1
+        #expect(harness.send("andon line=L2 station=S1 category=help seq=1")?.isOK == true)
+        let claimed = try #require(try claim(harness).first)
+        failing.fail(true)
+        let box = ReplyBox()
+        for seq in 2...3 {
+            harness.stages.signals.handle(
+                Array("andon line=L2 station=S\(seq) category=help seq=\(seq)".utf8),
+                from: StageHarness.controller,
+                reply: box.deliver
+            )
+            harness.stages.committer.step()
+        }
+        let report = "report id=\(claimed.id) attempt=1 outcome=delivered status=200"
+        #expect(harness.send(report, from: Self.notifier)?.errorCode == "storage-failing")
+        failing.fail(false)
+        harness.stages.committer.step()
+        #expect(harness.send(report, from: Self.notifier)?.isOK == true, "the attempt is still in flight")
+    }
+
     @Test func onlyRootAndondAndTheNotifierMayClaim() throws {
         let harness = try StageHarness(yaml: Self.yaml)
         defer { harness.remove() }

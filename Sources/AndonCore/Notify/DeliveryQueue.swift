@@ -64,8 +64,13 @@ public struct DeliveryQueue: Sendable {
         case .pending:
             pending[delivery.id] = delivery
             var queue = queues[delivery.queue, default: []]
-            let index = queue.lastIndex { $0 < delivery.id }.map { $0 + 1 } ?? 0
-            queue.insert(delivery.id, at: index)
+            if delivery.id < 0 {
+                // A test (`notify-test`, numbered below zero): behind what the queue holds, as a notification would be.
+                queue.append(delivery.id)
+            } else {
+                let index = queue.lastIndex { $0 > 0 && $0 < delivery.id }.map { $0 + 1 } ?? 0
+                queue.insert(delivery.id, at: index)
+            }
             queues[delivery.queue] = queue
         case .failed:
             keep(failure: delivery)

@@ -10,6 +10,8 @@ protocol DeliveryRowWriter: AnyObject, Sendable {
     func write(deliveries: [Delivery], then: @escaping @Sendable () -> Void)
     /// Records that an acknowledge link's token was used (with the acknowledgement's batch, or the next).
     func write(usedToken delivery: Int64)
+    /// Whether a change may wait in memory now (false while storage fails and as many inputs wait as may).
+    func admits() -> Bool
 }
 
 /// The notification stage: the delivery outbox (`DeliveryQueue`) under its own lock, and the notifiers' claims.
@@ -143,6 +145,12 @@ package final class DeliveryService: Sendable {
     }
 
     func report(_ report: DeliveryReport, reply: @escaping @Sendable (Reply) -> Void) {
+        // While the state cannot be written and the inputs waiting for it fill their bound, an outcome waits no more
+        // than a signal does: refused before it changes anything (andon-notify tries again; the lease covers it).
+        if report.id > 0, writer.withLock({ $0 })?.admits() == false {
+            reply(.error(.storageFailing(sequence: nil)))
+            return
+        }
         let now = clock.now
         let (reported, replies) = state.withLock { state -> (DeliveryQueue.Reported?, [@Sendable () -> Void]) in
             var jitter = Double.random(in: 0...1, using: &state.random)
