@@ -73,8 +73,11 @@ import Testing
             // Clear this round's calls (each `ok` is on disk too), so that the state stays small and the next rounds
             // also check that a cleared call never comes back.
             let socket = try UDPSocket(timeoutMilliseconds: 2000)
-            for station in expectedOpen.keys.sorted() {
-                let reply = try socket.exchange(Array("clear line=L1 station=\(station)".utf8), port: daemon.udpPort)
+            for (index, station) in expectedOpen.keys.sorted().enumerated() {
+                let reply = try socket.exchangeResending(
+                    "clear line=L1 station=\(station) seq=\(1_000_000 * (round + 1) + index)",
+                    port: daemon.udpPort
+                )
                 #expect(reply.hasPrefix("ok "), "clear \(station): \(reply)")
                 cleared.insert(station)
             }

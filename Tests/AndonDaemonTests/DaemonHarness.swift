@@ -431,6 +431,21 @@ final class UDPSocket {
         if reply.hasSuffix("\n") { reply.removeLast() }
         return reply
     }
+
+    /// As a controller does: sends `message` (which carries a `seq`) again after each receive timeout, up to
+    /// `attempts` times, and returns the first reply echoing that `seq`. A retransmit gets the first answer again, so
+    /// a reply lost or late (an fsync stalling past the timeout) does not fail a test that is not about UDP loss.
+    func exchangeResending(_ message: String, port: UInt16, attempts: Int = 5) throws -> String {
+        guard let seq = field("seq", of: message) else { throw HarnessError("no seq in \(message)") }
+        for _ in 0..<attempts {
+            try send(Array(message.utf8), port: port)
+            while var reply = receive() {
+                if reply.hasSuffix("\n") { reply.removeLast() }
+                if field("seq", of: reply) == seq { return reply }
+            }
+        }
+        throw HarnessError("no UDP reply to \(message) after \(attempts) attempts")
+    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
