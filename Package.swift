@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The pure domain: signals, incidents, rota and shifts, escalation. No I/O, no wall clock.
@@ -56,13 +57,17 @@ let package = Package(
                 "AndonCore", "AndonConfig", "AndonProtocol", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // The daemon's services: ingest (UDP, UNIX), control, the one timer, the journal; thin shells on the core.
+        // The daemon's services: ingest (UDP, UNIX), control, the one timer, the journal, the web face (board, events,
+        // metrics, acknowledge links); thin shells on the core.
         .target(
             name: "AndonDaemon",
             dependencies: [
                 "AndonCore", "AndonConfig", "AndonProtocol", "AndonSystemd", "AndonStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -317,6 +317,9 @@ public struct ListenSettings: Sendable, Hashable {
     /// `HOST:PORT` (IPv6 as `[::1]:4950`).
     public var udp: [String] = []
     public var socket: String = defaultSocket
+    /// `HOST:PORT` addresses of the web board, events, metrics and acknowledge links (none by default: under
+    /// systemd, andond-http.socket passes its socket in instead).
+    public var http: [String] = []
     /// File mode of the socket when andond binds it itself (socket activation sets its own).
     public var socketMode: UInt16 = 0o660
     /// Group of the socket when andond binds it itself: responders and controllers in it may connect.
@@ -338,6 +341,14 @@ public struct ListenSettings: Sendable, Hashable {
             )
         }
         udp = raw.udp ?? []
+        for (index, address) in (raw.http ?? []).enumerated() where Self.splitHostPort(address) == nil {
+            sink.error(
+                raw.path + ["http", .index(index)],
+                "'\(address)' is not HOST:PORT",
+                hint: "such as 127.0.0.1:8095 or [::]:8095"
+            )
+        }
+        http = raw.http ?? []
         if let socket = raw.socket {
             if socket.hasPrefix("/") {
                 self.socket = socket

@@ -271,7 +271,7 @@ struct RawLine: Decodable {
 
 struct RawListen: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case udp, socket
+        case udp, socket, http
         case socketMode = "socket_mode"
         case socketGroup = "socket_group"
         case udpRate = "udp_rate"
@@ -280,6 +280,7 @@ struct RawListen: Decodable {
 
     var udp: [String]?
     var socket: String?
+    var http: [String]?
     var socketMode: String?
     var socketGroup: String?
     var udpRate: Int?
@@ -290,6 +291,7 @@ struct RawListen: Decodable {
         let fields = try Fields(decoder, Key.self, what: "listen")
         udp = fields.optional(.udp)
         socket = fields.optional(.socket)
+        http = fields.optional(.http)
         socketMode = fields.optional(.socketMode)
         socketGroup = fields.optional(.socketGroup)
         udpRate = fields.optional(.udpRate)

@@ -17,6 +17,8 @@ public struct DaemonOptions: Sendable {
     public var udp: [String]?
     /// Overrides the configuration's `listen.socket` when given.
     public var socket: String?
+    /// Overrides the configuration's `listen.http` when given.
+    public var http: [String]?
     /// Where andond keeps its small state (the incident counter).
     public var stateDirectory: String?
     /// Also print each journal entry readably to standard error (in the foreground on a terminal).
@@ -28,6 +30,7 @@ public struct DaemonOptions: Sendable {
         configPath: String,
         udp: [String]? = nil,
         socket: String? = nil,
+        http: [String]? = nil,
         stateDirectory: String? = nil,
         echo: Bool = false,
         maxWaitingInputs: Int = 10_000
@@ -35,6 +38,7 @@ public struct DaemonOptions: Sendable {
         self.configPath = configPath
         self.udp = udp
         self.socket = socket
+        self.http = http
         self.stateDirectory = stateDirectory
         self.echo = echo
         self.maxWaitingInputs = maxWaitingInputs
@@ -121,6 +125,8 @@ public enum Daemon {
         let (signals, escalation, committer) = (stages.signals, stages.escalation, stages.committer)
         let udpAddresses = options.udp ?? configuration.listen.udp
         let socketPath = options.socket ?? configuration.listen.socket
+        let httpAddresses = options.http ?? configuration.listen.http
+        let web = WebFace(signals: signals, metrics: stages.metrics, live: stages.live)
         var services: [any Service] = [
             JournalService(journal: journal), CommitService(committer: committer),
             TimerService(escalation: escalation), CoverageService(coverage: stages.coverage, escalation: escalation),
@@ -144,6 +150,16 @@ public enum Daemon {
                     services.append(udp)
                     listening.append("udp \(udp.address)")
                 }
+                if !httpAddresses.isEmpty {
+                    let http = try await HTTPListener.bind(
+                        addresses: httpAddresses,
+                        group: group,
+                        face: web,
+                        logger: logger
+                    )
+                    services.append(http)
+                    listening += http.addresses.map { "http \($0)" }
+                }
             } else {
                 // Socket activation: the service manager's sockets replace the configuration's listen: section.
                 for socket in inherited {
@@ -166,11 +182,21 @@ public enum Daemon {
                         )
                         services.append(udp)
                         listening.append("udp \(udp.address) (from systemd)")
+                    case .stream where socket.name == "http":
+                        let http = try await HTTPListener.bind(
+                            addresses: [],
+                            descriptor: socket.descriptor,
+                            group: group,
+                            face: web,
+                            logger: logger
+                        )
+                        services.append(http)
+                        listening += http.addresses.map { "http \($0) (from systemd)" }
                     case .stream, .other:
                         journal.submit(
                             .daemon(
                                 "ignoring inherited socket \(socket.name) (fd \(socket.descriptor)): andond takes a UNIX stream "
-                                    + "socket and UDP sockets",
+                                    + "socket, UDP sockets and a TCP socket named http (FileDescriptorName=http)",
                                 priority: .warning
                             )
                         )
@@ -188,6 +214,7 @@ public enum Daemon {
         }
 
         signals.setUDPAddresses(services.compactMap { ($0 as? UDPListener)?.address })
+        signals.setHTTPAddresses(services.compactMap { $0 as? HTTPListener }.flatMap(\.addresses))
         escalation.start()
         let plant = configuration.plant
         let summary =

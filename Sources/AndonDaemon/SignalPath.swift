@@ -18,13 +18,16 @@ package final class SignalPath: Sendable {
     let notifications: DeliveryService
     let journal: any JournalSink
     let clock: any AndonClock
+    /// Counters of what comes in and goes out (the web face's `/metrics`).
+    let metrics: DaemonMetrics
     /// Messages received on any socket, good or bad; UDP datagrams dropped over their source's budget.
     let handled = Atomic<Int>(0)
     let droppedOverBudget = Atomic<Int>(0)
     /// Calls open when andond started.
     let restored: Int
-    /// The UDP addresses andond listens on, for `ping`.
+    /// The UDP and HTTP addresses andond listens on, for `ping`.
     private let udp = Mutex<[String]>([])
+    private let http = Mutex<[String]>([])
 
     init(
         admission: AdmissionStage,
@@ -33,8 +36,10 @@ package final class SignalPath: Sendable {
         reload: ReloadService,
         peerErrors: PeerErrors,
         notifications: DeliveryService,
+        metrics: DaemonMetrics,
         restored: Int
     ) {
+        self.metrics = metrics
         self.notifications = notifications
         self.admission = admission
         self.escalation = escalation
@@ -61,6 +66,7 @@ package final class SignalPath: Sendable {
         case .deny(let error):
             reply(.error(error))
         case .signal(let signal, let sequence, let drill, let source, let message, let refusal):
+            metrics.signal(signal)
             let outcome = escalation.signal(
                 signal,
                 sequence: sequence,
@@ -114,7 +120,7 @@ package final class SignalPath: Sendable {
                 )
             )
         case .control(.ping):
-            reply(ControlRequests.ping(udp: udp.withLock { $0 }))
+            reply(ControlRequests.ping(udp: udp.withLock { $0 }, http: http.withLock { $0 }))
         case .control(.reload):
             reload.reload(trigger: "andonctl reload by \(peer.source)", reply: reply)
         case .control(.claim(let limit, let wait, let lease)):
@@ -142,6 +148,23 @@ package final class SignalPath: Sendable {
 
     /// Records the bound UDP addresses, for `ping`.
     func setUDPAddresses(_ addresses: [String]) { udp.withLock { $0 = addresses } }
+
+    /// Records the bound HTTP addresses, for `ping`.
+    func setHTTPAddresses(_ addresses: [String]) { http.withLock { $0 = addresses } }
+
+    /// One open call as a board shows it now (nil once it is over).
+    func callReport(_ id: IncidentID) -> IncidentReport? {
+        let engine = escalation.engine
+        guard let incident = engine.incident(id) else { return nil }
+        var report = IncidentReport(
+            incident: incident,
+            plant: engine.plant,
+            now: clock.now,
+            tiers: engine.plant.policy(incident.policy).tiers.count
+        )
+        if notifications.incidentsWithFailures.contains(id) { report.notifyFailed = true }
+        return report
+    }
 
     /// A copy of the engine and every counter, at one instant.
     package func statusView(line: LineID?, limit: Int?) -> StatusView {

@@ -54,8 +54,18 @@ public struct PlantView: Codable, Sendable, Hashable {
     public var shiftStart: Int64?
     /// The site's time zone (`site.time_zone`).
     public var timeZone: String
+    /// Categories that call every tier at once (safety): a board shows them red (andond 0.6 and later).
+    public var pageEveryone: [String]?
 
-    public init(lines: [Line], kpo: [String], shift: String?, shiftStart: Int64?, timeZone: String) {
+    public init(
+        lines: [Line],
+        kpo: [String],
+        shift: String?,
+        shiftStart: Int64?,
+        timeZone: String,
+        pageEveryone: [String]? = nil
+    ) {
+        self.pageEveryone = pageEveryone
         self.lines = lines
         self.kpo = kpo
         self.shift = shift
@@ -76,6 +86,7 @@ public struct PlantView: Codable, Sendable, Hashable {
                     }
                 }
             }
+            writer.field("pageEveryone", pageEveryone)
             writer.field("shift", shift)
             writer.field("shiftStart", shiftStart)
             writer.field("timeZone", timeZone)

@@ -38,6 +38,14 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         /// andond cannot write its state and holds as many inputs in memory as it may: nothing was taken; resend
         /// later (the same message, the same `seq`).
         public static let storageFailing = Code(rawValue: "storage-failing")
+
+        /// Every code andond sends (metrics create each at 0).
+        public static let all: [Code] = [
+            .syntax, .unknownVerb, .unknownField, .missingField, .badValue, .unknownLine, .unknownStation,
+            .categoryNotAccepted, .tooLong, .notAuthorized, .unknownIncident, .alreadyAcknowledged, .finalTier,
+            .missingNote, .invalidConfiguration, .unsigned, .badSignature, .stale, .replayed, .unavailable,
+            .storageFailing,
+        ]
     }
 
     public var code: Code

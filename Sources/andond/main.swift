@@ -27,6 +27,14 @@ struct Andond: AsyncParsableCommand {
     var socket: String?
 
     @Option(
+        help: """
+            Serve the web board, live events, metrics and acknowledge links on this HOST:PORT instead of the \
+            configuration's listen.http (repeatable; port 0 picks a free one, which andonctl ping shows).
+            """
+    )
+    var http: [String] = []
+
+    @Option(
         help: "Where to keep the state: open calls, the input log (default: $STATE_DIRECTORY, else /var/lib/andond)."
     )
     var stateDirectory: String?
@@ -54,6 +62,7 @@ struct Andond: AsyncParsableCommand {
             configPath: config,
             udp: udp.isEmpty ? nil : udp,
             socket: socket,
+            http: http.isEmpty ? nil : http,
             stateDirectory: stateDirectory,
             echo: echo ?? (isatty(STDERR_FILENO) == 1 && !underSystemd),
             maxWaitingInputs: max(1, maxWaitingInputs)

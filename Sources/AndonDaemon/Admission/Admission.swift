@@ -47,6 +47,12 @@ enum Admission {
         if request.isControl, case .udp = peer {
             return .refuse(WireError(.notAuthorized, "control requests are accepted only on the UNIX socket"))
         }
+        // The web face changes nothing but through an acknowledge link.
+        if case .http = peer {
+            guard case .acknowledgeByToken = request else {
+                return .deny(WireError(.notAuthorized, "over HTTP, only an acknowledge link is accepted"))
+            }
+        }
         let plant = configuration.plant
         func action(_ action: EngineInput.Action, on id: IncidentID) -> Verdict {
             switch actor(for: peer, plant: plant) {

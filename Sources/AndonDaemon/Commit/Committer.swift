@@ -55,6 +55,13 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
     var inlineSnapshots = false
     /// Runs after a batch with events reached the disk (`STATUS=` may have changed).
     var published: (@Sendable () -> Void)?
+    /// Runs on the commit thread after each batch reached the disk: its kept entries (with their outbox numbers), the
+    /// entries not kept, and how long the commit took (the web face's live events and metrics; set before start).
+    var committedEntries:
+        (
+            @Sendable (_ kept: [(sequence: Int64, entry: JournalEntry)], _ unkept: [JournalEntry], _ took: Duration) ->
+                Void
+        )?
     /// While idle, a commit records that andond is alive (and prunes the outbox) this often.
     var aliveInterval: Duration = .seconds(10)
     /// Inputs older than this are deleted when a snapshot covers them.
@@ -176,6 +183,9 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
 
     func wantSnapshot() { locked { snapshotPolicy.wanted = true } }
 
+    /// The number the next committed journal entry will get (before the commit thread runs).
+    var nextEventNumber: Int64 { numbering.next }
+
     /// Journal entries not kept in the outbox because it was full, since andond started.
     package var unkeptEntries: Int { unkept.load(ordering: .relaxed) }
 
@@ -226,6 +236,7 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
             batch = earlier
             retry = nil
         }
+        let started = clock.now
         do {
             try commit(batch, stoppedCleanly: ending ? true : stoppedCleanly)
         } catch {
@@ -243,6 +254,7 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
         for (sequence, entry) in batch.outbox { journal.submitDurable(entry, sequence: sequence) }
         for entry in batch.unkept { journal.submit(entry) }
         if batch.hasEvents { published?() }
+        committedEntries?(batch.outbox, batch.unkept, clock.now.duration(since: started))
         return true
     }
 

@@ -34,14 +34,16 @@ enum ControlRequests {
         }
     }
 
-    /// `ping`: andond's version, pid, and the UDP addresses it listens on (tests bind port 0 and learn it here).
-    static func ping(udp: [String]) -> Reply {
+    /// `ping`: andond's version, pid, and the UDP and HTTP addresses it listens on (tests bind port 0 and learn it
+    /// here).
+    static func ping(udp: [String], http: [String] = []) -> Reply {
         .ok([
             "version": andondVersion, "pid": String(getpid()),
             "udp": udp.isEmpty ? nil : udp.joined(separator: ","),
+            "http": http.isEmpty ? nil : http.joined(separator: ","),
         ])
     }
 }
 
 /// andond's version, reported by `ping` and `--version`.
-public let andondVersion = "0.5.0"
+public let andondVersion = "0.6.0"

@@ -70,7 +70,8 @@ package struct StatusView: Sendable {
             kpo: kpo.map { plant.displayName(of: $0) },
             shift: shift?.shift.rawValue,
             shiftStart: shift?.start.millisecondsSinceEpoch,
-            timeZone: plant.timeZone.identifier
+            timeZone: plant.timeZone.identifier,
+            pageEveryone: plant.pageEveryone.map(\.rawValue).sorted()
         )
     }
 }

@@ -60,6 +60,10 @@ package final class DeliveryService: Sendable {
     nonisolated(unsafe) private var woken = false
     private let exit = WorkerExit()
     private let closing = Atomic<Bool>(false)
+    /// The web face's counters of attempts and failures (set once at start).
+    private let metrics = Mutex<DaemonMetrics?>(nil)
+
+    func attach(metrics: DaemonMetrics) { self.metrics.withLock { $0 = metrics } }
 
     /// The acknowledge links' key and how long a token is good for, as the configuration in force says (nil: no links).
     private let ackSettings = Mutex<(@Sendable () -> (key: [UInt8], validFor: Duration)?)?>(nil)
@@ -171,6 +175,13 @@ package final class DeliveryService: Sendable {
             reply(.error(WireError(.badValue, "delivery \(report.id) has no attempt \(report.attempt) in flight")))
             return
         }
+        if reported.delivery.id > 0 {
+            metrics.withLock { $0 }?.attempt(
+                channel: reported.delivery.channel.channel.rawValue,
+                report: report,
+                gaveUp: reported.gaveUp
+            )
+        }
         if reported.delivery.id < 0 {
             // A test: nothing to keep on disk.
             finishTest(reported)
@@ -252,6 +263,7 @@ package final class DeliveryService: Sendable {
                     replies.append { [self] in finishTest(reported) }
                 } else {
                     replies.append { [self] in
+                        metrics.withLock { $0 }?.gaveUp(channel: reported.delivery.channel.channel.rawValue)
                         writer.withLock { $0 }?.write(deliveries: [reported.delivery]) { [self] in
                             journalOutcome(reported, elapsed: nil, at: now)
                         }

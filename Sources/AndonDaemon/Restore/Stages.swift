@@ -17,6 +17,9 @@ package struct Stages {
     package let board: StatusBoard
     package let coverage: CoverageCheck
     package let notifications: DeliveryService
+    /// The web face's counters and live events, fed by the commit stage.
+    package let metrics: DaemonMetrics
+    package let live: LiveEvents
     /// What the restore found (the restored state itself is not kept: the engine has it, and its snapshot's bytes
     /// and replayed inputs would stay in memory for andond's life).
     package let restored: RestoreSummary
@@ -156,6 +159,8 @@ package struct Stages {
                 board: board,
                 notifier: options.notifier
             )
+            let metrics = DaemonMetrics(plant: restored.configuration.plant)
+            notifications.attach(metrics: metrics)
             let signals = SignalPath(
                 admission: admission,
                 escalation: escalation,
@@ -163,8 +168,20 @@ package struct Stages {
                 reload: reload,
                 peerErrors: PeerErrors(clock: clock, journal: journal),
                 notifications: notifications,
+                metrics: metrics,
                 restored: restored.openAtStart
             )
+            // Live events start after what the restore committed: a board whose last event is the last before this
+            // start missed nothing; the catch-up's steps come as a reset (the board reloads).
+            let live = LiveEvents(storeID: restored.loaded.storeID, next: committer.nextEventNumber, clock: clock) {
+                [weak signals] id in signals?.callReport(id)
+            }
+            committer.committedEntries = { [weak live] kept, unkept, took in
+                metrics.commit(took: took)
+                metrics.committed(kept.lazy.map(\.entry))
+                metrics.committed(unkept)
+                live?.committed(kept)
+            }
             let stages = Stages(
                 store: store,
                 committer: committer,
@@ -174,6 +191,8 @@ package struct Stages {
                 board: board,
                 coverage: coverage,
                 notifications: notifications,
+                metrics: metrics,
+                live: live,
                 restored: RestoreSummary(openAtStart: restored.openAtStart, stoppedCleanly: restored.stoppedCleanly)
             )
             catchUp(restored, escalation: escalation, journal: journal, clock: clock)
