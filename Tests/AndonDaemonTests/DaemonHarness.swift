@@ -20,6 +20,8 @@ final class DaemonHarness {
     let process: Process
     let stderr: Pipe
     private(set) var udpPort: UInt16 = 0
+    /// The HTTP port, when andond was started with `http:`.
+    private(set) var httpPort: UInt16 = 0
     var pid: Int32 { process.processIdentifier }
 
     /// Users the tests create: a team leader, a group leader, someone on no rota, and a KPO member.
@@ -45,6 +47,7 @@ final class DaemonHarness {
         environment: [String: String] = [:],
         reusing previous: DaemonHarness? = nil,
         udp: String = "127.0.0.1:0",
+        http: String? = nil,
         launcher: [String] = []
     ) throws {
         if let previous {
@@ -68,9 +71,11 @@ final class DaemonHarness {
             )
         }
         process = Process()
-        let arguments = [
-            "--config", configPath, "--udp", udp, "--state-directory", directory.appendingPathComponent("state").path,
-        ]
+        let arguments =
+            [
+                "--config", configPath, "--udp", udp, "--state-directory",
+                directory.appendingPathComponent("state").path,
+            ] + (http.map { ["--http", $0] } ?? [])
         if launcher.isEmpty {
             process.executableURL = URL(fileURLWithPath: Self.andond)
             process.arguments = arguments
@@ -97,6 +102,11 @@ final class DaemonHarness {
                 let port = UInt16(udp.split(separator: ":").last ?? "")
             {
                 udpPort = port
+                if http != nil {
+                    guard let web = field("http", of: reply), let port = UInt16(web.split(separator: ":").last ?? "")
+                    else { throw HarnessError("ping names no http address: \(reply)") }
+                    httpPort = port
+                }
                 return
             }
             guard process.isRunning else { break }

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// The commit stage hands over each batch's journal entries once they are on disk (so a board never shows what a
 /// crash could take back); this hub's own queue turns each into one frame, encoded once for every client: `id:` the
-/// entry's `ANDON_EVENT_ID`, `event: call`, `data:` the step and the call as `/api/v1/calls` shows it now (null once
+/// entry's `ANDON_EVENT_ID`, `event: call`, `data:` the step and the call as `/api/v1/calls` shows it now (absent once
 /// it is over). The last `ringSize` frames are kept: a client that reconnects with `Last-Event-ID` gets what it
 /// missed; one further behind (or from before a restart that lost entries) gets `event: reset` and reloads.
 /// A client whose socket does not keep up is dropped (it reconnects and resumes) rather than held in memory.
@@ -200,8 +200,11 @@ package final class LiveEvents: Sendable {
     ) -> ByteBuffer {
         var writer = JSONWriter()
         writer.object { writer in
-            writer.key("call")
-            if let call { call.write(to: &writer) } else { writer.raw(Array("null".utf8)) }
+            // Absent once the call is over.
+            if let call {
+                writer.key("call")
+                call.write(to: &writer)
+            }
             writer.field("event", event)
             writer.field("id", incident.number)
             writer.field("line", line)

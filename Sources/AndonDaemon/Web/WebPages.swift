@@ -67,16 +67,16 @@ enum WebPages {
         .line h2 .desc{font-size:24px;color:var(--dim);font-weight:normal}
         .line h2 .state{margin-left:auto;font-size:30px;padding:.1rem .8rem;border-radius:6px;background:var(--green)}
         .line.stopped h2 .state{background:var(--red)}
-        .call{display:grid;grid-template-columns:18px 1fr auto;gap:0 1rem;margin:8px;border-radius:8px;background:#23272e;
+        .call{display:grid;grid-template-columns:18px minmax(0,1fr) auto;gap:0 1rem;margin:8px;border-radius:8px;background:#23272e;
           min-height:110px;align-items:center}
         .call .band{align-self:stretch;border-radius:8px 0 0 8px}
-        .call .main{padding:.4rem 0}
+        .call .main{padding:.4rem 0;min-width:0}
         .call .top{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}
         .call .station{font-size:48px;font-weight:bold}
         .call .kind{font-size:30px;text-transform:uppercase;letter-spacing:.04em}
         .call .who{font-size:28px;color:#dde}
-        .call .text{font-size:24px;color:var(--dim);white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:900px}
-        .call .side{text-align:right;padding:.4rem 1rem;font-variant-numeric:tabular-nums}
+        .call .text{font-size:24px;color:var(--dim);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+        .call .side{text-align:right;padding:.4rem 1rem;font-variant-numeric:tabular-nums;white-space:nowrap}
         .call .age{font-size:48px;font-weight:bold}
         .call .next{font-size:24px;color:var(--dim)}
         .call .tier{font-size:24px}
