@@ -1,4 +1,4 @@
-// libFuzzer entry point (docs/fuzzing.md): one binary, four targets, chosen by ANDON_FUZZ. Built and run by
+// libFuzzer entry point (docs/fuzzing.md): one binary, five targets, chosen by ANDON_FUZZ. Built and run by
 // scripts/fuzz with `--sanitize=fuzzer`; a plain build makes a binary that does nothing.
 import AndonConfig
 import AndonCore
@@ -14,11 +14,13 @@ enum FuzzTarget: String {
     case signed
     /// The configuration loader on any text.
     case config
+    /// An acknowledge link's token (`/ack/TOKEN` on the web face, `ack token=` on the socket): form, MAC, expiry.
+    case token
 
     static let current: FuzzTarget = {
         guard let name = ProcessInfo.processInfo.environment["ANDON_FUZZ"], let target = FuzzTarget(rawValue: name)
         else {
-            FileHandle.standardError.write(Data("set ANDON_FUZZ to wire, control, signed or config\n".utf8))
+            FileHandle.standardError.write(Data("set ANDON_FUZZ to wire, control, signed, config or token\n".utf8))
             exit(2)
         }
         return target
@@ -69,6 +71,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if var configuration = try? ConfigurationLoader.parse(text, file: "fuzz.yaml", now: fuzzNow) {
             configuration.security = [:]  // key files are not the loader's; nothing is read from disk
             _ = configuration.plant.lines.count
+        }
+    case .token:
+        let text = String(decoding: bytes, as: UTF8.self)
+        let now = fuzzNow.millisecondsSinceEpoch / 1000
+        if case .success(let token) = AckToken.decode(text, key: fuzzKey, now: now) {
+            // Only the key's MAC is accepted: what decoded must be what the key signs, and sign the same again.
+            guard case .success(let again) = AckToken.decode(token.encoded(key: fuzzKey), key: fuzzKey, now: now),
+                again == token
+            else { fatalError("\(text) decoded but its own encoding does not") }
         }
     }
     return 0

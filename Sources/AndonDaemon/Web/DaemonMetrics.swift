@@ -123,7 +123,7 @@ package final class DaemonMetrics: Sendable {
     func gaveUp(channel: String) { givenUp(channel: channel).increment() }
 
     /// The failure reason label of an attempt, or nil when it was delivered.
-    static func failureReason(_ report: DeliveryReport) -> String? {
+    package static func failureReason(_ report: DeliveryReport) -> String? {
         guard report.outcome != .delivered else { return nil }
         if let status = report.status {
             if status == 429 { return "rate-limited" }

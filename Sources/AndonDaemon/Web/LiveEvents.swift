@@ -183,7 +183,7 @@ package final class LiveEvents: Sendable {
     /// The client missed more than the ring holds: reload everything.
     static let reset = ByteBuffer(string: "event: reset\ndata: {}\n\n")
     /// The comment that keeps proxies and idle timeouts from closing the stream (every 15 s).
-    static let keepAlive = ByteBuffer(string: ": keep-alive\n\n")
+    package static let keepAlive = ByteBuffer(string: ": keep-alive\n\n")
 
     /// The clock tick (every 2 s): the board's clock follows andond's, and a silent stream is noticed within 5 s.
     static func tick(now: Instant) -> ByteBuffer {

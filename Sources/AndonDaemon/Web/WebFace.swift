@@ -23,7 +23,8 @@ package final class WebFace: Sendable {
         self.signals = signals
         self.metrics = metrics
         self.live = live
-        // The templates are constants: a failure to parse them is a defect caught by every test.
+        // try!: the templates are constants of this file's module, parsed in every test that starts andond; a parse
+        // failure is a defect of the build, never of input.
         ackPage = try! MustacheTemplate(string: WebPages.acknowledge)
         answerPage = try! MustacheTemplate(string: WebPages.answer)
     }
