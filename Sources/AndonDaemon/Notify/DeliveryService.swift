@@ -65,6 +65,11 @@ package final class DeliveryService: Sendable {
 
     func attach(metrics: DaemonMetrics) { self.metrics.withLock { $0 = metrics } }
 
+    /// Told when a call's notification failed for good (the boards mark the call at once).
+    private let failedForGood = Mutex<(@Sendable (IncidentID) -> Void)?>(nil)
+
+    func onFailedForGood(_ body: @escaping @Sendable (IncidentID) -> Void) { failedForGood.withLock { $0 = body } }
+
     /// The acknowledge links' key and how long a token is good for, as the configuration in force says (nil: no links).
     private let ackSettings = Mutex<(@Sendable () -> (key: [UInt8], validFor: Duration)?)?>(nil)
 
@@ -332,6 +337,7 @@ package final class DeliveryService: Sendable {
     private func journalOutcome(_ reported: DeliveryQueue.Reported, elapsed: Duration?, at now: Instant) {
         let delivery = reported.delivery
         for entry in NotificationEntries.entries(for: reported, at: now) { journal.submit(entry) }
+        if delivery.state == .failed { failedForGood.withLock { $0 }?(delivery.content.incident) }
         if let incident = reported.nobodyReached {
             journal.submit(NotificationEntries.nobodyReached(delivery, incident: incident))
             escalate.withLock { $0 }?(incident, "nobody was reached: every notification of the call failed")

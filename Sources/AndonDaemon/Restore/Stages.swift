@@ -176,6 +176,7 @@ package struct Stages {
             let live = LiveEvents(storeID: restored.loaded.storeID, next: committer.nextEventNumber, clock: clock) {
                 [weak signals] id in signals?.callReport(id)
             }
+            notifications.onFailedForGood { [weak live] incident in live?.changed(incident, event: "notify-failed") }
             committer.committedEntries = { [weak live] kept, unkept, took in
                 metrics.commit(took: took)
                 metrics.committed(kept.lazy.map(\.entry))

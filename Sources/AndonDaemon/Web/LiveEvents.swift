@@ -122,6 +122,23 @@ package final class LiveEvents: Sendable {
         for subscriber in dropped { subscriber.close() }
     }
 
+    /// A change to a call that is not a journal entry of its own (a notification failed for good): a frame without
+    /// `id:` (a reconnect does not replay it; the board reloads the calls when it must), sent on the hub's queue.
+    func changed(_ incident: IncidentID, event: String) {
+        queue.async { [self] in
+            guard let call = report(incident) else { return }
+            let bytes = Self.frame(
+                id: nil,
+                event: event,
+                incident: incident,
+                line: call.line,
+                call: call,
+                now: clock.now
+            )
+            fanOut(bytes, line: call.line)
+        }
+    }
+
     // MARK: Clients
 
     /// Registers a client; returns its key and what it missed since `lastEventID` (nil: a new client, nothing to
@@ -155,12 +172,18 @@ package final class LiveEvents: Sendable {
     }
 
     /// Sends `bytes` to every client (the keep-alive comment, the clock tick); drops those that do not keep up.
-    package func broadcast(_ bytes: ByteBuffer) {
+    package func broadcast(_ bytes: ByteBuffer) { fanOut(bytes, line: nil) }
+
+    /// Sends `bytes` to every client of `line` (all when nil) and drops those that do not keep up.
+    private func fanOut(_ bytes: ByteBuffer, line: String?) {
         let dropped: [Subscriber] = state.withLock { state in
             var dropped: [Subscriber] = []
-            for (key, subscriber) in state.subscribers where !subscriber.send(bytes) {
-                dropped.append(subscriber)
-                state.subscribers[key] = nil
+            for (key, subscriber) in state.subscribers
+            where line == nil || subscriber.line == nil || subscriber.line == line {
+                if !subscriber.send(bytes) {
+                    dropped.append(subscriber)
+                    state.subscribers[key] = nil
+                }
             }
             return dropped
         }
@@ -191,7 +214,7 @@ package final class LiveEvents: Sendable {
     }
 
     static func frame(
-        id: String,
+        id: String?,
         event: String,
         incident: IncidentID,
         line: String?,
@@ -212,7 +235,8 @@ package final class LiveEvents: Sendable {
         }
         // JSON has no raw newlines (JSONWriter escapes them in strings), so the data is one `data:` line.
         var buffer = ByteBuffer()
-        buffer.writeString("id: \(id)\nevent: call\ndata: ")
+        if let id { buffer.writeString("id: \(id)\n") }
+        buffer.writeString("event: call\ndata: ")
         buffer.writeBytes(writer.bytes)
         buffer.writeString("\n\n")
         return buffer
