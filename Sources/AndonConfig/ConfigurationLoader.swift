@@ -333,22 +333,18 @@ public struct ListenSettings: Sendable, Hashable {
 
     init(raw: RawListen?, sink: DiagnosticSink) {
         guard let raw else { return }
-        for (index, address) in (raw.udp ?? []).enumerated() where Self.splitHostPort(address) == nil {
-            sink.error(
-                raw.path + ["udp", .index(index)],
-                "'\(address)' is not HOST:PORT",
-                hint: "such as 127.0.0.1:4950, 0.0.0.0:4950 or [::]:4950"
-            )
+        func addresses(_ list: [String]?, _ key: String, example: String) -> [String] {
+            for (index, address) in (list ?? []).enumerated() where Self.splitHostPort(address) == nil {
+                sink.error(
+                    raw.path + [.key(key), .index(index)],
+                    "'\(address)' is not HOST:PORT",
+                    hint: "such as \(example)"
+                )
+            }
+            return list ?? []
         }
-        udp = raw.udp ?? []
-        for (index, address) in (raw.http ?? []).enumerated() where Self.splitHostPort(address) == nil {
-            sink.error(
-                raw.path + ["http", .index(index)],
-                "'\(address)' is not HOST:PORT",
-                hint: "such as 127.0.0.1:8095 or [::]:8095"
-            )
-        }
-        http = raw.http ?? []
+        udp = addresses(raw.udp, "udp", example: "127.0.0.1:4950, 0.0.0.0:4950 or [::]:4950")
+        http = addresses(raw.http, "http", example: "127.0.0.1:8095 or [::]:8095")
         if let socket = raw.socket {
             if socket.hasPrefix("/") {
                 self.socket = socket

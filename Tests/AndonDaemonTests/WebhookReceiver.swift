@@ -71,24 +71,13 @@ final class WebhookReceiver {
 
     /// Scripts the answers to `path`'s next POSTs (`200`, `500`, `429:2`, `hang`).
     func script(_ path: String, _ actions: [String]) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw HarnessError("cannot reach the receiver") }
-        let body = actions.joined(separator: ",")
-        let request =
-            "PUT /_script\(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        _ = recv(fd, &buffer, buffer.count, 0)
+        let answer = try HTTP.request(
+            port: port,
+            "PUT",
+            "/_script\(path)",
+            body: Array(actions.joined(separator: ",").utf8)
+        )
+        guard answer.status == 204 else { throw HarnessError("the receiver answered \(answer.status) to a script") }
     }
 
     /// Every POST so far.

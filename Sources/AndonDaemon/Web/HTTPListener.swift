@@ -1,3 +1,4 @@
+import AndonConfig
 import AndonCore
 import Foundation
 import Logging
@@ -69,7 +70,7 @@ struct HTTPListener: Service {
                 bound.append(channel.localAddress.map(describe) ?? "fd \(descriptor)")
             } else {
                 for address in addresses {
-                    guard let (host, port) = ListenSettingsAddress.split(address) else {
+                    guard let (host, port) = ListenSettings.splitHostPort(address) else {
                         throw ListenError(what: "http \(address)", reason: "not HOST:PORT")
                     }
                     do {
@@ -104,18 +105,6 @@ struct HTTPListener: Service {
         keepAlive.cancel()
         for channel in channels { try? await channel.close() }
         live.closeAll()
-    }
-}
-
-/// `HOST:PORT` and `[V6]:PORT`, as the configuration checks them.
-enum ListenSettingsAddress {
-    static func split(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
     }
 }
 
