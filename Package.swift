@@ -168,6 +168,8 @@ let package = Package(
             dependencies: [
                 "AndonDaemon", "AndonSimulation", "AndonTestSupport", "AndonCore", "AndonConfig", "AndonProtocol",
                 "AndonStore", "AndonSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // andon-notify's bodies, signatures and the meaning of an HTTP answer, in-process.

@@ -154,8 +154,7 @@ public enum Daemon {
                     let http = try await HTTPListener.bind(
                         addresses: httpAddresses,
                         group: group,
-                        face: web,
-                        logger: logger
+                        face: web
                     )
                     services.append(http)
                     listening += http.addresses.map { "http \($0)" }
@@ -187,8 +186,7 @@ public enum Daemon {
                             addresses: [],
                             descriptor: socket.descriptor,
                             group: group,
-                            face: web,
-                            logger: logger
+                            face: web
                         )
                         services.append(http)
                         listening += http.addresses.map { "http \($0) (from systemd)" }

@@ -1,7 +1,6 @@
 import AndonConfig
 import AndonCore
 import Foundation
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,31 +12,32 @@ import Synchronization
 /// `maxConnections`, a request must arrive whole within `requestTimeout`, a kept-alive connection idle for
 /// `idleTimeout` is closed, headers are limited by the decoder and bodies to `maxBody` bytes. UDP ingest has its own
 /// thread, so nothing here can slow a controller's receipt over UDP.
-struct HTTPListener: Service {
-    struct Limits: Sendable {
-        var maxConnections = 512
-        var requestTimeout: TimeAmount = .seconds(10)
-        var idleTimeout: TimeAmount = .seconds(60)
-        var maxBody = 4096
-        var maxHeaderBytes = 16 * 1024
-        var maxHeaderCount = 64
+package struct HTTPListener: Service {
+    package struct Limits: Sendable {
+        package var maxConnections = 512
+        package var requestTimeout: TimeAmount = .seconds(10)
+        package var idleTimeout: TimeAmount = .seconds(60)
+        package var maxBody = 4096
+        package var maxHeaderBytes = 16 * 1024
+        package var maxHeaderCount = 64
         /// An event stream further behind than this is dropped (the browser reconnects and resumes).
-        var maxStreamBacklog = 1 << 20
+        package var maxStreamBacklog = 1 << 20
+
+        package init() {}
     }
 
     let channels: [any Channel]
-    let addresses: [String]
+    package let addresses: [String]
     let face: WebFace
     let group: any EventLoopGroup
 
     /// Binds each of `addresses` (HOST:PORT), or adopts `descriptor` (a listening TCP socket from systemd).
-    static func bind(
+    package static func bind(
         addresses: [String],
         descriptor: Int32? = nil,
         group: any EventLoopGroup,
         face: WebFace,
-        limits: Limits = Limits(),
-        logger: Logger
+        limits: Limits = Limits()
     ) async throws -> HTTPListener {
         let open = Connections(limit: limits.maxConnections)
         let bootstrap = ServerBootstrap(group: group)
@@ -46,7 +46,10 @@ struct HTTPListener: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 guard open.enter() else {
-                    return channel.close()
+                    // Over the limit: closed as soon as it is active (not before it is registered).
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(Refuser())
+                    }
                 }
                 channel.closeFuture.whenComplete { _ in open.leave() }
                 return channel.eventLoop.makeCompletedFuture {
@@ -89,7 +92,7 @@ struct HTTPListener: Service {
         return HTTPListener(channels: channels, addresses: bound, face: face, group: group)
     }
 
-    func run() async throws {
+    package func run() async throws {
         // The clock tick every 2 s (a board notices a silent stream within 5 s) and the keep-alive comment every 15 s.
         let loop = group.next()
         let live = face.live
@@ -103,9 +106,21 @@ struct HTTPListener: Service {
         try? await gracefulShutdown()
         ticks.cancel()
         keepAlive.cancel()
-        for channel in channels { try? await channel.close() }
-        live.closeAll()
+        await close()
     }
+
+    /// Stops accepting and closes the event streams.
+    package func close() async {
+        for channel in channels { try? await channel.close() }
+        face.live.closeAll()
+    }
+}
+
+/// Closes a connection over the limit as soon as it is active.
+final class Refuser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func channelActive(context: ChannelHandlerContext) { context.close(promise: nil) }
 }
 
 /// Open connections, bounded: one over the limit is closed as soon as it is accepted.

@@ -35,7 +35,7 @@ package final class WebFace: Sendable {
         if path.hasPrefix("/ack/") {
             let token = String(path.dropFirst("/ack/".count))
             switch request.method {
-            case "GET", "HEAD": respond(showLink(token))
+            case "GET", "HEAD": respond(showLink(token, peer: request.peer))
             case "POST": useLink(token, peer: request.peer, respond: respond)
             default: respond(Self.notAllowed("GET, POST"))
             }
@@ -95,10 +95,10 @@ package final class WebFace: Sendable {
     // MARK: The acknowledge link
 
     /// `GET /ack/TOKEN`: the call it is for and a button; never acknowledges (a chat app's link preview GETs too).
-    private func showLink(_ text: String) -> WebResponse {
+    private func showLink(_ text: String, peer: String) -> WebResponse {
         let token: AckToken
         let plant: Plant
-        switch check(text) {
+        switch check(text, peer: peer) {
         case .failure(let refusal): return refusal.response
         case .success(let checked): (token, plant) = checked
         }
@@ -130,7 +130,7 @@ package final class WebFace: Sendable {
     private func useLink(_ token: String, peer: String, respond: @escaping @Sendable (WebResponse) -> Void) {
         let decoded: AckToken
         let plant: Plant
-        switch check(token) {
+        switch check(token, peer: peer) {
         case .failure(let refusal):
             respond(refusal.response)
             return
@@ -162,11 +162,13 @@ package final class WebFace: Sendable {
         }
     }
 
-    /// The token checked against the key in use (expiry and signature), or the answer that refuses it.
-    private func check(_ token: String) -> Result<(AckToken, Plant), WebResponseError> {
+    /// The token checked against the key in use (expiry and signature), or the answer that refuses it. A refused
+    /// token is bad input like any other: counted by reason and warned about in the journal, rate-limited per sender.
+    private func check(_ token: String, peer: String) -> Result<(AckToken, Plant), WebResponseError> {
         guard !token.isEmpty, token.count <= 256,
             token.utf8.allSatisfy({ Self.tokenCharacters.contains($0) })
         else {
+            _ = signals.admission.refuse(WireError(.badValue, "malformed acknowledge token"), from: .http(peer))
             return .failure(WebResponseError(page(400, title: "Not a link of this plant", text: "malformed token")))
         }
         let configuration = signals.admission.configuration
@@ -179,6 +181,7 @@ package final class WebFace: Sendable {
         }
         switch AckToken.decode(token, key: key.bytes, now: signals.clock.now.millisecondsSinceEpoch / 1000) {
         case .failure(let error):
+            _ = signals.admission.refuse(error, from: .http(peer))
             return .failure(WebResponseError(page(403, title: "This link does not work", text: error.reason)))
         case .success(let decoded):
             return .success((decoded, configuration.plant))
