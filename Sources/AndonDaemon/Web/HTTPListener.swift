@@ -43,7 +43,6 @@ package struct HTTPListener: Service {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 guard open.enter() else {
                     // Over the limit: closed as soon as it is active (not before it is registered).
