@@ -22,32 +22,8 @@ public struct OpenMetrics: Sendable, Hashable {
     public var oldestUnacknowledged: Instant?
 
     public init() {}
-
-    /// The category label of a call: its category, or what kind of call it is.
-    public static func category(of incident: Incident) -> String {
-        switch incident.kind {
-        case .andon: incident.category?.rawValue ?? IncidentKind.andon.rawValue
-        case .stop, .silent: incident.kind.rawValue
-        }
-    }
 }
 
 extension EscalationEngine {
-    public var openMetrics: OpenMetrics {
-        var metrics = OpenMetrics()
-        for incident in incidents.values {
-            let key = OpenMetrics.Key(
-                line: incident.line.rawValue,
-                category: OpenMetrics.category(of: incident),
-                tier: incident.tierName
-            )
-            metrics.open[key, default: 0] += 1
-            if incident.isAtKPO { metrics.atKPO += 1 }
-            if incident.kind == .stop { metrics.stoppedLines.insert(incident.line) }
-            if !incident.isAcknowledged {
-                metrics.oldestUnacknowledged = min(metrics.oldestUnacknowledged ?? incident.raisedAt, incident.raisedAt)
-            }
-        }
-        return metrics
-    }
+    public var openMetrics: OpenMetrics { incidents.openMetrics() }
 }

@@ -91,6 +91,26 @@ import Testing
         #expect(summary.oldestStop == t0 + .minutes(3))
     }
 
+    @Test func theMetricsGaugesCountByLineCategoryAndTierInOnePass() throws {
+        var engine = EscalationEngine(plant: plant, startingAt: t0)
+        #expect(engine.openMetrics == OpenMetrics())
+        _ = engine.receive(.andon(line: "L1", station: "S1", category: .help, text: nil), at: t0)
+        _ = engine.receive(.andon(line: "L1", station: "S2", category: .help, text: nil), at: t0 + .minutes(1))
+        _ = engine.receive(.stop(line: "L2", station: nil, reason: nil), at: t0 + .minutes(2))
+        var metrics = engine.openMetrics
+        let help = OpenMetrics.Key(line: "L1", category: "help", tier: "team-leader")
+        let stop = OpenMetrics.Key(line: "L2", category: "stop", tier: "team-leader")
+        #expect(metrics.open == [help: 2, stop: 1])
+        #expect(metrics.stoppedLines == ["L2"])
+        #expect(metrics.oldestUnacknowledged == t0)
+        #expect(metrics.atKPO == 0)
+        _ = engine.advance(to: t0 + .minutes(120))  // nobody acknowledges: all three end at KPO
+        metrics = engine.openMetrics
+        #expect(metrics.atKPO == 3)
+        #expect(metrics.open.keys.allSatisfy { $0.tier == "kpo" }, "\(metrics.open)")
+        #expect(metrics.open.values.reduce(0, +) == 3)
+    }
+
     @Test func aStopWithoutStationOpensALineStop() throws {
         var engine = EscalationEngine(plant: plant, startingAt: t0)
         let outcome = engine.receive(.stop(line: "L1", station: nil, reason: "conveyor"), at: t0)

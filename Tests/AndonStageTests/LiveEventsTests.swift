@@ -16,6 +16,7 @@ import Testing
     /// A recording client.
     final class Board: Sendable {
         let frames = Mutex<[String]>([])
+        let writes = Atomic<Int>(0)
         let closed = Atomic<Bool>(false)
         let accepts: Bool
 
@@ -26,7 +27,11 @@ import Testing
                 line: line,
                 send: { [self] buffer in
                     guard accepts else { return false }
-                    frames.withLock { $0.append(String(buffer: buffer)) }
+                    // A batch comes as one write: split it into its frames.
+                    let text = String(buffer: buffer)
+                    let parts = text.components(separatedBy: "\n\n").dropLast().map { $0 + "\n\n" }
+                    frames.withLock { $0 += parts }
+                    writes.add(1, ordering: .relaxed)
                     return true
                 },
                 close: { [self] in closed.store(true, ordering: .relaxed) }
@@ -69,6 +74,8 @@ import Testing
         ])
         let frames = board.frames.withLock { $0 }
         #expect(frames.count == 2)
+        let writes = board.writes.load(ordering: .relaxed)
+        #expect(writes == 1, "a batch is one write to a board")
         for frame in frames {
             let lines = frame.split(separator: "\n")
             #expect(lines.count == 3, "id, event, data; a sender's newline stays escaped: \(frame)")

@@ -107,14 +107,20 @@ package final class LiveEvents: Sendable {
                 state.ring.append(frame)
                 if state.ring.count > ringSize { state.ring.removeFirst() }
             }
+            // One write per board for the whole batch (a board of every line gets the same bytes: made once).
+            var all: ByteBuffer?
             var dropped: [Subscriber] = []
             for (key, subscriber) in state.subscribers {
-                for frame in frames where subscriber.line == nil || subscriber.line == frame.line {
-                    if !subscriber.send(frame.bytes) {
-                        dropped.append(subscriber)
-                        state.subscribers[key] = nil
-                        break
-                    }
+                let bytes: ByteBuffer
+                if subscriber.line == nil {
+                    if all == nil { all = Self.joined(frames) }
+                    bytes = all!  // !: set on the line above
+                } else {
+                    bytes = Self.joined(frames.filter { $0.line == subscriber.line })
+                }
+                if bytes.readableBytes > 0, !subscriber.send(bytes) {
+                    dropped.append(subscriber)
+                    state.subscribers[key] = nil
                 }
             }
             return dropped
@@ -137,6 +143,13 @@ package final class LiveEvents: Sendable {
             )
             fanOut(bytes, line: call.line)
         }
+    }
+
+    private static func joined(_ frames: [Frame]) -> ByteBuffer {
+        guard frames.count != 1 else { return frames[0].bytes }
+        var buffer = ByteBuffer()
+        for frame in frames { buffer.writeImmutableBuffer(frame.bytes) }
+        return buffer
     }
 
     // MARK: Clients

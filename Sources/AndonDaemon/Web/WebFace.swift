@@ -15,7 +15,8 @@ package final class WebFace: Sendable {
     let signals: SignalPath
     let metrics: DaemonMetrics
     let live: LiveEvents
-    private let queue = DispatchQueue(label: "andond.web", attributes: .concurrent)
+    // Below the signal path: a scrape or a large status must wait for a controller, never the other way round.
+    private let queue = DispatchQueue(label: "andond.web", qos: .background, attributes: .concurrent)
     private let ackPage: MustacheTemplate
     private let answerPage: MustacheTemplate
 
