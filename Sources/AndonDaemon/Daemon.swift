@@ -211,6 +211,17 @@ public enum Daemon {
             return 1
         }
 
+        if !services.contains(where: { $0 is UnixListener }) {
+            // Socket activation by andond-http.socket alone: the service manager's sockets replace listen:.
+            journal.submit(
+                .daemon(
+                    "systemd passed no UNIX socket: andonctl and local controllers cannot reach andond until "
+                        + "andond.socket is enabled too (systemctl enable --now andond.socket)",
+                    priority: .warning,
+                    id: MessageID.socketSetup
+                )
+            )
+        }
         signals.setUDPAddresses(services.compactMap { ($0 as? UDPListener)?.address })
         signals.setHTTPAddresses(services.compactMap { $0 as? HTTPListener }.flatMap(\.addresses))
         escalation.start()
