@@ -147,7 +147,7 @@ final class WebHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let face: WebFace
-    private let limits: WebHandlerLimits
+    private let limits: HTTPListener.Limits
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
     private var refused = false
@@ -157,7 +157,7 @@ final class WebHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     init(face: WebFace, limits: HTTPListener.Limits) {
         self.face = face
-        self.limits = WebHandlerLimits(limits)
+        self.limits = limits
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -291,21 +291,6 @@ final class WebHandler: ChannelInboundHandler, RemovableChannelHandler {
         timer?.cancel()
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: after) { bound.value.close(promise: nil) }
-    }
-}
-
-/// The handler's limits (a value it keeps).
-struct WebHandlerLimits: Sendable {
-    var requestTimeout: TimeAmount
-    var idleTimeout: TimeAmount
-    var maxBody: Int
-    var maxStreamBacklog: Int
-
-    init(_ limits: HTTPListener.Limits) {
-        requestTimeout = limits.requestTimeout
-        idleTimeout = limits.idleTimeout
-        maxBody = limits.maxBody
-        maxStreamBacklog = limits.maxStreamBacklog
     }
 }
 
