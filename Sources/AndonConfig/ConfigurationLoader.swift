@@ -24,6 +24,8 @@ public struct Configuration: Sendable {
     public var notify = NotifySettings()
     /// The acknowledge links' key, once `loadKeys()` read it.
     public var ackKey: SigningKey?
+    /// Where and how often the lines hear what became of their calls.
+    public var feedback = FeedbackSettings()
 }
 
 /// What a KPO gap within `ConfigurationLoader.coverageWindow` does to a load.
@@ -126,6 +128,7 @@ public enum ConfigurationLoader {
         var signing = SigningSettings()
         var channels: [ChannelID: ChannelSettings] = [:]
         var notify = NotifySettings()
+        var feedback = FeedbackSettings()
         do {
             let raw = try YAMLDecoder().decode(
                 RawConfiguration.self,
@@ -143,6 +146,7 @@ public enum ConfigurationLoader {
             listen = ListenSettings(raw: raw.listen, sink: sink)
             (security, signing) = Self.security(raw, builder: builder, map: map, file: file, sink: sink)
             Self.warnAboutOpenLines(raw, listen: listen, security: security, sink: sink)
+            feedback = Self.feedback(raw, builder: builder, sink: sink)
         } catch let error as DecodingError {
             let path: ConfigPath
             let message: String
@@ -187,7 +191,8 @@ public enum ConfigurationLoader {
             security: security,
             signing: signing,
             channels: channels,
-            notify: notify
+            notify: notify,
+            feedback: feedback
         )
     }
 

@@ -8,6 +8,7 @@ struct RawConfiguration: Decodable {
         case remindEvery = "remind_every"
         case pageEveryone = "page_everyone"
         case kpoWidenAfter = "kpo_widen_after"
+        case feedbackEvery = "feedback_every"
     }
 
     var site: RawSite?
@@ -16,6 +17,7 @@ struct RawConfiguration: Decodable {
     var remindEvery: String?
     var pageEveryone: [String]?
     var kpoWidenAfter: Int?
+    var feedbackEvery: String?
     var shifts: [String: RawShift]?
     var responders: [String: RawResponder]?
     var rotas: [String: RawRota]?
@@ -40,6 +42,7 @@ struct RawConfiguration: Decodable {
         remindEvery = fields.optional(.remindEvery)
         pageEveryone = fields.optional(.pageEveryone)
         kpoWidenAfter = fields.optional(.kpoWidenAfter)
+        feedbackEvery = fields.optional(.feedbackEvery)
         shifts = fields.required(.shifts, what: "the configuration")
         responders = fields.required(.responders, what: "the configuration")
         rotas = fields.required(.rotas, what: "the configuration")
@@ -233,7 +236,8 @@ struct RawTier: Decodable {
 
 struct RawLine: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case description, rotas, categories, routes, stations, controllers, senders, notify
+        case description, rotas, categories, routes, stations, controllers, senders, notify, feedback
+        case feedbackEvery = "feedback_every"
         case stopPolicy = "stop_policy"
         case keyFile = "key_file"
         case heartbeatWithin = "heartbeat_within"
@@ -250,10 +254,14 @@ struct RawLine: Decodable {
     var stopPolicy: String?
     var heartbeatWithin: String?
     var notify: [RawChannelRef]?
+    var feedback: [String]?
+    var feedbackEvery: String?
     var path: ConfigPath
 
     init(from decoder: any Decoder) throws {
         let fields = try Fields(decoder, Key.self, what: "a line")
+        feedback = fields.optional(.feedback)
+        feedbackEvery = fields.optional(.feedbackEvery)
         description = fields.optional(.description)
         rotas = fields.optional(.rotas)
         categories = fields.optional(.categories)

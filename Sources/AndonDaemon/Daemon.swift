@@ -223,6 +223,10 @@ public enum Daemon {
             )
         }
         signals.setUDPAddresses(services.compactMap { ($0 as? UDPListener)?.address })
+        signals.feedback.attach(
+            UDPFeedbackTransport(descriptors: services.compactMap { ($0 as? UDPListener)?.descriptor })
+        )
+        signals.feedback.start(timer: EventLoopTimer(loop: group.next())) { [escalation] in escalation.engine }
         signals.setHTTPAddresses(services.compactMap { $0 as? HTTPListener }.flatMap(\.addresses))
         escalation.start()
         let plant = configuration.plant

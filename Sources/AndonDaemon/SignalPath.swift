@@ -20,6 +20,8 @@ package final class SignalPath: Sendable {
     let clock: any AndonClock
     /// Counters of what comes in and goes out (the web face's `/metrics`).
     let metrics: DaemonMetrics
+    /// The line's side: what became of the calls, told to the stations.
+    package let feedback: FeedbackService
     /// Messages received on any socket, good or bad; UDP datagrams dropped over their source's budget.
     let handled = Atomic<Int>(0)
     let droppedOverBudget = Atomic<Int>(0)
@@ -37,9 +39,11 @@ package final class SignalPath: Sendable {
         peerErrors: PeerErrors,
         notifications: DeliveryService,
         metrics: DaemonMetrics,
+        feedback: FeedbackService,
         restored: Int
     ) {
         self.metrics = metrics
+        self.feedback = feedback
         self.notifications = notifications
         self.admission = admission
         self.escalation = escalation
@@ -52,10 +56,12 @@ package final class SignalPath: Sendable {
     }
 
     /// Handles one message from a controller or andonctl. `stream`, when given, takes a `status` answer instead of
-    /// `reply`, to be written in pieces (the UNIX socket).
+    /// `reply`, to be written in pieces (the UNIX socket). `connection`, a UNIX connection's, takes the `state` lines of
+    /// a subscription.
     package func handle(
         _ bytes: some Collection<UInt8>,
         from peer: Peer,
+        connection: PushConnection? = nil,
         stream: (@Sendable (StatusStream) -> Void)? = nil,
         reply: @escaping @Sendable (Reply) -> Void
     ) {
@@ -67,6 +73,7 @@ package final class SignalPath: Sendable {
             reply(.error(error))
         case .signal(let signal, let sequence, let drill, let source, let message, let refusal):
             metrics.signal(signal)
+            if refusal == nil { feedback.heard(signal.line, from: peer) }
             let outcome = escalation.signal(
                 signal,
                 sequence: sequence,
@@ -103,6 +110,24 @@ package final class SignalPath: Sendable {
             } else {
                 notifications.recordTokenUsed(token.delivery)
             }
+        case .query(let line, let station, let sequence):
+            reply(
+                feedback.answer(
+                    line: line,
+                    station: station,
+                    sequence: sequence,
+                    peer: peer,
+                    engine: escalation.engine
+                )
+            )
+        case .control(.subscribe(let line)):
+            guard let connection else {
+                reply(.error(WireError(.badValue, "subscribe is for a connection to the UNIX socket")))
+                return
+            }
+            let id = feedback.subscribe(line: line, engine: escalation.engine, push: connection.push)
+            connection.subscribed(id)
+            reply(.ok(["subscribed": line?.rawValue ?? "all"]))
         case .control(.status(let line, let limit)):
             let view = statusView(line: line, limit: limit)
             if let stream { stream(StatusStream(view: view)) } else { reply(.ok(["json": view.json])) }
@@ -181,6 +206,8 @@ package final class SignalPath: Sendable {
         counters["journal-waiting"] = journal.waiting
         counters["journal-unkept"] = committer.unkeptEntries
         counters["peer-errors"] = peerErrors.total
+        counters["feedback-sent"] = feedback.sent.load(ordering: .relaxed)
+        counters["feedback-failed"] = feedback.failed.load(ordering: .relaxed)
         counters["deliveries-pending"] = notifications.pendingCount
         return StatusView(
             engine: engine,

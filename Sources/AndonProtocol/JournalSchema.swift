@@ -168,6 +168,8 @@ public enum MessageID {
     public static let rotaGapAhead = "d9719c8f76aa47f485a2500e41bc1e79"
     /// An error of one datagram or connection (a reply that could not be sent, a failed read).
     public static let peerError = "d2e49cef92004096a0ee81a4ad930291"
+    /// A line's `state` message (the feedback to its stations) could not be sent to an address.
+    public static let feedbackFailed = "7b1f3c9a5e2d4f60a8c4b2e19d3f5a71"
     /// Datagrams from one source over its budget were dropped unread (one entry per source per 10 s).
     public static let floodDropped = "accf0ba3349a4256ae6993e65d57e760"
     /// A warning of the configuration andond started with (one entry per warning, positioned).
@@ -187,7 +189,8 @@ public enum MessageID {
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
             restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, inputsRefused, kpoGapAhead,
             rotaGapAhead,
-            peerError, floodDropped, configurationWarning, socketSetup, notified, notifyFailed, nobodyReached,
+            peerError, feedbackFailed, floodDropped, configurationWarning, socketSetup, notified, notifyFailed,
+            nobodyReached,
         ]
     }
 }

@@ -5,6 +5,12 @@ public enum Request: Sendable, Hashable {
     /// A line controller's signal, with its optional sequence number (echoed in the reply and logged as ANDON_SEQ);
     /// a `drill` andon or stop runs its whole chain for real, marked as a drill everywhere (`drill=1`).
     case signal(Signal, sequence: UInt64?, drill: Bool = false)
+    /// A controller asks for its line's lights: the open calls of `line` (of `station` only, when given), answered
+    /// with a `state` message for each and a summary (docs/protocol.md, "Feedback to the line").
+    case stateQuery(line: LineID, station: StationID?, sequence: UInt64?)
+    /// A local controller's subscription on the UNIX socket: every change of `line`'s calls (every line's, when nil),
+    /// and the lights repeated every `feedback_every`, as `state` lines on the connection.
+    case subscribe(line: LineID?)
     /// Open incidents: only those of `line` when given, at most `limit` (the reply counts the rest).
     case status(line: LineID? = nil, limit: Int? = nil)
     case acknowledge(IncidentID, note: String?)
@@ -32,13 +38,17 @@ public enum Request: Sendable, Hashable {
 
     /// True for requests only the UNIX socket accepts.
     public var isControl: Bool {
-        if case .signal = self { return false }
-        return true
+        switch self {
+        case .signal, .stateQuery: false
+        default: true
+        }
     }
 
     /// Every verb of the protocol, once: what it is called on the wire and which fields it takes.
     public enum Verb: String, CaseIterable, Sendable {
         case andon, stop, clear, arrived, resume, heartbeat
+        case stateQuery = "state?"
+        case subscribe
         case status, ack, resolve, escalate, arrive, who, reload, ping
         case claim, report, deliveries
         case notifyTest = "notify-test"
@@ -46,8 +56,9 @@ public enum Request: Sendable, Hashable {
         /// Whether line controllers send it (over UDP or the UNIX socket); the rest are andonctl's.
         public var isController: Bool {
             switch self {
-            case .andon, .stop, .clear, .arrived, .resume, .heartbeat: true
-            case .status, .ack, .resolve, .escalate, .arrive, .who, .reload, .ping, .claim, .report, .deliveries,
+            case .andon, .stop, .clear, .arrived, .resume, .heartbeat, .stateQuery: true
+            case .subscribe, .status, .ack, .resolve, .escalate, .arrive, .who, .reload, .ping, .claim, .report,
+                .deliveries,
                 .notifyTest:
                 false
             }
@@ -61,6 +72,8 @@ public enum Request: Sendable, Hashable {
             case .clear: (["line", "station"], ["category", "seq", "ts", "sig"])
             case .arrived: (["line", "station"], ["responder", "seq", "ts", "sig"])
             case .resume, .heartbeat: (["line"], ["seq", "ts", "sig"])
+            case .stateQuery: (["line"], ["station", "seq", "ts", "sig"])
+            case .subscribe: ([], ["line"])
             case .status: ([], ["line", "limit"])
             case .ack: ([], ["id", "note", "token"])
             case .resolve: (["id", "note"], [])
@@ -160,6 +173,14 @@ public enum Request: Sendable, Hashable {
             self = .signal(.resume(line: try fields.name("line")), sequence: try fields.sequence())
         case .heartbeat:
             self = .signal(.heartbeat(line: try fields.name("line")), sequence: try fields.sequence())
+        case .stateQuery:
+            self = .stateQuery(
+                line: try fields.name("line"),
+                station: try fields.optionalName("station"),
+                sequence: try fields.sequence()
+            )
+        case .subscribe:
+            self = .subscribe(line: try fields.optionalName("line"))
         case .status:
             self = .status(line: try fields.optionalName("line"), limit: try fields.limit())
         case .ack:
@@ -241,6 +262,14 @@ public enum Request: Sendable, Hashable {
             }
             add("seq", sequence)
             if drill { add("drill", 1) }
+        case .stateQuery(let line, let station, let sequence):
+            verb = .stateQuery
+            add("line", line)
+            add("station", station)
+            add("seq", sequence)
+        case .subscribe(let line):
+            verb = .subscribe
+            add("line", line)
         case .status(let line, let limit):
             verb = .status
             add("line", line)

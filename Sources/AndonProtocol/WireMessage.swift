@@ -49,7 +49,12 @@ public struct WireMessage: Sendable, Hashable {
         var scanner = Scanner(text)
         scanner.skipSpaces()
         guard !scanner.isAtEnd else { return .failure(WireError(.syntax, "empty message")) }
-        let verb = scanner.take { isWordCharacter($0) || $0 == UInt8(ascii: "-") }
+        var verb = scanner.take { isWordCharacter($0) || $0 == UInt8(ascii: "-") }
+        // A question ends in `?` (`state?`).
+        if !verb.isEmpty, scanner.peek == UInt8(ascii: "?") {
+            scanner.advance()
+            verb += "?"
+        }
         guard !verb.isEmpty, scanner.isAtEnd || isSpace(scanner.peek) else {
             return .failure(
                 WireError(.syntax, "a message starts with a verb such as andon, stop, clear, resume or heartbeat")

@@ -428,11 +428,33 @@ final class UDPSocket {
         guard sent == message.count else { throw HarnessError("sendto: \(String(cString: strerror(errno)))") }
     }
 
-    /// The next reply, or nil after the receive timeout.
+    /// The next reply, or nil after the receive timeout. `state` messages (what andond tells a line's controller
+    /// about its calls, unasked) are not replies: they are kept for `receiveState()`.
     func receive() -> String? {
+        while let datagram = receiveAny() {
+            guard datagram.hasPrefix("state ") else { return datagram }
+            states.append(datagram.trimmingCharacters(in: .newlines))
+        }
+        return nil
+    }
+
+    /// The next datagram, whatever it is, or nil after the receive timeout.
+    func receiveAny() -> String? {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+    }
+
+    /// `state` messages received while waiting for replies.
+    private var states: [String] = []
+
+    /// The next `state` message (one kept while waiting for a reply first), or nil after the receive timeout.
+    func receiveState() -> String? {
+        if !states.isEmpty { return states.removeFirst() }
+        while let datagram = receiveAny() {
+            if datagram.hasPrefix("state ") { return datagram.trimmingCharacters(in: .newlines) }
+        }
+        return nil
     }
 
     func exchange(_ message: [UInt8], port: UInt16) throws -> String {

@@ -171,7 +171,10 @@ import Testing
             good = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); good.settimeout(5)
             for i in range(3):
                 good.sendto(b"andon line=L2 station=G%d category=help" % i, ("127.0.0.1", port))
-                print(good.recv(2048).decode().strip())
+                reply = good.recv(2048).decode().strip()
+                while reply.startswith("state "):  # the line's feedback, not a reply
+                    reply = good.recv(2048).decode().strip()
+                print(reply)
             """
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")

@@ -20,6 +20,11 @@ import Testing
             var engine = EscalationEngine(plant: plant, startingAt: now)
             let outcome = engine.receive(signal, at: now, origin: SignalOrigin(source: "test", sequence: sequence))
             return .signal(outcome, sequence: sequence, plant: plant)
+        case .success(.stateQuery(let line, _, let sequence)):
+            if case .failure(let rejection) = plant.line(line) {
+                return .error(WireError(.unknownLine, rejection.message))
+            }
+            return .ok(["line": line.rawValue, "calls": "0", "incidents": "-", "seq": sequence.map(String.init)])
         case .success(let request): return .error(WireError(.notAuthorized, "control request \(request) in a vector"))
         }
     }
@@ -31,6 +36,9 @@ import Testing
         let own = ProtocolVector.all.filter { $0.file == "vectors-0.4.tsv" }
         #expect(own.count == 10)
         #expect(own.filter(\.expectsOK).count == 3)
+        let questions = ProtocolVector.all.filter { $0.file == "vectors-0.7.tsv" }
+        #expect(questions.count == 10)
+        #expect(questions.filter(\.expectsOK).count == 3)
     }
 
     @Test(arguments: ProtocolVector.all)
@@ -74,7 +82,8 @@ import Testing
             #expect(Request.Verb(of: signal).rawValue == signal.verb)
             #expect(Request.Verb(of: signal).isController)
         }
-        #expect(Set(Request.controllerVerbs) == Set(signals.map(\.verb)))
+        // And the question a controller may ask for its line's lights.
+        #expect(Set(Request.controllerVerbs) == Set(signals.map(\.verb) + ["state?"]))
         // An unknown verb is refused, never taken for another.
         guard case .failure(let error) = Request.parse(Array("pong".utf8)) else {
             Issue.record("an unknown verb parsed")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One wire-protocol test vector (Fixtures/vectors.tsv: the shared vectors for the example configuration;
-/// Fixtures/vectors-0.4.tsv: andond's own, for what 0.4 added).
+/// Fixtures/vectors-0.4.tsv and vectors-0.7.tsv: andond's own, for what 0.4 and 0.7 added).
 public struct ProtocolVector: Sendable, CustomStringConvertible {
     /// The message's bytes, escapes decoded.
     public var bytes: [UInt8]
@@ -23,7 +23,7 @@ public struct ProtocolVector: Sendable, CustomStringConvertible {
         return reply.hasPrefix("err code=\(code) ")
     }
 
-    public static let fixtures = ["vectors.tsv", "vectors-0.4.tsv"].map {
+    public static let fixtures = ["vectors.tsv", "vectors-0.4.tsv", "vectors-0.7.tsv"].map {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\($0)")
     }
 

@@ -105,7 +105,10 @@ def signal_(message):
     for _ in range(5):
         udp.sendto(message.encode(), ("127.0.0.1", udp_port))
         try:
-            return udp.recv(65536).decode().strip()
+            reply = udp.recv(65536).decode().strip()
+            while reply.startswith("state "):  # the line's feedback, not a reply
+                reply = udp.recv(65536).decode().strip()
+            return reply
         except socket.timeout:
             continue
     return "no reply"

@@ -22,6 +22,8 @@ enum Admission {
         case signal(Signal, sequence: UInt64?, drill: Bool, source: String, message: String, refusal: WireError?)
         /// A responder's action, by the actor the peer maps to.
         case action(EngineInput.Action, on: IncidentID, actor: Actor, message: String)
+        /// A controller's question for its line's lights (`state?`), from an address that may send for the line.
+        case query(line: LineID, station: StationID?, sequence: UInt64?)
         /// A control request answered from a copy of the engine, or a reload.
         case control(Request)
         /// An acknowledge link's token, checked: the acknowledgement it stands for (`message`, as the log keeps it),
@@ -93,6 +95,29 @@ enum Admission {
                 message: message,
                 refusal: refusal
             )
+        case .stateQuery(let line, let station, let sequence):
+            if case .failure(let rejection) = plant.line(line) {
+                return .refuse(WireError(.unknownLine, rejection.message, sequence: sequence))
+            }
+            // Over UDP, the line's lights go only to those who may send for it (its senders:, its key).
+            if case .udp = peer,
+                var refusal = senders.refusal(
+                    for: line,
+                    from: peer.sender,
+                    signed: MessageSigning.split(bytes),
+                    configuration: configuration,
+                    at: now
+                )
+            {
+                refusal.sequence = sequence
+                return .refuse(refusal)
+            }
+            return .query(line: line, station: station, sequence: sequence)
+        case .subscribe(let line):
+            if let line, case .failure(let rejection) = plant.line(line) {
+                return .refuse(WireError(.unknownLine, rejection.message))
+            }
+            return .control(request)
         case .acknowledge(let id, let note): return action(.acknowledge(id, note: note), on: id)
         case .resolve(let id, let note): return action(.resolve(id, note: note), on: id)
         case .escalate(let id, let reason): return action(.escalate(id, reason: reason), on: id)

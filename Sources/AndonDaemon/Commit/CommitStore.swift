@@ -29,6 +29,8 @@ struct Batch {
     var rows: [Delivery] = []
     /// Deliveries whose acknowledge link was used.
     var usedTokens: [Int64] = []
+    /// The line-side changes of the batch's events (sent to the stations once on disk).
+    var states: [CallState] = []
 
     var isEmpty: Bool {
         inputs.isEmpty && outbox.isEmpty && unkept.isEmpty && deliveries.isEmpty && snapshot.snapshot == nil
@@ -44,6 +46,7 @@ struct Batch {
         created += later.created
         rows += later.rows
         usedTokens += later.usedTokens
+        states += later.states
         snapshot.snapshot = later.snapshot.snapshot ?? snapshot.snapshot
         snapshot.snapshotParts += later.snapshot.snapshotParts
         snapshot.snapshotPartCount = max(snapshot.snapshotPartCount, later.snapshot.snapshotPartCount)

@@ -62,6 +62,9 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
             @Sendable (_ kept: [(sequence: Int64, entry: JournalEntry)], _ unkept: [JournalEntry], _ took: Duration) ->
                 Void
         )?
+    /// Runs on the commit thread after each batch with line-side changes reached the disk (the feedback to the
+    /// stations; set before start).
+    var committedStates: (@Sendable (_ states: [CallState]) -> Void)?
     /// While idle, a commit records that andond is alive (and prunes the outbox) this often.
     var aliveInterval: Duration = .seconds(10)
     /// Inputs older than this are deleted when a snapshot covers them.
@@ -212,6 +215,7 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
         for entries in prepared {
             batch.hasEvents = true
             let built = entries.take()
+            batch.states += built.states
             let ids = numbering.stamp(built.entries, outbox: &batch.outbox, unkept: &batch.unkept)
             for planned in built.deliveries {
                 batch.created.append(
@@ -255,6 +259,7 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
         for entry in batch.unkept { journal.submit(entry) }
         if batch.hasEvents { published?() }
         committedEntries?(batch.outbox, batch.unkept, clock.now.duration(since: started))
+        if !batch.states.isEmpty { committedStates?(batch.states) }
         return true
     }
 

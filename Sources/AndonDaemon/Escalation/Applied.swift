@@ -42,6 +42,8 @@ final class PreparedEntries: @unchecked Sendable {
         var entries: [JournalEntry] = []
         var deliveries: [(entry: Int, intent: DeliveryIntent, content: NotificationContent, giveUpAfter: Duration)] =
             []
+        /// What the events change on the line's side (the feedback to its stations), sent once on disk.
+        var states: [CallState] = []
     }
 
     // Guarded by `condition`.
@@ -79,6 +81,7 @@ final class PreparedEntries: @unchecked Sendable {
     private static func build(_ source: (events: [Event], plant: Plant, at: Instant, isTick: Bool)) -> Built {
         var built = Built()
         built.entries = JournalEntry.entries(of: source.events, plant: source.plant, at: source.at, tick: source.isTick)
+        built.states = CallState.changes(of: source.events)
         guard !source.plant.channels.isEmpty else { return built }
         for (index, event) in source.events.enumerated() {
             for intent in NotificationPlan.intents(for: event, plant: source.plant) {

@@ -88,6 +88,22 @@ struct UnixListener: Service {
     private func serve(_ connection: Connection, credentials: PeerCredentials?) async {
         // No credentials (not expected on Linux): treat as an unknown user, never as root.
         let peer = Peer.unix(credentials ?? PeerCredentials(pid: 0, uid: UInt32.max, gid: UInt32.max))
+        // `state` lines (a `state?` answer, a subscription) are written as they come, from any thread; a subscriber
+        // that stops reading is closed once its socket's buffer is full, never buffered without bound.
+        let channel = connection.channel
+        let pushes = PushConnection { line in
+            guard channel.isWritable else {
+                channel.close(promise: nil)
+                return
+            }
+            var buffer = channel.allocator.buffer(capacity: line.utf8.count + 1)
+            buffer.writeString(line)
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            channel.writeAndFlush(buffer, promise: nil)
+        }
+        defer {
+            for id in pushes.close() { signals.feedback.unsubscribe(id) }
+        }
         do {
             try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
@@ -99,6 +115,7 @@ struct UnixListener: Service {
                             signals.handle(
                                 line.readableBytesView,
                                 from: peer,
+                                connection: pushes,
                                 stream: { continuation.resume(returning: .status($0)) },
                                 reply: { continuation.resume(returning: .reply($0)) }
                             )

@@ -161,14 +161,27 @@ package struct Stages {
             )
             let metrics = DaemonMetrics(plant: restored.configuration.plant)
             notifications.attach(metrics: metrics)
+            let peerErrors = PeerErrors(clock: clock, journal: journal)
+            let feedbackErrors = PeerErrors(
+                clock: clock,
+                journal: journal,
+                subject: "could not send a line's state to",
+                messageID: MessageID.feedbackFailed
+            )
+            let feedback = FeedbackService(clock: clock, errors: feedbackErrors) { [admission] in
+                admission.configuration
+            }
+            feedback.restored(restored.engine)
+            committer.committedStates = { [weak feedback] states in feedback?.committed(states) }
             let signals = SignalPath(
                 admission: admission,
                 escalation: escalation,
                 committer: committer,
                 reload: reload,
-                peerErrors: PeerErrors(clock: clock, journal: journal),
+                peerErrors: peerErrors,
                 notifications: notifications,
                 metrics: metrics,
+                feedback: feedback,
                 restored: restored.openAtStart
             )
             // Live events start after what the restore committed: a board whose last event is the last before this
