@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "andond", targets: ["andond"]),
         .executable(name: "andonctl", targets: ["andonctl"]),
         .executable(name: "andon-notify", targets: ["andon-notify"]),
+        .executable(name: "andon-sparkplug", targets: ["andon-sparkplug"]),
         .library(name: "AndonCore", targets: ["AndonCore"]),
         .library(name: "AndonConfig", targets: ["AndonConfig"]),
     ],
@@ -111,8 +112,27 @@ let package = Package(
                 "AndonNotify", "AndonConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libmosquitto (Debian's libmosquitto-dev): the MQTT client of the Sparkplug B bridge.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // Sparkplug B to andond, on values: the payload's protobuf, topics, the bridge's configuration, what each
+        // message becomes (signals, rebirth requests) and andond's feedback as DCMD.
+        .target(
+            name: "AndonSparkplug",
+            dependencies: ["AndonCore", "AndonProtocol", .product(name: "Yams", package: "Yams")]
+        ),
+        // andon-sparkplug: the bridge, libmosquitto on its own thread, andond over its UNIX socket.
+        .executableTarget(
+            name: "andon-sparkplug",
+            dependencies: [
+                "AndonSparkplug", "CMosquitto", "AndonControl", "AndonCore", "AndonProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // libFuzzer targets (scripts/fuzz builds it with --sanitize=fuzzer; a plain build makes a no-op binary).
-        .executableTarget(name: "andon-fuzz", dependencies: ["AndonConfig", "AndonCore", "AndonProtocol"]),
+        .executableTarget(
+            name: "andon-fuzz",
+            dependencies: ["AndonConfig", "AndonCore", "AndonProtocol", "AndonSparkplug"]
+        ),
         .testTarget(name: "AndonCoreTests", dependencies: ["AndonCore", "AndonTestSupport"]),
         // Shared by the test targets: the protocol vectors (a copy of the shared set, kept in the project).
         // Also the manual clock, the plant fixture and a recording journal sink.
@@ -142,7 +162,8 @@ let package = Package(
         .testTarget(
             name: "AndonDaemonTests",
             dependencies: [
-                "andond", "andonctl", "andon-notify", "AndonTestSupport", "AndonSystemd", "AndonDaemon",
+                "andond", "andonctl", "andon-notify", "andon-sparkplug", "AndonSparkplug", "AndonTestSupport",
+                "AndonSystemd", "AndonDaemon",
                 "AndonProtocol",
                 "AndonCore",
                 "AndonControl", "AndonConfig",
@@ -179,6 +200,11 @@ let package = Package(
                 "AndonNotify", "AndonConfig", "AndonCore", "AndonProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // The Sparkplug B bridge's logic: payloads (the shared vector), topics, mapping, seq gaps, feedback.
+        .testTarget(
+            name: "AndonSparkplugTests",
+            dependencies: ["AndonSparkplug", "AndonCore", "AndonProtocol"]
         ),
         // Runs the built andonctl binary, as a plant admin would.
         .testTarget(name: "AndonCtlTests", dependencies: ["andonctl"]),

@@ -74,6 +74,17 @@ struct PlantBuilder {
             kpoWidenAfter: kpoWidenAfter
         )
         plant.channels = channels
+        if let maxShelve = duration(raw.maxShelve, at: raw.path + ["max_shelve"]) {
+            if maxShelve <= .seconds(7 * 86_400) {
+                plant.maxShelve = maxShelve
+            } else {
+                sink.error(
+                    raw.path + ["max_shelve"],
+                    "max_shelve must be at most 7d: a shelved call calls nobody, and a shelf must not be forgotten",
+                    hint: "such as 8h (the default)"
+                )
+            }
+        }
         return plant
     }
 

@@ -9,6 +9,7 @@ struct RawConfiguration: Decodable {
         case pageEveryone = "page_everyone"
         case kpoWidenAfter = "kpo_widen_after"
         case feedbackEvery = "feedback_every"
+        case maxShelve = "max_shelve"
     }
 
     var site: RawSite?
@@ -18,6 +19,7 @@ struct RawConfiguration: Decodable {
     var pageEveryone: [String]?
     var kpoWidenAfter: Int?
     var feedbackEvery: String?
+    var maxShelve: String?
     var shifts: [String: RawShift]?
     var responders: [String: RawResponder]?
     var rotas: [String: RawRota]?
@@ -43,6 +45,7 @@ struct RawConfiguration: Decodable {
         pageEveryone = fields.optional(.pageEveryone)
         kpoWidenAfter = fields.optional(.kpoWidenAfter)
         feedbackEvery = fields.optional(.feedbackEvery)
+        maxShelve = fields.optional(.maxShelve)
         shifts = fields.required(.shifts, what: "the configuration")
         responders = fields.required(.responders, what: "the configuration")
         rotas = fields.required(.rotas, what: "the configuration")

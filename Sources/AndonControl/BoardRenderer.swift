@@ -102,6 +102,16 @@ public struct BoardRenderer: Sendable {
             if let minutes = extras.stopMinutes?[line.id], minutes > 0 {
                 row.append(Piece(text: "  stopped today \(Int(minutes.rounded())) min", paint: nil))
             }
+            for shelf in status.plant?.shelves ?? [] where shelf.line == line.id {
+                let what = [shelf.station, shelf.category].compactMap { $0 }.joined(separator: " ")
+                let until =
+                    shelf.until.map { "until " + zone.local(Instant(millisecondsSinceEpoch: $0)).time.description }
+                    ?? "until clear"
+                row.append(Piece(text: "  SHELVED \(what.isEmpty ? "all" : what) \(until)", paint: .dim))
+            }
+            for entry in status.plant?.outOfService ?? [] where entry.line == line.id {
+                row.append(Piece(text: "  OUT OF SERVICE \(entry.station)", paint: .dim))
+            }
             lineRows.append((!calls.isEmpty, row))
         }
 
@@ -167,6 +177,8 @@ public struct BoardRenderer: Sendable {
         var who: String
         if let by = call.arrivedBy {
             who = "at the station: \(by)"
+        } else if call.shelf != nil, call.acknowledgedBy == nil {
+            who = "SHELVED: calling nobody"
         } else if let by = call.acknowledgedBy {
             who = "on the way: \(by)"
         } else {

@@ -50,8 +50,7 @@ extension ReplayHistory {
             steps.append(Step(at: at, call: call, input: .signal(signal, drill: drill)))
         case (.action(let action, let actor, _), .action(let result)):
             guard case .success = result.result else { return }
-            let (answer, id, note) = Self.answer(action)
-            guard calls["\(id)"] != nil else { return }
+            guard let (answer, id, note) = Self.answer(action), calls["\(id)"] != nil else { return }
             let by: String? =
                 switch actor {
                 case .responder(let responder): plant.user(of: responder)
@@ -64,12 +63,14 @@ extension ReplayHistory {
         }
     }
 
-    private static func answer(_ action: EngineInput.Action) -> (Answer, IncidentID, String?) {
+    /// A responder's answer to one call; nil for an action on shelves or stations (not a step of a call).
+    private static func answer(_ action: EngineInput.Action) -> (Answer, IncidentID, String?)? {
         switch action {
         case .acknowledge(let id, let note): (.acknowledge, id, note)
         case .arrive(let id, let note): (.arrive, id, note)
         case .resolve(let id, let note): (.resolve, id, note)
         case .escalate(let id, let reason): (.escalate, id, reason)
+        case .shelve, .unshelve, .outOfService, .inService: nil
         }
     }
 }

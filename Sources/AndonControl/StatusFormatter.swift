@@ -10,7 +10,8 @@ public enum StatusFormatter {
         if let total = report.total, total != report.incidents.count {
             lines[0] += " (showing \(report.incidents.count))"
         }
-        guard !report.incidents.isEmpty else { return lines[0] }
+        let standing = Self.standing(report)
+        guard !report.incidents.isEmpty else { return ([lines[0]] + standing).joined(separator: "\n") }
         let header = ["ID", "LINE", "STATION", "KIND", "CATEGORY", "TIER", "OWNER", "AGE", "ACKNOWLEDGED", "NEXT"]
         let rows = report.incidents.map { incident -> [String] in
             let age = Duration.milliseconds(incident.ageMilliseconds).roundedDescription
@@ -33,7 +34,8 @@ public enum StatusFormatter {
                 incident.drill == true ? "\(incident.kind) DRILL" : incident.kind, incident.category ?? "-",
                 "\(incident.tierNumber)/\(incident.tiers) \(incident.tier)",
                 (owners.isEmpty ? "(nobody)" : owners.joined(separator: ","))
-                    + (incident.notifyFailed == true ? " (NOTIFY FAILED)" : ""),
+                    + (incident.notifyFailed == true ? " (NOTIFY FAILED)" : "")
+                    + (incident.shelf.map { " (SHELVED, shelf \($0))" } ?? ""),
                 age, (ack ?? "-") + (arrived ?? ""),
                 next ?? "-",
             ]
@@ -50,6 +52,31 @@ public enum StatusFormatter {
         if let omitted = report.omitted, omitted > 0 {
             lines.append("... and \(omitted) more (andonctl status --limit 0 shows all, --line L one line's)")
         }
-        return lines.joined(separator: "\n")
+        return (lines + standing).joined(separator: "\n")
+    }
+
+    /// The shelves and the stations out of service, one line each (what a sender or a responder wrote is escaped).
+    static func standing(_ report: StatusReport) -> [String] {
+        guard let plant = report.plant else { return [] }
+        let zone = SiteTimeZone(identifier: plant.timeZone) ?? .utc
+        var lines: [String] = []
+        for shelf in plant.shelves ?? [] {
+            let what = [shelf.station, shelf.category].compactMap { $0 }.joined(separator: " ")
+            let until =
+                shelf.until.map { "until \(zone.local(Instant(millisecondsSinceEpoch: $0)))" }
+                ?? "until its calls are over"
+            let calls = shelf.calls.isEmpty ? "" : ", holding \(shelf.calls.map(String.init).joined(separator: ","))"
+            lines.append(
+                "SHELVED: shelf \(shelf.id) \(shelf.line) \(what.isEmpty ? "(all)" : what) \(until)\(calls) "
+                    + "(\(shelf.by): \(shelf.reason))".escapingControlCharacters
+            )
+        }
+        for entry in plant.outOfService ?? [] {
+            lines.append(
+                "OUT OF SERVICE: \(entry.line)/\(entry.station) (\(entry.by): \(entry.reason)), \(entry.signals) cord pull(s) ignored"
+                    .escapingControlCharacters
+            )
+        }
+        return lines
     }
 }

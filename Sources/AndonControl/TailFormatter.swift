@@ -58,10 +58,9 @@ public enum TailFormatter {
         if let event = first(.event) {
             let place = (first(.line) ?? "-") + (first(.station).map { "/\($0)" } ?? "")
             let who = Self.who(event: event, fields)
-            columns += [
-                "#" + (first(.incident) ?? "?"), place, event, first(.tier) ?? "-",
-                who.isEmpty ? "-" : who,
-            ]
+            // A shelf's or a station's entry is no call's: it names its shelf, or nothing.
+            let call = first(.incident).map { "#" + $0 } ?? first(.shelf).map { "shelf " + $0 } ?? "-"
+            columns += [call, place, event, first(.tier) ?? "-", who.isEmpty ? "-" : who]
         } else if let incident = first(.incident), let kind = Self.notificationKind(first(.messageID)) {
             // A notification of a call: shown as a step of it, with the channel and whom it was for.
             let place = (first(.line) ?? "-") + (first(.station).map { "/\($0)" } ?? "")

@@ -13,6 +13,8 @@ struct DeadlineQueue: Sendable {
         case dutyChange
         /// The next chunk of a handover under way.
         case handoverChunk
+        /// A timed shelf's end.
+        case shelfEnd(UInt64)
     }
 
     struct Entry: Sendable, Comparable, Codable {

@@ -91,6 +91,8 @@ extension EscalationEngine {
             let waited = at.duration(since: incident.notifiedAt)
             incident.acknowledgedBy = nil
             incident.acknowledgedAt = nil
+            // Escalating a shelved call by hand takes it off its shelf: someone wants it answered.
+            engine.detachFromShelf(&incident)
             let skipped = engine.enterTier(&incident, from: incident.tierIndex + 1, at: at)
             events += engine.arrival(
                 .escalated,

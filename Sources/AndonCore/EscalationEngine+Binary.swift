@@ -1,9 +1,10 @@
 /// The engine's state in the byte form of `BinaryWriter`, written straight from the engine and read straight into one:
 /// no intermediate array of incidents, no tree of values. What it holds is what `EngineSnapshot` holds.
 extension EscalationEngine {
-    /// The engine's part of a snapshot, format 4: incidents with stations, owners, grace, arrival, reminders and
-    /// drills, and the duty-change timer. Formats 2 (the 0.3 builds) and 3 (0.4) still read.
-    public static let stateFormat = 4
+    /// The engine's part of a snapshot, format 5: incidents with stations, owners, grace, arrival, reminders, drills
+    /// and shelves, the duty-change timer, the shelves and the stations out of service. Formats 2 (the 0.3 builds), 3
+    /// (0.4) and 4 (0.5, 0.6) still read.
+    public static let stateFormat = 5
 
     /// Writes the whole state apart from the configuration. Incidents go in the map's own order; restoring does not
     /// depend on it.
@@ -37,12 +38,35 @@ extension EscalationEngine {
                 writer.write(byte: 2)
             case .handoverChunk:
                 writer.write(byte: 3)
+            case .shelfEnd(let shelf):
+                writer.write(byte: 4)
+                writer.write(shelf)
             }
         }
         writer.write(sweep) { writer, sweep in
             writer.write(sweep.at)
             writer.write(sweep.next)
             writer.write(sweep.after) { $0.write($1.number) }
+        }
+        writer.write(nextShelf)
+        writer.write(each: standingShelves) { writer, shelf in
+            writer.write(shelf.id)
+            writer.write(shelf.line)
+            writer.write(shelf.station) { $0.write($1) }
+            writer.write(shelf.category) { $0.write($1.rawValue) }
+            writer.write(shelf.until) { $0.write($1) }
+            writer.write(each: shelf.calls) { $0.write($1.number) }
+            writer.write(shelf.reason)
+            writer.write(actor: shelf.by)
+            writer.write(shelf.at)
+        }
+        writer.write(each: stationsOutOfService) { writer, entry in
+            writer.write(entry.line)
+            writer.write(entry.station)
+            writer.write(entry.reason)
+            writer.write(actor: entry.by)
+            writer.write(entry.at)
+            writer.write(entry.signals)
         }
     }
 
@@ -84,6 +108,7 @@ extension EscalationEngine {
             case 1: target = .heartbeat(try reader.readName())
             case 2: target = .dutyChange
             case 3: target = .handoverChunk
+            case 4: target = .shelfEnd(try reader.readUInt64())
             case let other: throw reader.failure("\(other) is not a timer target")
             }
             return DeadlineQueue.Entry(at: at, sequence: sequence, target: target)
@@ -100,6 +125,45 @@ extension EscalationEngine {
                     }
                 )
             }
+        }
+        if format >= 5 {
+            self.nextShelf = try reader.readUInt64()
+            let shelves = try reader.readArray { (reader) throws(BinaryFormatError) -> Shelf in
+                Shelf(
+                    id: try reader.readUInt64(),
+                    line: try reader.readName(),
+                    station: try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readName() },
+                    category: try reader.readOptional { (reader) throws(BinaryFormatError) in
+                        let raw = try reader.readString()
+                        guard let category = Category(rawValue: raw) else {
+                            throw reader.failure("\(raw) is not a category")
+                        }
+                        return category
+                    },
+                    until: try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readInstant() },
+                    calls: try reader.readArray { (reader) throws(BinaryFormatError) in
+                        IncidentID(try reader.readUInt64())
+                    },
+                    reason: try reader.readString(),
+                    by: try reader.readActor(),
+                    at: try reader.readInstant()
+                )
+            }
+            self.shelves = Dictionary(uniqueKeysWithValues: shelves.map { ($0.id, $0) })
+            let stations = try reader.readArray { (reader) throws(BinaryFormatError) -> OutOfService in
+                OutOfService(
+                    line: try reader.readName(),
+                    station: try reader.readName(),
+                    reason: try reader.readString(),
+                    by: try reader.readActor(),
+                    at: try reader.readInstant(),
+                    signals: try reader.readInt()
+                )
+            }
+            self.outOfService = Dictionary(
+                stations.map { (StationRef(line: $0.line, station: $0.station), $0) },
+                uniquingKeysWith: { $1 }
+            )
         }
         // State from before handovers has no duty-change timer.
         if dutyChangeAt == nil { armDutyChange(after: now) }
@@ -151,6 +215,7 @@ extension Incident {
         writer.write(lastReminderAt) { $0.write($1) }
         writer.write(byte: pagesEveryone ? 1 : 0)
         writer.write(lineStop) { $0.write($1.number) }
+        writer.write(shelf) { $0.write($1) }
     }
 
     init(decoding reader: inout BinaryReader, format: Int) throws(BinaryFormatError) {
@@ -223,6 +288,9 @@ extension Incident {
         self.pagesEveryone = try reader.readByte() != 0
         self.lineStop = try reader.readOptional { (reader) throws(BinaryFormatError) in
             IncidentID(try reader.readUInt64())
+        }
+        if format >= 5 {
+            self.shelf = try reader.readOptional { (reader) throws(BinaryFormatError) in try reader.readUInt64() }
         }
     }
 }

@@ -37,6 +37,10 @@ extension EscalationEngine {
     /// over the same calls at the same moments). A sweep still under way starts again: each call is compared with
     /// who is on duty now, so nothing is missed.
     mutating func startHandover(at: Instant, events: inout [Event]) {
+        // A shift starts: what is shelved or out of service is said again, for the incoming shift.
+        if !shelves.isEmpty || !outOfService.isEmpty, plant.calendar.occurrence(at: at)?.start == at {
+            announceStanding(at: at)
+        }
         sweep = HandoverSweep(at: at, next: at, after: nil)
         continueHandover(notBefore: now, events: &events)
     }
@@ -93,7 +97,8 @@ extension EscalationEngine {
         }
         var places: [Place: (entitled: [ResponderID], holders: [ResponderID])] = [:]
         for id in ids {
-            guard var incident = incidents[id] else { continue }
+            // A shelved call calls nobody: whoever is on duty when its shelf ends is called then.
+            guard var incident = incidents[id], incident.shelf == nil else { continue }
             let place = Place(
                 line: incident.line,
                 policy: incident.policy,

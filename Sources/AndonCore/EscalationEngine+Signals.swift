@@ -14,6 +14,12 @@ extension EscalationEngine {
         if let rejection = check(signal) {
             return SignalOutcome(result: .failure(rejection), events: events)
         }
+        // A death certificate is not the controller heard: it opens the silent call instead of ending it.
+        if case .lost(let line, let reason) = signal {
+            let disposition = lost(line, reason: reason, at: at, events: &events)
+            prune()
+            return SignalOutcome(result: .success(disposition), events: events)
+        }
         hear(signal.line, at: at, events: &events)
         let disposition: SignalDisposition
         switch signal {
@@ -50,7 +56,7 @@ extension EscalationEngine {
             disposition = .arrived(ids)
         case .resume(let line):
             disposition = resume(line: line, at: at, origin: origin, events: &events)
-        case .heartbeat:
+        case .heartbeat, .lost:
             disposition = .unchanged(note: nil)
         }
         prune()
@@ -67,7 +73,7 @@ extension EscalationEngine {
             switch signal {
             case .andon(_, let station, _, _), .clear(_, let station, _), .arrived(_, let station, _): station
             case .stop(_, let station, _): station
-            case .resume, .heartbeat: nil
+            case .resume, .heartbeat, .lost: nil
             }
         if let station, let stations = line.stations, !stations.contains(station) {
             return SignalRejection(
@@ -111,6 +117,10 @@ extension EscalationEngine {
         origin: SignalOrigin,
         events: inout [Event]
     ) -> SignalDisposition {
+        // A station under repair: its cord is counted and journaled, and calls nobody (never a safety andon).
+        if category != .safety, let note = ignoredAsOutOfService(line, station, category: category, at: at) {
+            return .unchanged(note: note)
+        }
         if let id = index.atStation(line, station, category) {
             return repeated(id, at: at, origin: origin, events: &events)
         }
@@ -129,7 +139,9 @@ extension EscalationEngine {
             incident.lineStop = stop
         }
         let base: Severity = incident.pagesEveryone ? .alert : category == .safety ? .error : .warning
-        events += place(incident, as: .raised, at: at, base: base, reason: text, origin: origin)
+        var raised = place(incident, as: .raised, at: at, base: base, reason: text, origin: origin)
+        if !shelves.isEmpty { shelveIfTaken(incident.id, events: &raised) }
+        events += raised
         return .opened(incident.id)
     }
 
@@ -180,6 +192,8 @@ extension EscalationEngine {
             var incident = incidents[id]
         {
             index.remove(incident)
+            // A line stop is never shelved: the promoted call calls its chain from the start.
+            detachFromShelf(&incident)
             incident.kind = .stop
             incident.stations = [station]
             incident.reason = reason ?? incident.reason
@@ -339,8 +353,46 @@ extension EscalationEngine {
         return .closed(ids)
     }
 
+    /// The line's controller died (`lost`): its silent call opens now, unless one is open.
+    private mutating func lost(_ line: LineID, reason: String?, at: Instant, events: inout [Event]) -> SignalDisposition
+    {
+        if let open = index.silent(of: line) { return .repeated(open, count: incidents[open]?.signalCount ?? 1) }
+        var incident = makeIncident(
+            kind: .silent,
+            line: line,
+            station: nil,
+            category: nil,
+            at: at,
+            origin: SignalOrigin()
+        )
+        incident.policy = plant.lines[line]?.silentPolicy ?? incident.policy
+        incident.reason = reason ?? "the line controller is gone"
+        events += place(incident, as: .silent, at: at, base: .error, reason: incident.reason)
+        // A heartbeat watch counts the silence from here: the controller is known to be gone.
+        if var heartbeat = heartbeats[line] {
+            heartbeat.quietSince = min(heartbeat.quietSince, at)
+            heartbeats[line] = heartbeat
+        }
+        return .opened(incident.id)
+    }
+
     private mutating func hear(_ line: LineID, at: Instant, events: inout [Event]) {
-        guard var heartbeat = heartbeats[line] else { return }
+        // A line without a heartbeat watch can have a silent call only from `lost` (a bridge saw its controller die).
+        guard var heartbeat = heartbeats[line] else {
+            guard let id = index.silent(of: line), let incident = incidents[id] else { return }
+            events.append(
+                Event(
+                    kind: .heard,
+                    at: at,
+                    incident: incident,
+                    tier: position(of: incident),
+                    waited: at.duration(since: incident.raisedAt),
+                    severity: .info
+                )
+            )
+            close(id, at: at)
+            return
+        }
         // The silence is from the last time the controller was heard, not from when the silent call opened.
         let lastHeard = heartbeat.quietSince
         heartbeat.quietSince = max(heartbeat.quietSince, at)

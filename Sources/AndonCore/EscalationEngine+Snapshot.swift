@@ -12,6 +12,10 @@ public struct EngineSnapshot: Sendable, Equatable, Codable {
     var timerSequence: UInt64
     /// A handover under way (absent in snapshots from before 0.4).
     var sweep: HandoverSweep?
+    /// Shelves and stations out of service (absent before 0.7).
+    var shelves: [Shelf]?
+    var nextShelf: UInt64?
+    var outOfService: [OutOfService]?
 
     /// When it was taken (the engine's latest instant).
     public var takenAt: Instant { now }
@@ -31,7 +35,10 @@ extension EscalationEngine {
             heartbeats: heartbeats,
             timers: live.entries,
             timerSequence: live.sequence,
-            sweep: sweep
+            sweep: sweep,
+            shelves: standingShelves,
+            nextShelf: nextShelf,
+            outOfService: stationsOutOfService
         )
     }
 
@@ -46,6 +53,12 @@ extension EscalationEngine {
         self.queue = DeadlineQueue(entries: snapshot.timers, sequence: snapshot.timerSequence)
         self.dutyChangeAt = snapshot.timers.last { $0.target == .dutyChange }?.at
         self.sweep = snapshot.sweep
+        self.shelves = Dictionary(uniqueKeysWithValues: (snapshot.shelves ?? []).map { ($0.id, $0) })
+        self.nextShelf = snapshot.nextShelf ?? 1
+        self.outOfService = Dictionary(
+            (snapshot.outOfService ?? []).map { (StationRef(line: $0.line, station: $0.station), $0) },
+            uniquingKeysWith: { $1 }
+        )
         if dutyChangeAt == nil { armDutyChange(after: now) }
     }
 

@@ -25,6 +25,13 @@ public struct EscalationEngine: Sendable {
     /// Chunks of handovers done since the engine was made (not stored): the shell logs a timer tick that did one even
     /// when it had no events, so that a restore replays the sweep as it went.
     public internal(set) var sweepChunks = 0
+    /// Standing shelves by number, and the next number.
+    var shelves: [UInt64: Shelf] = [:]
+    var nextShelf: UInt64 = 1
+    /// Stations out of service.
+    var outOfService: [StationRef: OutOfService] = [:]
+    /// What changed about shelves and stations since `takeNotices` (not part of the state: journaled once).
+    var notices: [PlantNotice] = []
 
     struct Heartbeat: Sendable, Hashable, Codable {
         var within: Duration
@@ -179,6 +186,8 @@ public struct EscalationEngine: Sendable {
             case .handoverChunk:
                 guard sweep?.next == entry.at else { continue }
                 continueHandover(notBefore: target, events: &events)
+            case .shelfEnd(let shelf):
+                shelfFellDue(shelf, at: entry.at, events: &events)
             }
         }
         now = target
@@ -429,6 +438,11 @@ public struct EscalationEngine: Sendable {
     }
 
     mutating func setDeadline(_ incident: inout Incident, _ at: Instant, purpose: Deadline.Purpose) {
+        // A shelved call is timed (its age runs) but never escalated or reminded: its timers start when unshelved.
+        guard incident.shelf == nil else {
+            clearDeadline(&incident)
+            return
+        }
         incident.generation += 1
         incident.deadline = Deadline(at: at, purpose: purpose)
         queue.schedule(.incident(incident.id, generation: incident.generation), at: at)
@@ -447,7 +461,7 @@ public struct EscalationEngine: Sendable {
     mutating func prune() {
         // The maps are read while the queue (also part of self) changes: copies, which share storage and cost nothing.
         let (incidents, heartbeats, timers) = (incidents, heartbeats, engineTimers)
-        queue.prune(liveCount: incidents.count + heartbeats.count + 2) {
+        queue.prune(liveCount: incidents.count + heartbeats.count + shelves.count + 2) {
             Self.isLive($0, incidents: incidents, heartbeats: heartbeats, engine: timers)
         }
     }
@@ -469,6 +483,8 @@ public struct EscalationEngine: Sendable {
             return timers.dutyChangeAt == entry.at
         case .handoverChunk:
             return timers.sweepNext == entry.at
+        case .shelfEnd(let shelf):
+            return timers.shelfEnds[shelf] == entry.at
         }
     }
 
@@ -476,13 +492,21 @@ public struct EscalationEngine: Sendable {
     struct EngineTimers {
         var dutyChangeAt: Instant?
         var sweepNext: Instant?
+        var shelfEnds: [UInt64: Instant] = [:]
     }
 
-    var engineTimers: EngineTimers { EngineTimers(dutyChangeAt: dutyChangeAt, sweepNext: sweep?.next) }
+    var engineTimers: EngineTimers {
+        EngineTimers(
+            dutyChangeAt: dutyChangeAt,
+            sweepNext: sweep?.next,
+            shelfEnds: shelves.compactMapValues(\.until)
+        )
+    }
 
     mutating func close(_ id: IncidentID, at: Instant) {
         guard let incident = incidents.removeValue(forKey: id) else { return }
         index.remove(incident)
+        leaveShelf(incident, at: at)
         if incident.kind == .stop {
             // The line runs again: the calls it had taken up are calls of a running line from now on.
             for station in incident.stations {

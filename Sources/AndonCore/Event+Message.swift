@@ -10,6 +10,8 @@ extension Event {
         let who = responders.map { plant.displayName(of: $0) }.joined(separator: ", ")
         let tierName = tier?.name ?? "?"
         switch kind {
+        case .raised where shelf != nil:
+            return "\(what): SHELVED (shelf \(shelf!)), nobody called" + (reason.map { ": \($0)" } ?? "")
         case .raised:
             return "\(what): calling \(tierName) \(who.isEmpty ? "(nobody on duty)" : who)"
                 + (reason.map { ": \($0)" } ?? "")
@@ -43,6 +45,12 @@ extension Event {
                 + "(open \(elapsed.compactDescription)), KPO call \(count ?? 1): "
                 + (widened && !who.isEmpty ? "calling every KPO member: " : "calling ")
                 + (who.isEmpty ? "NOBODY ON DUTY (\(reason ?? "KPO rota empty"))" : who)
+        case .shelved:
+            return "\(what) shelved by \(by.map { plant.displayName(of: $0) } ?? "?"): recorded, nobody called"
+                + (reason.map { ": \($0)" } ?? "")
+        case .unshelved:
+            return "\(what) no longer shelved (\(reason ?? "unshelved")): calling \(tierName) "
+                + (who.isEmpty ? "(nobody on duty)" : who)
         case .repeated:
             return "\(what) signalled again (\(count ?? 2) times in \(elapsed.compactDescription))"
         case .promoted:

@@ -59,13 +59,19 @@ public struct Event: Sendable, Hashable {
         case reminder
         /// A stopped line stopped again at another station: the open stop lists it (stop minutes count once).
         case joined
+        /// The call was shelved: recorded and timed, nobody called, until its shelf ends.
+        case shelved
+        /// Its shelf ended with the call still open: its tier is called again, its timers run.
+        case unshelved
 
         /// Whether the step calls its responders (`ANDON_RESPONDER` names whom): what reports and replays count as
         /// notified. A `promoted` of a call taken up by its line's stop is not one (`lineStop` says so).
         public var notifies: Bool {
             switch self {
-            case .raised, .escalated, .overdue, .handedOver, .promoted, .unanswered, .reminder, .joined: true
-            case .skipped, .acknowledged, .repeated, .resolved, .cleared, .resumed, .silent, .heard, .arrived: false
+            case .raised, .escalated, .overdue, .handedOver, .promoted, .unanswered, .reminder, .joined, .unshelved:
+                true
+            case .skipped, .acknowledged, .repeated, .resolved, .cleared, .resumed, .silent, .heard, .arrived, .shelved:
+                false
             }
         }
     }
@@ -120,6 +126,8 @@ public struct Event: Sendable, Hashable {
     public var notified: [ResponderID]
     /// A real signal (no `drill=1`) for a drill's call: the call is real from this event on (`ANDON_DRILL_ENDED=1`).
     public var madeReal = false
+    /// The shelf the call is on after the event (nobody is called for it).
+    public var shelf: UInt64?
 
     /// Whether the event ends its incident.
     public var closes: Bool { [.resolved, .cleared, .resumed, .heard].contains(kind) }
@@ -162,6 +170,7 @@ public struct Event: Sendable, Hashable {
         self.stations = incident.stations
         self.lineStop = incident.lineStop
         self.notified = incident.notified
+        self.shelf = incident.shelf
     }
 }
 

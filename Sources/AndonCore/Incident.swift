@@ -89,6 +89,8 @@ public struct Incident: Sendable, Hashable, Codable {
     public internal(set) var pagesEveryone = false
     /// For a station's call that its line's stop took up: that stop.
     public internal(set) var lineStop: IncidentID?
+    /// The shelf holding the call: recorded and timed, nobody called, no timer (`EscalationEngine+Shelving`).
+    public internal(set) var shelf: UInt64?
 
     public var isAcknowledged: Bool { acknowledgedBy != nil }
     public var hasArrived: Bool { arrivedAt != nil }
@@ -163,5 +165,6 @@ extension Incident {
         lastReminderAt = try container.decodeIfPresent(Instant.self, forKey: .lastReminderAt)
         pagesEveryone = try container.decodeIfPresent(Bool.self, forKey: .pagesEveryone) ?? false
         lineStop = try container.decodeIfPresent(IncidentID.self, forKey: .lineStop)
+        shelf = try container.decodeIfPresent(UInt64.self, forKey: .shelf)
     }
 }

@@ -56,6 +56,13 @@ public struct ActionError: Error, Sendable, Hashable, CustomStringConvertible {
         case finalTier = "final-tier"
         case missingNote = "missing-note"
         case alreadyArrived = "already-arrived"
+        case badValue = "bad-value"
+        case unknownLine = "unknown-line"
+        case unknownStation = "unknown-station"
+        /// Safety calls and line stops are never shelved.
+        case notShelvable = "not-shelvable"
+        /// Nothing to shelve until it clears, nothing shelved to end, a station not out of service.
+        case nothingShelved = "nothing-shelved"
     }
 
     public var code: Code
@@ -68,6 +75,11 @@ public struct ActionError: Error, Sendable, Hashable, CustomStringConvertible {
 public struct ActionOutcome: Sendable {
     public var result: Result<Incident?, ActionError>
     public var events: [Event]
+
+    public init(result: Result<Incident?, ActionError>, events: [Event]) {
+        self.result = result
+        self.events = events
+    }
 }
 
 /// The open incidents at a glance: what `STATUS=` and `andonctl status` headers show.

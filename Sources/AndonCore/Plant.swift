@@ -137,7 +137,10 @@ public struct Plant: Sendable, Hashable {
     public var kpoWidenAfter: Int
     /// The outbound channels by name, with how long a delivery through each is retried.
     public var channels: [ChannelID: ChannelPolicy] = [:]
+    /// The longest a timed shelf may last (`max_shelve`): a shelf cannot be forgotten.
+    public var maxShelve: Duration = Plant.defaultMaxShelve
 
+    public static let defaultMaxShelve = Duration.seconds(8 * 3600)
     public static let defaultHandoverGrace = Duration.seconds(15 * 60)
     public static let defaultRemindEvery = Duration.seconds(30 * 60)
     public static let defaultKPOWidenAfter = 3

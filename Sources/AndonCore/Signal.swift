@@ -32,11 +32,14 @@ public enum Signal: Sendable, Hashable {
     case resume(line: LineID)
     /// The controller is alive.
     case heartbeat(line: LineID)
+    /// The line's controller is gone (a bridge saw its death certificate, Sparkplug NDEATH): its `silent` call opens
+    /// at once, whether or not the line has `heartbeat_within`; the next signal from the line ends it.
+    case lost(line: LineID, reason: String?)
 
     public var line: LineID {
         switch self {
         case .andon(let line, _, _, _), .stop(let line, _, _), .clear(let line, _, _), .arrived(let line, _, _),
-            .resume(let line), .heartbeat(let line):
+            .resume(let line), .heartbeat(let line), .lost(let line, _):
             return line
         }
     }
@@ -50,6 +53,7 @@ public enum Signal: Sendable, Hashable {
         case .arrived: "arrived"
         case .resume: "resume"
         case .heartbeat: "heartbeat"
+        case .lost: "lost"
         }
     }
 }

@@ -92,6 +92,9 @@ package final class SignalPath: Sendable {
         case .action(let action, let id, let actor, let message):
             let outcome = escalation.act(action, on: id, by: actor, message: message, deliver: reply)
             if outcome.immediate { reply(outcome.reply) }
+        case .plantAction(let action, let actor, let message):
+            let outcome = escalation.actOnPlant(action, by: actor, message: message, deliver: reply)
+            if outcome.immediate { reply(outcome.reply) }
         case .token(let token, let message):
             guard notifications.useToken(token.delivery) else {
                 reply(.error(WireError(.badValue, "this acknowledge link was used already")))
@@ -132,7 +135,7 @@ package final class SignalPath: Sendable {
             let view = statusView(line: line, limit: limit)
             if let stream { stream(StatusStream(view: view)) } else { reply(.ok(["json": view.json])) }
         case .control(.who(let line, let station, let category, let stop, let at)):
-            let plant = escalation.engine.plant
+            let engine = escalation.engine
             reply(
                 ControlRequests.who(
                     line: line,
@@ -140,8 +143,9 @@ package final class SignalPath: Sendable {
                     category: category,
                     stop: stop,
                     at: at,
-                    plant: plant,
-                    now: clock.now
+                    plant: engine.plant,
+                    now: clock.now,
+                    standing: engine.standingNote(line: line, station: station, category: category, stop: stop)
                 )
             )
         case .control(.ping):

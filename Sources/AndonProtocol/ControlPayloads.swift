@@ -56,6 +56,55 @@ public struct PlantView: Codable, Sendable, Hashable {
     public var timeZone: String
     /// Categories that call every tier at once (safety): a board shows them red (andond 0.6 and later).
     public var pageEveryone: [String]?
+    /// Standing shelves and stations out of service (andond 0.7 and later; absent when there are none).
+    public var shelves: [ShelfView]?
+    public var outOfService: [StationOutView]?
+
+    /// A standing shelf as a board shows it.
+    public struct ShelfView: Codable, Sendable, Hashable {
+        public var id: UInt64
+        public var line: String
+        public var station: String?
+        public var category: String?
+        /// A timed shelf's end; absent for one-shot (until its calls are over).
+        public var until: Int64?
+        public var calls: [UInt64]
+        public var reason: String
+        public var by: String
+        public var since: Int64
+
+        public init(shelf: Shelf, plant: Plant) {
+            id = shelf.id
+            line = shelf.line.rawValue
+            station = shelf.station?.rawValue
+            category = shelf.category?.rawValue
+            until = shelf.until?.millisecondsSinceEpoch
+            calls = shelf.calls.map(\.number)
+            reason = shelf.reason
+            by = plant.userName(of: shelf.by)
+            since = shelf.at.millisecondsSinceEpoch
+        }
+    }
+
+    /// A station out of service as a board shows it.
+    public struct StationOutView: Codable, Sendable, Hashable {
+        public var line: String
+        public var station: String
+        public var reason: String
+        public var by: String
+        public var since: Int64
+        /// Cord pulls ignored meanwhile.
+        public var signals: Int
+
+        public init(_ entry: AndonCore.OutOfService, plant: Plant) {
+            line = entry.line.rawValue
+            station = entry.station.rawValue
+            reason = entry.reason
+            by = plant.userName(of: entry.by)
+            since = entry.at.millisecondsSinceEpoch
+            signals = entry.signals
+        }
+    }
 
     public init(
         lines: [Line],
@@ -63,8 +112,12 @@ public struct PlantView: Codable, Sendable, Hashable {
         shift: String?,
         shiftStart: Int64?,
         timeZone: String,
-        pageEveryone: [String]? = nil
+        pageEveryone: [String]? = nil,
+        shelves: [ShelfView]? = nil,
+        outOfService: [StationOutView]? = nil
     ) {
+        self.shelves = shelves
+        self.outOfService = outOfService
         self.pageEveryone = pageEveryone
         self.lines = lines
         self.kpo = kpo
@@ -86,7 +139,43 @@ public struct PlantView: Codable, Sendable, Hashable {
                     }
                 }
             }
+            if let outOfService {
+                writer.key("outOfService")
+                writer.array { writer in
+                    for entry in outOfService {
+                        writer.object { writer in
+                            writer.field("by", entry.by)
+                            writer.field("line", entry.line)
+                            writer.field("reason", entry.reason)
+                            writer.field("signals", entry.signals)
+                            writer.field("since", entry.since)
+                            writer.field("station", entry.station)
+                        }
+                    }
+                }
+            }
             writer.field("pageEveryone", pageEveryone)
+            if let shelves {
+                writer.key("shelves")
+                writer.array { writer in
+                    for shelf in shelves {
+                        writer.object { writer in
+                            writer.field("by", shelf.by)
+                            writer.key("calls")
+                            writer.array { writer in
+                                for call in shelf.calls { writer.number(call) }
+                            }
+                            writer.field("category", shelf.category)
+                            writer.field("id", shelf.id)
+                            writer.field("line", shelf.line)
+                            writer.field("reason", shelf.reason)
+                            writer.field("since", shelf.since)
+                            writer.field("station", shelf.station)
+                            writer.field("until", shelf.until)
+                        }
+                    }
+                }
+            }
             writer.field("shift", shift)
             writer.field("shiftStart", shiftStart)
             writer.field("timeZone", timeZone)
@@ -129,6 +218,8 @@ public struct IncidentReport: Codable, Sendable, Hashable {
     public var drill: Bool?
     /// A notification of the call failed for good (refused, or given up): present only when true.
     public var notifyFailed: Bool?
+    /// The shelf holding the call (nobody is called for it): present only when shelved.
+    public var shelf: UInt64?
 
     public init(incident: Incident, plant: Plant, now: Instant, tiers: Int) {
         id = incident.id.number
@@ -155,6 +246,7 @@ public struct IncidentReport: Codable, Sendable, Hashable {
         signals = incident.signalCount
         nextDeadline = incident.deadline?.at.millisecondsSinceEpoch
         text = incident.text ?? incident.reason
+        shelf = incident.shelf
     }
 }
 
@@ -198,6 +290,8 @@ public struct WhoReport: Codable, Sendable, Hashable {
     public var tiers: [Tier]
     /// True when the call notifies every tier at once (a `page_everyone` category).
     public var pagesEveryone: Bool?
+    /// A shelf or a station out of service that a call there meets now (also the last line of `text`).
+    public var standing: String?
 
     public init(chain: ChainPreview, plant: Plant) {
         pagesEveryone = chain.category.map(plant.pageEveryone.contains) == true ? true : nil
@@ -378,6 +472,7 @@ extension IncidentReport {
             writer.field("raisedAt", raisedAt)
             writer.field("responders", responders)
             writer.field("rota", rota)
+            writer.field("shelf", shelf)
             writer.field("signals", signals)
             writer.field("state", state)
             writer.field("station", station)

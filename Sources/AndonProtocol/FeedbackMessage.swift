@@ -23,6 +23,7 @@ public enum FeedbackMessage {
         if let by = state.by { fields.append(("by", by)) }
         fields.append(("age", String(max(0, now.duration(since: state.raisedAt).milliseconds / 1000))))
         if state.drill { fields.append(("drill", "1")) }
+        if state.shelved { fields.append(("shelved", "1")) }
         return finish(fields, at: now, key: key)
     }
 

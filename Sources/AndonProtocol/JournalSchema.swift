@@ -97,6 +97,21 @@ public enum JournalField: String, CaseIterable, Sendable {
     /// The delivery after the attempt: `delivered`, `pending` (tried again) or `failed` (for good).
     case deliveryState = "ANDON_DELIVERY_STATE"
 
+    // Shelves and stations out of service (`shelve`, `unshelve`, `out-of-service`, `in-service`, `ignored`,
+    // `standing`; a call's `shelved` and `unshelved`, and a `raised` a shelf took).
+    /// The shelf's number.
+    case shelf = "ANDON_SHELF"
+    /// A timed shelf's end.
+    case until = "ANDON_UNTIL_MS"
+    /// `1` for a one-shot shelf (until its calls are over).
+    case oneShot = "ANDON_ONE_SHOT"
+    /// The calls shelved, or announced again, by number, comma-separated.
+    case incidents = "ANDON_INCIDENTS"
+    /// How long a shelf, or a station out of service, stood.
+    case lasted = "ANDON_LASTED_MS"
+    /// `1` when a timed shelf ended at its time.
+    case expired = "ANDON_EXPIRED"
+
     /// The prefix of andond's own fields: what a reader asks the journal for.
     public static let prefix = "ANDON_"
 
@@ -135,6 +150,19 @@ public enum MessageID {
         case .arrived: "a4fa4fb242aa487abbc3c467a98682e7"
         case .reminder: "3fa4f1caabfc4d70a5e1fc9b5ffe0483"
         case .joined: "feade95ddf46445c9a481e3fbd9c7119"
+        case .shelved: "38e425a83fd948c0942462b5ee462104"
+        case .unshelved: "f7c38462356e4fd2b54bf7895fc444a6"
+        }
+    }
+
+    public static func of(_ kind: PlantNotice.Kind) -> String {
+        switch kind {
+        case .shelve: "7e1005b2f65749b1b2d97e9087827753"
+        case .unshelve: "43beff20e8e2481589e60a2ba6b4f86e"
+        case .outOfService: "7a8b00b9d9854e998c8bf482b73c9b6a"
+        case .inService: "d3a4c710fe9a4b97b5c0e169212f0618"
+        case .ignored: "561105b0b1984d0f8993986a14118fa5"
+        case .standing: "96bb3f6b18824c31bea4c0c478a5ab54"
         }
     }
 
@@ -185,7 +213,7 @@ public enum MessageID {
 
     /// Every MESSAGE_ID andond writes, for the catalog and the docs.
     public static var all: [String] {
-        Event.Kind.allCases.map(of) + [
+        Event.Kind.allCases.map(of) + PlantNotice.Kind.allCases.map(of) + [
             started, stopping, reloaded, reloadRejected, rejectedInput, journalDropped, journalBack, journalGap,
             restored, stateMovedAside, stateRefused, stateWriteFailed, outboxFull, inputsRefused, kpoGapAhead,
             rotaGapAhead,

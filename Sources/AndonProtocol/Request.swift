@@ -35,6 +35,13 @@ public enum Request: Sendable, Hashable {
     case deliveries(failed: Bool)
     /// A test notification through each of a responder's channels; answered with each outcome.
     case notifyTest(ResponderID)
+    /// Shelve a line's andons (a station's, a category's) for `duration`, or until the open ones are over (nil).
+    case shelve(line: LineID, station: StationID?, category: AndonCore.Category?, duration: Duration?, reason: String)
+    /// End the line's shelves (those of the station, the category).
+    case unshelve(line: LineID, station: StationID?, category: AndonCore.Category?)
+    /// Take a station out of service (its cords raise nothing), and put it back.
+    case outOfService(line: LineID, station: StationID, reason: String)
+    case inService(line: LineID, station: StationID)
 
     /// True for requests only the UNIX socket accepts.
     public var isControl: Bool {
@@ -46,20 +53,22 @@ public enum Request: Sendable, Hashable {
 
     /// Every verb of the protocol, once: what it is called on the wire and which fields it takes.
     public enum Verb: String, CaseIterable, Sendable {
-        case andon, stop, clear, arrived, resume, heartbeat
+        case andon, stop, clear, arrived, resume, heartbeat, lost
         case stateQuery = "state?"
         case subscribe
         case status, ack, resolve, escalate, arrive, who, reload, ping
         case claim, report, deliveries
         case notifyTest = "notify-test"
+        case shelve, unshelve
+        case outOfService = "out-of-service"
+        case inService = "in-service"
 
         /// Whether line controllers send it (over UDP or the UNIX socket); the rest are andonctl's.
         public var isController: Bool {
             switch self {
-            case .andon, .stop, .clear, .arrived, .resume, .heartbeat, .stateQuery: true
+            case .andon, .stop, .clear, .arrived, .resume, .heartbeat, .lost, .stateQuery: true
             case .subscribe, .status, .ack, .resolve, .escalate, .arrive, .who, .reload, .ping, .claim, .report,
-                .deliveries,
-                .notifyTest:
+                .deliveries, .notifyTest, .shelve, .unshelve, .outOfService, .inService:
                 false
             }
         }
@@ -72,6 +81,7 @@ public enum Request: Sendable, Hashable {
             case .clear: (["line", "station"], ["category", "seq", "ts", "sig"])
             case .arrived: (["line", "station"], ["responder", "seq", "ts", "sig"])
             case .resume, .heartbeat: (["line"], ["seq", "ts", "sig"])
+            case .lost: (["line"], ["reason", "seq", "ts", "sig"])
             case .stateQuery: (["line"], ["station", "seq", "ts", "sig"])
             case .subscribe: ([], ["line"])
             case .status: ([], ["line", "limit"])
@@ -85,6 +95,10 @@ public enum Request: Sendable, Hashable {
             case .report: (["id", "attempt", "outcome"], ["status", "retry_after", "error", "ms"])
             case .deliveries: ([], ["failed"])
             case .notifyTest: (["responder"], [])
+            case .shelve: (["line", "reason"], ["station", "category", "for", "until"])
+            case .unshelve: (["line"], ["station", "category"])
+            case .outOfService: (["line", "station", "reason"], [])
+            case .inService: (["line", "station"], [])
             }
         }
 
@@ -97,6 +111,7 @@ public enum Request: Sendable, Hashable {
             case .arrived: self = .arrived
             case .resume: self = .resume
             case .heartbeat: self = .heartbeat
+            case .lost: self = .lost
             }
         }
     }
@@ -173,6 +188,11 @@ public enum Request: Sendable, Hashable {
             self = .signal(.resume(line: try fields.name("line")), sequence: try fields.sequence())
         case .heartbeat:
             self = .signal(.heartbeat(line: try fields.name("line")), sequence: try fields.sequence())
+        case .lost:
+            self = .signal(
+                .lost(line: try fields.name("line"), reason: try fields.text("reason")),
+                sequence: try fields.sequence()
+            )
         case .stateQuery:
             self = .stateQuery(
                 line: try fields.name("line"),
@@ -226,6 +246,41 @@ public enum Request: Sendable, Hashable {
             self = .deliveries(failed: try fields.flag("failed"))
         case .notifyTest:
             self = .notifyTest(try fields.name("responder"))
+        case .shelve:
+            let duration: Duration?
+            switch (message["for"], message["until"]) {
+            case (let text?, nil):
+                guard let parsed = Duration(compact: text), parsed > .zero else {
+                    throw WireError(.badValue, "for must be a duration such as 30m or 2h")
+                }
+                duration = parsed
+            case (nil, "clear"?): duration = nil
+            case (nil, _?): throw WireError(.badValue, "until takes one value: clear (until the open calls are over)")
+            default: throw WireError(.badValue, "shelve takes for=DURATION or until=clear, one of them")
+            }
+            guard let reason = try fields.text("reason"), !reason.isEmpty else {
+                throw WireError(.badValue, "shelving needs a reason")
+            }
+            self = .shelve(
+                line: try fields.name("line"),
+                station: try fields.optionalName("station"),
+                category: try fields.category("category"),
+                duration: duration,
+                reason: reason
+            )
+        case .unshelve:
+            self = .unshelve(
+                line: try fields.name("line"),
+                station: try fields.optionalName("station"),
+                category: try fields.category("category")
+            )
+        case .outOfService:
+            guard let reason = try fields.text("reason"), !reason.isEmpty else {
+                throw WireError(.badValue, "taking a station out of service needs a reason")
+            }
+            self = .outOfService(line: try fields.name("line"), station: try fields.name("station"), reason: reason)
+        case .inService:
+            self = .inService(line: try fields.name("line"), station: try fields.name("station"))
         }
     }
 
@@ -259,6 +314,9 @@ public enum Request: Sendable, Hashable {
                 add("responder", responder)
             case .resume(let line), .heartbeat(let line):
                 add("line", line)
+            case .lost(let line, let reason):
+                add("line", line)
+                add("reason", reason)
             }
             add("seq", sequence)
             if drill { add("drill", 1) }
@@ -322,6 +380,27 @@ public enum Request: Sendable, Hashable {
         case .notifyTest(let responder):
             verb = .notifyTest
             add("responder", responder)
+        case .shelve(let line, let station, let category, let duration, let reason):
+            verb = .shelve
+            add("line", line)
+            add("station", station)
+            add("category", category)
+            if let duration { add("for", duration.compactDescription) } else { add("until", "clear") }
+            add("reason", reason)
+        case .unshelve(let line, let station, let category):
+            verb = .unshelve
+            add("line", line)
+            add("station", station)
+            add("category", category)
+        case .outOfService(let line, let station, let reason):
+            verb = .outOfService
+            add("line", line)
+            add("station", station)
+            add("reason", reason)
+        case .inService(let line, let station):
+            verb = .inService
+            add("line", line)
+            add("station", station)
         }
         return WireMessage(verb: verb.rawValue, fields: fields.map { (key: $0.0, value: $0.1) })
     }

@@ -38,13 +38,17 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         /// andond cannot write its state and holds as many inputs in memory as it may: nothing was taken; resend
         /// later (the same message, the same `seq`).
         public static let storageFailing = Code(rawValue: "storage-failing")
+        /// Safety calls (every `page_everyone` category) and line stops are never shelved.
+        public static let notShelvable = Code(rawValue: "not-shelvable")
+        /// Nothing open to shelve until it clears, no shelf to end, a station not out of service.
+        public static let nothingShelved = Code(rawValue: "nothing-shelved")
 
         /// Every code andond sends (metrics create each at 0).
         public static let all: [Code] = [
             .syntax, .unknownVerb, .unknownField, .missingField, .badValue, .unknownLine, .unknownStation,
             .categoryNotAccepted, .tooLong, .notAuthorized, .unknownIncident, .alreadyAcknowledged, .finalTier,
             .missingNote, .invalidConfiguration, .unsigned, .badSignature, .stale, .replayed, .unavailable,
-            .storageFailing,
+            .storageFailing, .notShelvable, .nothingShelved,
         ]
     }
 

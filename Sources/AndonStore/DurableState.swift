@@ -7,9 +7,9 @@ import Foundation
 /// form. A snapshot that starts with `{` is the JSON form the first 0.3 builds wrote; it still loads.
 public enum DurableState {
     public static let magic: [UInt8] = Array("ANDS".utf8)
-    /// 4: drills (`EscalationEngine.stateFormat`); 3: incidents with owners, grace, arrival and reminders; 2: the
-    /// window keeps message digests; 1 kept the messages. 1 to 3 read still.
-    public static let version: UInt8 = 4
+    /// 5: shelves and stations out of service (`EscalationEngine.stateFormat`); 4: drills; 3: incidents with owners,
+    /// grace, arrival and reminders; 2: the window keeps message digests; 1 kept the messages. 1 to 4 read still.
+    public static let version: UInt8 = UInt8(EscalationEngine.stateFormat)
 
     public static func encode(engine: EscalationEngine, window: SequenceWindow) -> [UInt8] {
         var writer = BinaryWriter(reservingCapacity: 4096 + engine.openIncidentCount * 128 + window.count * 96)
@@ -47,7 +47,7 @@ public enum DurableState {
                     let engine = try EscalationEngine(
                         plant: plant,
                         decoding: &reader,
-                        format: min(Int(found), 4) >= 3 ? Int(found) : 2
+                        format: found >= 3 ? Int(found) : 2
                     )
                     let window = try SequenceWindow(decoding: &reader, keepsMessages: found == 1)
                     guard reader.remaining == 0 else {

@@ -21,6 +21,43 @@ public enum EngineInput: Sendable {
         case resolve(IncidentID, note: String)
         case escalate(IncidentID, reason: String?)
         case arrive(IncidentID, note: String?)
+        /// The plant's shelves and stations out of service (no one call: `performOnPlant`).
+        case shelve(
+            line: LineID,
+            station: StationID?,
+            category: AndonCore.Category?,
+            duration: Duration?,
+            reason: String
+        )
+        case unshelve(line: LineID, station: StationID?, category: AndonCore.Category?)
+        case outOfService(line: LineID, station: StationID, reason: String)
+        case inService(line: LineID, station: StationID)
+
+        /// The action on a line's shelves or stations, rather than on one call.
+        public var isPlantAction: Bool {
+            switch self {
+            case .acknowledge, .resolve, .escalate, .arrive: false
+            case .shelve, .unshelve, .outOfService, .inService: true
+            }
+        }
+
+        /// The action a request stands for; nil for any other request.
+        public init?(_ request: Request) {
+            switch request {
+            case .acknowledge(let id, let note): self = .acknowledge(id, note: note)
+            case .resolve(let id, let note): self = .resolve(id, note: note)
+            case .escalate(let id, let reason): self = .escalate(id, reason: reason)
+            case .arrive(let id, let note): self = .arrive(id, note: note)
+            case .shelve(let line, let station, let category, let duration, let reason):
+                self = .shelve(line: line, station: station, category: category, duration: duration, reason: reason)
+            case .unshelve(let line, let station, let category):
+                self = .unshelve(line: line, station: station, category: category)
+            case .outOfService(let line, let station, let reason):
+                self = .outOfService(line: line, station: station, reason: reason)
+            case .inService(let line, let station): self = .inService(line: line, station: station)
+            default: return nil
+            }
+        }
     }
 
     public enum Outcome {
@@ -47,6 +84,8 @@ public enum EngineInput: Sendable {
             return .signal(
                 Self.receive(signal, sequence: sequence, drill: drill, source: source, in: &engine, at: instant)
             )
+        case .action(let action, let actor, _) where action.isPlantAction:
+            return .events(Self.performOnPlant(action, by: actor, in: &engine, at: instant).events)
         case .action(let action, let actor, _):
             return .action(Self.perform(action, by: actor, in: &engine, at: instant))
         case .tick:
@@ -74,10 +113,42 @@ public enum EngineInput: Sendable {
         at instant: Instant
     ) -> ActionOutcome {
         switch action {
-        case .acknowledge(let id, let note): engine.acknowledge(id, by: actor, note: note, at: instant)
-        case .resolve(let id, let note): engine.resolve(id, by: actor, note: note, at: instant)
-        case .escalate(let id, let reason): engine.escalate(id, by: actor, reason: reason, at: instant)
-        case .arrive(let id, let note): engine.arrive(id, by: actor, note: note, at: instant)
+        case .acknowledge(let id, let note): return engine.acknowledge(id, by: actor, note: note, at: instant)
+        case .resolve(let id, let note): return engine.resolve(id, by: actor, note: note, at: instant)
+        case .escalate(let id, let reason): return engine.escalate(id, by: actor, reason: reason, at: instant)
+        case .arrive(let id, let note): return engine.arrive(id, by: actor, note: note, at: instant)
+        case .shelve, .unshelve, .outOfService, .inService:
+            let outcome = performOnPlant(action, by: actor, in: &engine, at: instant)
+            return ActionOutcome(result: outcome.result.map { _ in nil }, events: outcome.events)
+        }
+    }
+
+    /// An action on a line's shelves or stations, as `apply` takes it.
+    public static func performOnPlant(
+        _ action: Action,
+        by actor: Actor,
+        in engine: inout EscalationEngine,
+        at instant: Instant
+    ) -> (result: Result<EscalationEngine.ShelfOutcome, ActionError>, events: [Event]) {
+        switch action {
+        case .shelve(let line, let station, let category, let duration, let reason):
+            return engine.shelve(
+                line: line,
+                station: station,
+                category: category,
+                for: duration,
+                reason: reason,
+                by: actor,
+                at: instant
+            )
+        case .unshelve(let line, let station, let category):
+            return engine.unshelve(line: line, station: station, category: category, by: actor, at: instant)
+        case .outOfService(let line, let station, let reason):
+            return engine.takeOutOfService(line: line, station: station, reason: reason, by: actor, at: instant)
+        case .inService(let line, let station):
+            return engine.putInService(line: line, station: station, by: actor, at: instant)
+        case .acknowledge, .resolve, .escalate, .arrive:
+            return (.success(EscalationEngine.ShelfOutcome()), [])
         }
     }
 
@@ -161,13 +232,8 @@ public enum EngineInput: Sendable {
             guard let actor = decodeActor(stored.source) else {
                 return .failure(InputLogError(sequence: stored.sequence, reason: "unknown actor \(stored.source)"))
             }
-            let action: Action
-            switch Request.parse(Array(stored.body.utf8)) {
-            case .success(.acknowledge(let id, let note)): action = .acknowledge(id, note: note)
-            case .success(.resolve(let id, let note)): action = .resolve(id, note: note)
-            case .success(.escalate(let id, let reason)): action = .escalate(id, reason: reason)
-            case .success(.arrive(let id, let note)): action = .arrive(id, note: note)
-            default:
+            guard case .success(let request) = Request.parse(Array(stored.body.utf8)), let action = Action(request)
+            else {
                 return .failure(InputLogError(sequence: stored.sequence, reason: "not an action: \(stored.body)"))
             }
             return .success(.action(action, actor: actor, message: stored.body))

@@ -1,8 +1,9 @@
-// libFuzzer entry point (docs/fuzzing.md): one binary, five targets, chosen by ANDON_FUZZ. Built and run by
+// libFuzzer entry point (docs/fuzzing.md): one binary, six targets, chosen by ANDON_FUZZ. Built and run by
 // scripts/fuzz with `--sanitize=fuzzer`; a plain build makes a binary that does nothing.
 import AndonConfig
 import AndonCore
 import AndonProtocol
+import AndonSparkplug
 import Foundation
 
 enum FuzzTarget: String {
@@ -16,11 +17,15 @@ enum FuzzTarget: String {
     case config
     /// An acknowledge link's token (`/ack/TOKEN` on the web face, `ack token=` on the socket): form, MAC, expiry.
     case token
+    /// A Sparkplug B payload from the broker (andon-sparkplug): the protobuf decoder, and the bridge on it.
+    case sparkplug
 
     static let current: FuzzTarget = {
         guard let name = ProcessInfo.processInfo.environment["ANDON_FUZZ"], let target = FuzzTarget(rawValue: name)
         else {
-            FileHandle.standardError.write(Data("set ANDON_FUZZ to wire, control, signed, config or token\n".utf8))
+            FileHandle.standardError.write(
+                Data("set ANDON_FUZZ to wire, control, signed, config, token or sparkplug\n".utf8)
+            )
             exit(2)
         }
         return target
@@ -28,6 +33,13 @@ enum FuzzTarget: String {
 }
 
 nonisolated(unsafe) var replayCache = ReplayCache()
+nonisolated(unsafe) var bridge = BridgeCore(
+    configuration: try! BridgeConfiguration.parse(  // a literal, valid configuration
+        "group: G\nnodes: { n: { line: L1, metrics: { \"A\": { signal: andon, category: help }, "
+            + "\"S\": { signal: stop } }, feedback: F } }"
+    ),
+    startedAt: 1
+)
 let fuzzKey = [UInt8](repeating: 0x5a, count: 32)
 let fuzzNow = Instant(millisecondsSinceEpoch: 1_796_032_800_000)
 
@@ -71,6 +83,25 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if var configuration = try? ConfigurationLoader.parse(text, file: "fuzz.yaml", now: fuzzNow) {
             configuration.security = [:]  // key files are not the loader's; nothing is read from disk
             _ = configuration.plant.lines.count
+        }
+    case .sparkplug:
+        if let payload = try? SparkplugPayload.decode(bytes) {
+            // What decodes encodes to what decodes the same.
+            guard
+                (try? SparkplugPayload.decode(payload.encoded())) == payload
+                    || payload.metrics.contains(where: {
+                        if case .double(let value) = $0.value { return value.isNaN }
+                        return false
+                    })
+            else { fatalError("a payload that does not decode back to itself") }
+        }
+        // The bridge on it, as node data and as device data: only valid requests come out.
+        for topic in ["spBv1.0/G/NDATA/n", "spBv1.0/G/DDATA/n/S1", "spBv1.0/G/NBIRTH/n"] {
+            for action in bridge.handle(topic: topic, payload: bytes, now: 1) {
+                guard case .send(let request) = action else { continue }
+                guard case .success(let again) = Request.parse(Array(request.message.rendered.utf8)), again == request
+                else { fatalError("the bridge made \(request.message.rendered), which andond would not take") }
+            }
         }
     case .token:
         let text = String(decoding: bytes, as: UTF8.self)

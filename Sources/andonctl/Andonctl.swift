@@ -19,7 +19,7 @@ struct Andonctl: ParsableCommand {
             Clear.self,
             Resume.self,
             Reload.self, CheckConfig.self, Tail.self, Board.self, ReportCommand.self, ReplayCommand.self, Sign.self,
-            Deliveries.self, NotifyTest.self,
+            Deliveries.self, NotifyTest.self, Shelve.self, Unshelve.self, OutOfService.self, InService.self,
         ]
     )
 

@@ -37,6 +37,7 @@ struct JournalWindowOptions: ParsableArguments {
     func forEachEntry(
         from since: Int64,
         notifications: (NotificationEntry) -> Void = { _ in },
+        shelves: (ShelfEntry) -> Void = { _ in },
         _ body: (ReportEntry) -> Void
     ) throws {
         do {
@@ -48,6 +49,8 @@ struct JournalWindowOptions: ParsableArguments {
                     body(entry)
                 } else if let notification = NotificationEntry(fields: fields) {
                     notifications(notification)
+                } else if let shelf = ShelfEntry(fields: fields) {
+                    shelves(shelf)
                 }
             }
         } catch {

@@ -46,7 +46,12 @@ extension Andonctl {
                 timeZone: timeZone.flatMap(SiteTimeZone.init(identifier:)),
                 fallbackTimeZone: SiteTimeZone(identifier: TimeZone.current.identifier) ?? .utc
             )
-            try journal.forEachEntry(from: window.since, notifications: { builder.add($0) }, { builder.add($0) })
+            try journal.forEachEntry(
+                from: window.since,
+                notifications: { builder.add($0) },
+                shelves: { builder.add($0) },
+                { builder.add($0) }
+            )
             let report = builder.report()
             let text: String
             switch json ? .json : format {

@@ -140,4 +140,5 @@ extension Array where Element == Event {
 
 extension Duration {
     static func minutes(_ minutes: Int64) -> Duration { .seconds(minutes * 60) }
+    static func hours(_ hours: Int64) -> Duration { .seconds(hours * 3600) }
 }

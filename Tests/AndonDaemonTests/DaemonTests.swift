@@ -178,7 +178,7 @@ import Testing
             DaemonHarness.configuration(socket: socket)
         })
         let vectors = ProtocolVector.all
-        #expect(vectors.count == 28 + 10 + 10)  // the shared ones and andond's own
+        #expect(vectors.count == 28 + 10 + 13)  // the shared ones and andond's own
         let client = try UDPSocket()
         for vector in vectors {
             let reply = try daemon.udp(vector.bytes, from: client)

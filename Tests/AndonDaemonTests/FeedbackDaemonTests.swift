@@ -65,4 +65,63 @@ import Testing
         #expect(field("event", of: resolved) == "resolved" && field("state", of: resolved) == "over")
         #expect(field("incident", of: resolved) == id)
     }
+
+    /// A station under repair: out of service, its cord raises nothing (the reply says why, the journal counts it);
+    /// a shelf holds the line's other calls with nobody called, the controller hears `shelved=1`; both survive a
+    /// SIGKILL and a restart; back in service and unshelved, the call is announced again.
+    @Test func aStationUnderRepairIsOutOfServiceAndAShelfHoldsItsLineAcrossARestart() throws {
+        let daemon = try DaemonHarness { socket in
+            PlantFixture.yaml(socket: socket, within: "1h", resolveWithin: nil, settings: ["feedback_every: 30s"])
+        }
+        let controller = try UDPSocket()
+        #expect(
+            try daemon.andonctl(["out-of-service", "--line", "L1", "--station", "S3", "--reason", "robot cell rebuilt"])
+                .status == 0
+        )
+        let ignored = try controller.exchangeResending(
+            "andon line=L1 station=S3 category=quality seq=1",
+            port: daemon.udpPort
+        )
+        #expect(ignored.hasPrefix("ok note=") && ignored.contains("out of service"))
+        #expect(try daemon.openIncidents().isEmpty)
+
+        let reply = try controller.exchangeResending(
+            "andon line=L1 station=S4 category=help seq=2",
+            port: daemon.udpPort
+        )
+        let id = try #require(field("incident", of: reply))
+        _ = try #require(nextChange(controller))
+        let shelved = try daemon.andonctl([
+            "shelve", "--line", "L1", "--station", "S4", "--for", "2h", "--reason", "known leak",
+        ])
+        #expect(shelved.status == 0 && shelved.stdout.contains("shelf 1: incidents \(id) shelved"))
+        let light = try #require(nextChange(controller))
+        #expect(field("event", of: light) == "shelved" && field("shelved", of: light) == "1")
+        // Refused: safety is never shelved.
+        let safety = try daemon.andonctl([
+            "shelve", "--line", "L1", "--category", "safety", "--for", "1h", "--reason", "x",
+        ])
+        #expect(safety.status == 1 && safety.stderr.contains("not-shelvable"))
+
+        let entries = try daemon.journal { entries in
+            entries.contains { $0["ANDON_EVENT"] == "ignored" } && entries.contains { $0["ANDON_EVENT"] == "shelve" }
+        }
+        #expect(entries.first { $0["ANDON_EVENT"] == "ignored" }?["MESSAGE_ID"] == "561105b0b1984d0f8993986a14118fa5")
+        #expect(entries.first { $0["ANDON_EVENT"] == "shelve" }?["ANDON_REASON"] == "known leak")
+
+        daemon.kill9()
+        let again = try DaemonHarness(reusing: daemon)
+        let status = try again.andonctl(["status", "--json"]).stdout
+        #expect(status.contains("\"shelf\":1") && status.contains("\"outOfService\":[{"))
+        #expect(status.contains("\"reason\":\"known leak\""))
+        let board = try again.andonctl(["status"]).stdout
+        #expect(!board.isEmpty)
+
+        #expect(try again.andonctl(["in-service", "--line", "L1", "--station", "S3"]).status == 0)
+        let unshelved = try again.andonctl(["unshelve", "--line", "L1"])
+        #expect(unshelved.status == 0 && unshelved.stdout.contains("calling again for incidents \(id)"))
+        let after = try again.journal { $0.contains { $0["ANDON_EVENT"] == "unshelved" } }
+        #expect(after.first { $0["ANDON_EVENT"] == "unshelved" }?["ANDON_RESPONDER"] == DaemonHarness.teamLeader)
+        #expect(after.first { $0["ANDON_EVENT"] == "in-service" }?["ANDON_COUNT"] == "1")
+    }
 }

@@ -56,6 +56,28 @@ import Testing
         #expect(empty.json == String(decoding: try encoder.encode(empty), as: UTF8.self))
     }
 
+    @Test func thePlantWithShelvesAndStationsOutOfServiceIsWhatJSONEncoderWrites() throws {
+        let plant = try JSONDecoder().decode(  // a literal plant view of every field
+            PlantView.self,
+            from: Data(
+                #"""
+                {"lines":[{"id":"L1","stations":[]}],"kpo":["Kai (k)"],"timeZone":"Europe/Berlin",
+                "pageEveryone":["safety"],"shift":"early","shiftStart":1770000000000,
+                "shelves":[{"id":3,"line":"L1","station":"S3","until":1770007200000,"calls":[7,9],
+                "reason":"hydraulics \"under\" repair","by":"anna","since":1770000000000},
+                {"id":4,"line":"L2","category":"material","calls":[],"reason":"x","by":"root","since":1}],
+                "outOfService":[{"line":"L3","station":"S1","reason":"rebuilt","by":"root","since":5,"signals":2}]}
+                """#.utf8
+            )
+        )
+        var incident = Self.report(1, text: nil)
+        incident.shelf = 3
+        let report = StatusReport(site: "x", now: 0, incidents: [incident], counters: [:], plant: plant)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(report.json == String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+
     @Test func aLargeValueIsQuotedOnceAndParsesBack() throws {
         let value = String(repeating: #"{"a":"b \"c\" \\"}, "#, count: 20_000)
         let rendered = Reply.ok(["json": value]).rendered

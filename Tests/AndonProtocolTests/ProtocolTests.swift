@@ -37,8 +37,8 @@ import Testing
         #expect(own.count == 10)
         #expect(own.filter(\.expectsOK).count == 3)
         let questions = ProtocolVector.all.filter { $0.file == "vectors-0.7.tsv" }
-        #expect(questions.count == 10)
-        #expect(questions.filter(\.expectsOK).count == 3)
+        #expect(questions.count == 13)
+        #expect(questions.filter(\.expectsOK).count == 4)
     }
 
     @Test(arguments: ProtocolVector.all)
@@ -76,7 +76,7 @@ import Testing
         let signals: [Signal] = [
             .andon(line: "L1", station: "S1", category: .help, text: nil), .stop(line: "L1", station: nil, reason: nil),
             .clear(line: "L1", station: "S1"), .arrived(line: "L1", station: "S1", responder: nil), .resume(line: "L1"),
-            .heartbeat(line: "L1"),
+            .heartbeat(line: "L1"), .lost(line: "L1", reason: nil),
         ]
         for signal in signals {
             #expect(Request.Verb(of: signal).rawValue == signal.verb)

@@ -51,7 +51,7 @@ import Testing
             total: view.engine.openIncidentCount,
             omitted: 0,
             incidents: view.ids.compactMap { view.report($0) },
-            plant: StatusView.plantView(view.engine.plant, at: view.now)
+            plant: StatusView.plantView(view.engine, at: view.now)
         )
         let whole = Reply.ok(["json": json]).rendered
         for pieceSize in [1, 100, 64 << 10] {

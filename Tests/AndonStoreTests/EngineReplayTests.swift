@@ -66,6 +66,7 @@ import Testing
                     case .arrived(_, let station, _): .arrived(line: line, station: station, responder: nil)
                     case .resume: .resume(line: line)
                     case .heartbeat: .heartbeat(line: line)
+                    case .lost(_, let reason): .lost(line: line, reason: reason)
                     }
                 let message = Request.signal(retargeted, sequence: seq, drill: drill).message.rendered
                 take(.signal(retargeted, sequence: seq, drill: drill, source: source, message: message))

@@ -128,6 +128,16 @@ extension Report {
                 )
             )
         }
+        if let shelving {
+            body.append("<h2>Shelved</h2>")
+            body.append("<p class=note>Calls recorded and timed but nobody called (ISA-18.2's shelved alarms).</p>")
+            body.append(
+                Self.htmlTable(
+                    ["Line", "Shelves", "Minutes shelved"],
+                    shelving.map { [$0.line, String($0.shelves), String(format: "%.1f", $0.shelvedMinutes)] }
+                )
+            )
+        }
         return """
             <!doctype html>
             <html lang=en><head><meta charset=utf-8><meta name=viewport content="width=device-width">

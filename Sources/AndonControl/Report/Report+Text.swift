@@ -141,6 +141,12 @@ extension Report {
             }
             out += Self.table(["CHANNEL", "DELIVERED", "RETRIED", "FAILED"], rows, right: [1, 2, 3])
         }
+        if let shelving {
+            out.append("")
+            out.append("Shelved (ISA-18.2): calls recorded but nobody called")
+            let rows = shelving.map { [$0.line, String($0.shelves), Self.minutes($0.shelvedMinutes)] }
+            out += Self.table(["LINE", "SHELVES", "SHELVED MIN"], rows, right: [1, 2])
+        }
         return out.joined(separator: "\n")
     }
 

@@ -27,6 +27,8 @@ public struct Report: Sendable, Hashable, Codable {
     public var alarms: Alarms
     /// How the calls of the window reached people (nil: nothing was notified, or andond before 0.6).
     public var notifications: Notifications?
+    /// Per line: shelves made and minutes shelved (nil: nothing was shelved, or andond before 0.7).
+    public var shelving: [Shelving]?
 
     /// Notifications of the window's calls.
     public struct Notifications: Sendable, Hashable, Codable {

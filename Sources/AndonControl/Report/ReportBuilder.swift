@@ -14,6 +14,7 @@ public struct ReportBuilder: Sendable {
     public var fallbackTimeZone: SiteTimeZone
     private var entries: [ReportEntry] = []
     private var notifications: [NotificationEntry] = []
+    private var shelves: [ShelfEntry] = []
     private var seenIDs: Set<String> = []
 
     public init(
@@ -38,6 +39,12 @@ public struct ReportBuilder: Sendable {
 
     /// Adds one notification's outcome.
     public mutating func add(_ notification: NotificationEntry) { notifications.append(notification) }
+
+    /// Adds a shelf's start or end; one that reached the journal twice counts once.
+    public mutating func add(_ shelf: ShelfEntry) {
+        if let id = shelf.eventID, !seenIDs.insert(id).inserted { return }
+        shelves.append(shelf)
+    }
 
     public func report() -> Report {
         // In andond's order (the journal's can differ after an outage); the indices move, not the entries.
@@ -96,6 +103,7 @@ public struct ReportBuilder: Sendable {
             alarms: alarms(of: window, calendar: calendar)
         )
         report.notifications = notificationFigures(calls: Set(window.map(\.incident)))
+        report.shelving = Report.shelving(shelves, since: since, until: until)
         var days: [String: [Call]] = [:]
         for call in window { days[calendar.date(of: call.raisedAt), default: []].append(call) }
         var dayMinutes: [String: [String: Double]] = [:]

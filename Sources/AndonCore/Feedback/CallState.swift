@@ -25,6 +25,8 @@ public struct CallState: Sendable, Hashable {
     public var by: String?
     public var raisedAt: Instant
     public var drill: Bool
+    /// Shelved: recorded and timed, nobody called (a light may show it apart).
+    public var shelved = false
 
     public init(
         line: LineID,
@@ -75,6 +77,7 @@ public struct CallState: Sendable, Hashable {
             raisedAt: incident.raisedAt,
             drill: incident.origin.drill
         )
+        shelved = incident.shelf != nil
     }
 
     /// The change an event makes to its call's light; nil for events that change nothing there (a repeat, a
@@ -99,6 +102,7 @@ public struct CallState: Sendable, Hashable {
             raisedAt: event.at - event.elapsed,
             drill: event.drill
         )
+        shelved = event.shelf != nil && !event.closes
     }
 
     /// The line-side changes of a list of events, in order.
@@ -107,7 +111,7 @@ public struct CallState: Sendable, Hashable {
     public static func changesLight(_ kind: Event.Kind) -> Bool {
         switch kind {
         case .raised, .escalated, .overdue, .acknowledged, .arrived, .promoted, .joined, .resolved, .cleared, .resumed,
-            .silent, .heard:
+            .silent, .heard, .shelved, .unshelved:
             true
         case .skipped, .unanswered, .repeated, .handedOver, .reminder:
             false

@@ -22,6 +22,8 @@ public struct DeliveryIntent: Sendable, Hashable {
 /// - A line's channels get every event of that line (`update`).
 public enum NotificationPlan {
     public static func intents(for event: Event, plant: Plant) -> [DeliveryIntent] {
+        // A shelved call calls nobody; its end still tells whoever had been called before it was shelved.
+        if event.shelf != nil, !event.closes { return [] }
         var intents: [DeliveryIntent] = []
         func reach(_ responders: [ResponderID], _ purpose: NotifyPurpose) {
             let actor = event.by?.responder

@@ -22,6 +22,8 @@ enum Admission {
         case signal(Signal, sequence: UInt64?, drill: Bool, source: String, message: String, refusal: WireError?)
         /// A responder's action, by the actor the peer maps to.
         case action(EngineInput.Action, on: IncidentID, actor: Actor, message: String)
+        /// A responder's or root's action on a line's shelves or stations (`shelve`, `out-of-service`, ...).
+        case plantAction(EngineInput.Action, actor: Actor, message: String)
         /// A controller's question for its line's lights (`state?`), from an address that may send for the line.
         case query(line: LineID, station: StationID?, sequence: UInt64?)
         /// A control request answered from a copy of the engine, or a reload.
@@ -95,6 +97,14 @@ enum Admission {
                 message: message,
                 refusal: refusal
             )
+        case .shelve, .unshelve, .outOfService, .inService:
+            guard let plantAction = EngineInput.Action(request) else {
+                return .refuse(WireError(.badValue, "not an action"))
+            }
+            switch actor(for: peer, plant: plant) {
+            case .failure(let error): return .deny(error)
+            case .success(let actor): return .plantAction(plantAction, actor: actor, message: request.message.rendered)
+            }
         case .stateQuery(let line, let station, let sequence):
             if case .failure(let rejection) = plant.line(line) {
                 return .refuse(WireError(.unknownLine, rejection.message, sequence: sequence))

@@ -126,7 +126,7 @@ package final class Committer: CommitHandoff, DeliveryRowWriter, @unchecked Send
             pending.inputs.append(stored)
             if case .configuration(let loaded) = applied.input { configuration = (loaded.file, loaded.text) }
             health.appended()
-            if !applied.events.isEmpty { pendingEntries.append(applied.prepared) }
+            if applied.hasEntries { pendingEntries.append(applied.prepared) }
             if let deliver = applied.deliver { pending.deliveries.append(deliver) }
             condition.signal()
             return snapshotPolicy.logged(stored, at: Double(applied.at.millisecondsSinceEpoch) / 1000)

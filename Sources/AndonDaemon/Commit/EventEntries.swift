@@ -53,6 +53,7 @@ extension JournalEntry {
             add(.stations, event.stations.map(\.rawValue).joined(separator: ","))
         }
         add(.lineStop, event.lineStop)
+        add(.shelf, event.shelf)
         if event.drill { add(.drill, JournalSchema.flagSet) }
         if event.madeReal { add(.drillEnded, JournalSchema.flagSet) }
         // Where and when, for reports read from the journal alone (a central journal holds many plants).
@@ -63,6 +64,31 @@ extension JournalEntry {
             add(.shiftStart, shift.start.millisecondsSinceEpoch)
             add(.shiftEnd, shift.end.millisecondsSinceEpoch)
         }
+    }
+
+    /// The entry for a change of the plant's shelves or stations out of service.
+    public init(notice: PlantNotice, plant: Plant) {
+        self.init()
+        add(.message, notice.message(in: plant).escapingControlCharacters)
+        add(.priority, notice.severity.rawValue)
+        add(.messageID, MessageID.of(notice.kind))
+        add(.syslogIdentifier, JournalSchema.identifier)
+        add(.event, notice.kind.rawValue)
+        add(.line, notice.line)
+        add(.station, notice.station)
+        add(.category, notice.category)
+        add(.shelf, notice.shelf)
+        add(.until, notice.until?.millisecondsSinceEpoch)
+        if notice.oneShot { add(.oneShot, JournalSchema.flagSet) }
+        add(.reason, notice.reason)
+        add(.by, notice.by.map { plant.userName(of: $0) })
+        if !notice.calls.isEmpty { add(.incidents, notice.calls.map(\.description).joined(separator: ",")) }
+        add(.lasted, notice.lasted?.milliseconds)
+        add(.count, notice.count)
+        if notice.expired { add(.expired, JournalSchema.flagSet) }
+        add(.at, notice.at.millisecondsSinceEpoch)
+        add(.site, plant.name)
+        add(.timeZone, plant.timeZone.identifier)
     }
 
     /// A lifecycle or warning entry of the daemon itself.

@@ -12,7 +12,8 @@ enum ControlRequests {
         stop: Bool,
         at: String?,
         plant: Plant,
-        now: Instant
+        now: Instant,
+        standing: String? = nil
     ) -> Reply {
         var instant = now
         if let at {
@@ -28,7 +29,13 @@ enum ControlRequests {
             return .error(WireError(.missingField, "who needs category= for an andon or stop=yes for a line stop"))
         }
         switch plant.chain(line: line, station: station, category: category, stop: stop, at: instant) {
-        case .success(let chain): return .ok(["json": JSONWriter.encode(WhoReport(chain: chain, plant: plant))])
+        case .success(let chain):
+            var report = WhoReport(chain: chain, plant: plant)
+            if at == nil, let standing {
+                report.standing = standing
+                report.text += "\n" + standing
+            }
+            return .ok(["json": JSONWriter.encode(report)])
         case .failure(let rejection):
             return .error(WireError(WireError.Code(rawValue: rejection.code.rawValue), rejection.message))
         }

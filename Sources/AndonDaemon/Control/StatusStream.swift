@@ -62,7 +62,7 @@ public struct StatusStream: Sendable {
                 counters: view.counters,
                 total: view.engine.openIncidentCount,
                 omitted: view.matching - view.ids.count,
-                plant: StatusView.plantView(view.engine.plant, at: view.now)
+                plant: StatusView.plantView(view.engine, at: view.now)
             )
         }
     }

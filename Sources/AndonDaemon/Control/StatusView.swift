@@ -51,12 +51,13 @@ package struct StatusView: Sendable {
             omitted: matching - ids.count,
             incidents: ids.lazy.compactMap { report($0) },
             expectedCount: ids.count,
-            plant: Self.plantView(engine.plant, at: now)
+            plant: Self.plantView(engine, at: now)
         )
     }
 
     /// Lines and stations, the running shift and KPO on duty, for a board.
-    static func plantView(_ plant: Plant, at now: Instant) -> PlantView {
+    static func plantView(_ engine: EscalationEngine, at now: Instant) -> PlantView {
+        let plant = engine.plant
         let shift = plant.calendar.occurrence(at: now)
         let kpo = plant.duty(of: .kpo, at: now, shift: shift?.shift).responders
         return PlantView(
@@ -71,7 +72,11 @@ package struct StatusView: Sendable {
             shift: shift?.shift.rawValue,
             shiftStart: shift?.start.millisecondsSinceEpoch,
             timeZone: plant.timeZone.identifier,
-            pageEveryone: plant.pageEveryone.map(\.rawValue).sorted()
+            pageEveryone: plant.pageEveryone.map(\.rawValue).sorted(),
+            shelves: engine.standingShelves.isEmpty
+                ? nil : engine.standingShelves.map { PlantView.ShelfView(shelf: $0, plant: plant) },
+            outOfService: engine.stationsOutOfService.isEmpty
+                ? nil : engine.stationsOutOfService.map { PlantView.StationOutView($0, plant: plant) }
         )
     }
 }

@@ -13,16 +13,29 @@ struct Applied: Sendable {
     var events: [Event]
     var plant: Plant
     var deliver: (@Sendable () -> Void)?
+    /// What changed about shelves and stations out of service (journaled after the events).
+    var notices: [PlantNotice]
     /// The events' journal entries, built once; the box holds the events only until then.
     let prepared: PreparedEntries
 
-    init(input: EngineInput, at: Instant, events: [Event], plant: Plant, deliver: (@Sendable () -> Void)? = nil) {
+    /// Whether it has journal entries to build.
+    var hasEntries: Bool { !events.isEmpty || !notices.isEmpty }
+
+    init(
+        input: EngineInput,
+        at: Instant,
+        events: [Event],
+        notices: [PlantNotice] = [],
+        plant: Plant,
+        deliver: (@Sendable () -> Void)? = nil
+    ) {
         self.input = input
         self.at = at
         self.events = events
+        self.notices = notices
         self.plant = plant
         self.deliver = deliver
-        prepared = PreparedEntries(events: events, plant: plant, at: at, isTick: input.isTick)
+        prepared = PreparedEntries(events: events, notices: notices, plant: plant, at: at, isTick: input.isTick)
     }
 }
 
@@ -32,7 +45,7 @@ struct Applied: Sendable {
 /// leaves them.
 final class PreparedEntries: @unchecked Sendable {
     private enum State {
-        case unclaimed(events: [Event], plant: Plant, at: Instant, isTick: Bool)
+        case unclaimed(Source)
         case building
         case built(Built)
     }
@@ -50,8 +63,17 @@ final class PreparedEntries: @unchecked Sendable {
     private let condition = NSCondition()
     private var state: State
 
-    init(events: [Event], plant: Plant, at: Instant, isTick: Bool) {
-        state = .unclaimed(events: events, plant: plant, at: at, isTick: isTick)
+    /// What the entries are built from.
+    struct Source {
+        var events: [Event]
+        var notices: [PlantNotice]
+        var plant: Plant
+        var at: Instant
+        var isTick: Bool
+    }
+
+    init(events: [Event], notices: [PlantNotice], plant: Plant, at: Instant, isTick: Bool) {
+        state = .unclaimed(Source(events: events, notices: notices, plant: plant, at: at, isTick: isTick))
     }
 
     /// Builds the entries unless another thread claimed them already (the applying thread, after the lock).
@@ -78,9 +100,10 @@ final class PreparedEntries: @unchecked Sendable {
         }
     }
 
-    private static func build(_ source: (events: [Event], plant: Plant, at: Instant, isTick: Bool)) -> Built {
+    private static func build(_ source: Source) -> Built {
         var built = Built()
         built.entries = JournalEntry.entries(of: source.events, plant: source.plant, at: source.at, tick: source.isTick)
+        built.entries += source.notices.map { JournalEntry(notice: $0, plant: source.plant) }
         built.states = CallState.changes(of: source.events)
         guard !source.plant.channels.isEmpty else { return built }
         for (index, event) in source.events.enumerated() {
@@ -97,12 +120,12 @@ final class PreparedEntries: @unchecked Sendable {
         return built
     }
 
-    private func claim() -> (events: [Event], plant: Plant, at: Instant, isTick: Bool)? {
+    private func claim() -> Source? {
         condition.lock()
         defer { condition.unlock() }
-        guard case .unclaimed(let events, let plant, let at, let isTick) = state else { return nil }
+        guard case .unclaimed(let source) = state else { return nil }
         state = .building
-        return (events, plant, at, isTick)
+        return source
     }
 }
 

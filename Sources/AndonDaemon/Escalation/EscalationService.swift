@@ -45,6 +45,9 @@ package final class EscalationService: Sendable {
         commit: any CommitHandoff,
         timer: any DeadlineTimer
     ) {
+        // What a restore's replay noted was journaled when it happened.
+        var engine = engine
+        _ = engine.takeNotices()
         state = Mutex(State(engine: engine, window: window, sweepChunksRecorded: engine.sweepChunks))
         self.clock = clock
         self.commit = commit
@@ -173,6 +176,49 @@ package final class EscalationService: Sendable {
         }
     }
 
+    /// An action on a line's shelves or stations (`shelve`, `unshelve`, `out-of-service`, `in-service`), by the actor
+    /// admission found; its reply names the shelves and the calls it touched, once on disk.
+    func actOnPlant(
+        _ action: EngineInput.Action,
+        by actor: Actor,
+        message: String,
+        deliver: @escaping @Sendable (Reply) -> Void
+    ) -> Outcome {
+        locked { state in
+            guard commit.admits() else {
+                return Outcome(
+                    reply: .error(.storageFailing(sequence: nil)),
+                    immediate: true,
+                    nextDeadline: state.armed
+                )
+            }
+            let now = clock.now
+            let (result, events) = EngineInput.performOnPlant(action, by: actor, in: &state.engine, at: now)
+            switch result {
+            case .failure(let error):
+                record(.tick, at: now, events: events, in: &state, deliver: nil)
+                return Outcome(
+                    reply: .error(WireError(WireError.Code(rawValue: error.code.rawValue), error.message)),
+                    immediate: true,
+                    events: events,
+                    nextDeadline: state.armed
+                )
+            case .success(let done):
+                let list = { (ids: [IncidentID]) in ids.isEmpty ? nil : ids.map(\.description).joined(separator: ",") }
+                let reply = Reply.ok([
+                    "shelf": done.shelves.isEmpty ? nil : done.shelves.map(String.init).joined(separator: ","),
+                    "incidents": list(done.calls),
+                    "until": done.until.map { String($0.millisecondsSinceEpoch / 1000) },
+                    "until_local": done.until.map { state.engine.plant.timeZone.local($0).description },
+                ])
+                record(.action(action, actor: actor, message: message), at: now, events: events, in: &state) {
+                    deliver(reply)
+                }
+                return Outcome(reply: reply, immediate: false, events: events, nextDeadline: state.armed)
+            }
+        }
+    }
+
     /// Swaps in a configuration that was loaded and validated (open calls keep their state), unless the engine
     /// refuses it; `done` runs once the swap is on disk. Returns the refusal, or the plant it replaced.
     func reconfigure(
@@ -257,11 +303,19 @@ package final class EscalationService: Sendable {
         // A tick that moved a handover on changed the state even with no events: it must be replayed as it was.
         let swept = state.engine.sweepChunks != state.sweepChunksRecorded
         state.sweepChunksRecorded = state.engine.sweepChunks
-        if input.isTick, events.isEmpty, !swept {
+        let notices = state.engine.takeNotices()
+        if input.isTick, events.isEmpty, notices.isEmpty, !swept {
             if let deliver { commit.afterCommit(deliver) }
         } else {
-            let applied = Applied(input: input, at: now, events: events, plant: state.engine.plant, deliver: deliver)
-            if !events.isEmpty { state.handedOff.append(applied) }
+            let applied = Applied(
+                input: input,
+                at: now,
+                events: events,
+                notices: notices,
+                plant: state.engine.plant,
+                deliver: deliver
+            )
+            if applied.hasEntries { state.handedOff.append(applied) }
             if commit.append(applied) {
                 commit.attachSnapshot(engine: state.engine, window: state.window, at: now)
             }

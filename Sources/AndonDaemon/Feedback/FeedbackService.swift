@@ -2,6 +2,7 @@ import AndonConfig
 import AndonCore
 import AndonProtocol
 import AndonSystemd
+import Dispatch
 import Synchronization
 
 /// The line's side of a call: each change of a call, once it is on disk, goes to its line's stations as a `state`
@@ -12,6 +13,8 @@ import Synchronization
 package final class FeedbackService: Sendable {
     /// The most calls a repeat or an answer lists for one line (a summary must fit in one message).
     static let callsPerLine = 100
+    /// Where the repeats are rendered and sent.
+    private static let queue = DispatchQueue(label: "andond.feedback", qos: .utility)
 
     private struct Subscriber {
         var line: LineID?
@@ -145,10 +148,14 @@ package final class FeedbackService: Sendable {
         }
         guard changed else { return }
         timer.arm(at: next, now: clock.now) { [weak self] in
-            guard let self else { return }
-            state.withLock { $0.armed = nil }
-            repeatDue(engine())
-            rearm()
+            // Off the timer's event loop: a line of many open calls takes a moment to render, and the loop serves
+            // the UNIX socket's connections.
+            Self.queue.async { [weak self] in
+                guard let self else { return }
+                self.state.withLock { $0.armed = nil }
+                self.repeatDue(engine())
+                self.rearm()
+            }
         }
     }
 

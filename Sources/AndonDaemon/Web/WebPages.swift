@@ -82,6 +82,8 @@ enum WebPages {
         .call .tier{font-size:24px}
         .badge{font-size:22px;font-weight:bold;padding:.05rem .5rem;border-radius:5px;background:#555;color:#fff}
         .badge.drill{background:#1565c0}.badge.fail{background:#b71c1c}.badge.state{background:#37474f}
+        .badge.shelved{background:#616161}
+        .shelf{font-size:24px;color:var(--dim);padding:.2rem 1rem;border-left:6px solid #616161;margin:.2rem 0}
         .call[data-state=open] .badge.state{background:var(--red)}
         .call[data-state=arrived] .badge.state{background:var(--green)}
         .call[data-state=acknowledged] .badge.state{background:#f9a825;color:#000}
@@ -107,11 +109,13 @@ enum WebPages {
         const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls;
           if (text !== undefined && text !== null) e.textContent = String(text); return e; };
         const pad = n => (n < 10 ? "0" : "") + n;
+        const clockOf = ms => { const d = new Date(ms); return pad(d.getHours()) + ":" + pad(d.getMinutes()); };
         function span(ms) { const s = Math.max(0, Math.floor(ms / 1000)); const h = Math.floor(s / 3600);
           const m = Math.floor(s % 3600 / 60); return h ? h + ":" + pad(m) + ":" + pad(s % 60) : m + ":" + pad(s % 60); }
         function category(c) { return c.kind === "andon" ? (c.category || "andon") : c.kind; }
         function severe(c) { return c.kind === "stop" || (plant && (plant.pageEveryone || []).includes(c.category)); }
-        function rank(c) { return (severe(c) ? 0 : 10) + (c.state === "open" ? 0 : c.state === "acknowledged" ? 3 : 6); }
+        function rank(c) { return (severe(c) ? 0 : 10) + (c.shelf ? 8 : 0) +
+          (c.state === "open" ? 0 : c.state === "acknowledged" ? 3 : 6); }
         function order(a, b) { return rank(a) - rank(b) || b.tierNumber - a.tierNumber || a.raisedAt - b.raisedAt; }
         async function load() {
           if (loading) return loading;
@@ -149,7 +153,9 @@ enum WebPages {
         }
         async function restart() { try { await load(); } catch (e) {} connect(); }
         function renderCall(c, t) {
-          const row = el("div", "call"); row.dataset.incident = c.id; row.dataset.state = c.state || "open";
+          const row = el("div", "call"); row.dataset.incident = c.id;
+          // A shelved call calls nobody: it does not flash.
+          row.dataset.state = c.shelf && (c.state || "open") === "open" ? "shelved" : c.state || "open";
           const band = el("div", "band"); band.style.background = colours[category(c)] || "#90a4ae"; row.append(band);
           const main = el("div", "main"); const top = el("div", "top");
           top.append(el("span", "station", c.kind === "stop" ? "LINE STOP" : (c.station || c.line)));
@@ -158,10 +164,12 @@ enum WebPages {
           top.append(el("span", "badge state", state));
           if (c.drill) top.append(el("span", "badge drill", "DRILL"));
           if (c.notifyFailed) top.append(el("span", "badge fail", "NOTIFY FAILED"));
+          if (c.shelf) top.append(el("span", "badge shelved", "SHELVED"));
           main.append(top);
           let who;
           if (c.state === "arrived") who = "on site: " + (c.arrivedBy || "");
           else if (c.state === "acknowledged") who = "taken by " + (c.acknowledgedBy || "");
+          else if (c.shelf) who = "shelved: calling nobody";
           else who = "calling " + ((c.responders || []).join(", ") || "nobody on duty");
           main.append(el("div", "who", who));
           if (c.text) main.append(el("div", "text", c.text));
@@ -200,6 +208,14 @@ enum WebPages {
             if (g.line.description) h.append(el("span", "desc", g.line.description));
             h.append(el("span", "state", g.stop ? "STOPPED " + Math.floor((t - g.stop.raisedAt) / 60000) + " min" : "RUNNING"));
             panel.append(h);
+            for (const s of (plant.shelves || []).filter(s => s.line === g.line.id)) {
+              const what = [s.station, s.category].filter(x => x).join(" ") || "all calls";
+              const until = s.until ? "until " + clockOf(s.until) : "until clear";
+              panel.append(el("div", "shelf", "SHELVED " + what + " " + until + " (" + s.by + ": " + s.reason + ")"));
+            }
+            for (const o of (plant.outOfService || []).filter(o => o.line === g.line.id)) {
+              panel.append(el("div", "shelf", "OUT OF SERVICE " + o.station + " (" + o.by + ": " + o.reason + ")"));
+            }
             for (const c of g.calls.slice(0, perLine)) panel.append(renderCall(c, t));
             if (g.calls.length > perLine) panel.append(el("div", "more", "+ " + (g.calls.length - perLine) + " more calls"));
             if (!g.calls.length) panel.append(el("div", "quiet", "no open calls"));
