@@ -357,16 +357,7 @@ extension EscalationEngine {
     private mutating func lost(_ line: LineID, reason: String?, at: Instant, events: inout [Event]) -> SignalDisposition
     {
         if let open = index.silent(of: line) { return .repeated(open, count: incidents[open]?.signalCount ?? 1) }
-        var incident = makeIncident(
-            kind: .silent,
-            line: line,
-            station: nil,
-            category: nil,
-            at: at,
-            origin: SignalOrigin()
-        )
-        incident.policy = plant.lines[line]?.silentPolicy ?? incident.policy
-        incident.reason = reason ?? "the line controller is gone"
+        let incident = makeSilent(line, at: at, reason: reason ?? "the line controller is gone")
         events += place(incident, as: .silent, at: at, base: .error, reason: incident.reason)
         // A heartbeat watch counts the silence from here: the controller is known to be gone.
         if var heartbeat = heartbeats[line] {

@@ -300,17 +300,12 @@ public struct EscalationEngine: Sendable {
             arm(line, at: due)
             return
         }
-        var incident = makeIncident(
-            kind: .silent,
-            line: line,
-            station: nil,
-            category: nil,
+        let incident = makeSilent(
+            line,
             at: at,
-            origin: SignalOrigin()
+            reason:
+                "no signal from the line controller for \(at.duration(since: heartbeat.quietSince).compactDescription)"
         )
-        incident.policy = self.plant.lines[line]?.silentPolicy ?? incident.policy
-        incident.reason =
-            "no signal from the line controller for \(at.duration(since: heartbeat.quietSince).compactDescription)"
         let waited = at.duration(since: heartbeat.quietSince)
         events += place(incident, as: .silent, at: at, base: .error, waited: waited, reason: incident.reason)
     }
@@ -563,6 +558,21 @@ public struct EscalationEngine: Sendable {
             deadline: nil,
             generation: 0
         )
+    }
+
+    /// A line's silent call (its controller went quiet, or is known to be gone), routed like a maintenance andon.
+    mutating func makeSilent(_ line: LineID, at: Instant, reason: String) -> Incident {
+        var incident = makeIncident(
+            kind: .silent,
+            line: line,
+            station: nil,
+            category: nil,
+            at: at,
+            origin: SignalOrigin()
+        )
+        incident.policy = plant.lines[line]?.silentPolicy ?? incident.policy
+        incident.reason = reason
+        return incident
     }
 
     /// The incident's chain (KPO alone should it be gone).

@@ -16,12 +16,15 @@ import Testing
     /// What andond would have sent, and to where.
     final class Recorder: FeedbackTransport, Sendable {
         let sent = Mutex<[(to: String, message: String)]>([])
+        /// The changes a commit hands over are sent on the feedback queue: waited for before each look.
+        let feedback = Mutex<FeedbackService?>(nil)
         func send(_ message: String, to address: String) -> String? {
             sent.withLock { $0.append((address, message)) }
             return nil
         }
         func take() -> [(to: String, message: WireMessage)] {
-            sent.withLock { sent in
+            feedback.withLock { $0 }?.drain()
+            return sent.withLock { sent in
                 defer { sent = [] }
                 return sent.map { ($0.to, try! WireMessage.parse($0.message).get()) }
             }
@@ -39,6 +42,7 @@ import Testing
         let harness = try StageHarness(yaml: yaml)
         let recorder = Recorder()
         harness.stages.signals.feedback.attach(recorder)
+        recorder.feedback.withLock { $0 = harness.stages.signals.feedback }
         return (harness, recorder)
     }
 
@@ -201,6 +205,7 @@ import Testing
         lines.withLock { $0 = [] }
         harness.send("clear line=L1 station=S3")
         harness.send("clear line=L2 station=S1")
+        harness.stages.signals.feedback.drain()
         #expect(lines.withLock { $0.count } == 1)
         #expect(lines.withLock { $0.first?.contains("event=cleared") } == true)
         for id in connection.close() { harness.stages.signals.feedback.unsubscribe(id) }

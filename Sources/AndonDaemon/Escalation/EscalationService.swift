@@ -157,13 +157,7 @@ package final class EscalationService: Sendable {
             let result = EngineInput.perform(action, by: actor, in: &state.engine, at: now)
             switch result.result {
             case .failure(let error):
-                record(.tick, at: now, events: result.events, in: &state, deliver: nil)
-                return Outcome(
-                    reply: .error(WireError(WireError.Code(rawValue: error.code.rawValue), error.message)),
-                    immediate: true,
-                    events: result.events,
-                    nextDeadline: state.armed
-                )
+                return refused(error, events: result.events, at: now, in: &state)
             case .success(let incident):
                 let event = result.events.last { $0.incident == id }
                 let reply = Reply.ok([
@@ -196,13 +190,7 @@ package final class EscalationService: Sendable {
             let (result, events) = EngineInput.performOnPlant(action, by: actor, in: &state.engine, at: now)
             switch result {
             case .failure(let error):
-                record(.tick, at: now, events: events, in: &state, deliver: nil)
-                return Outcome(
-                    reply: .error(WireError(WireError.Code(rawValue: error.code.rawValue), error.message)),
-                    immediate: true,
-                    events: events,
-                    nextDeadline: state.armed
-                )
+                return refused(error, events: events, at: now, in: &state)
             case .success(let done):
                 let list = { (ids: [IncidentID]) in ids.isEmpty ? nil : ids.map(\.description).joined(separator: ",") }
                 let reply = Reply.ok([
@@ -217,6 +205,17 @@ package final class EscalationService: Sendable {
                 return Outcome(reply: reply, immediate: false, events: events, nextDeadline: state.armed)
             }
         }
+    }
+
+    /// An action the engine refused: no effect but the time, whose events are logged as a tick; answered at once.
+    private func refused(_ error: ActionError, events: [Event], at now: Instant, in state: inout State) -> Outcome {
+        record(.tick, at: now, events: events, in: &state, deliver: nil)
+        return Outcome(
+            reply: .error(WireError(WireError.Code(rawValue: error.code.rawValue), error.message)),
+            immediate: true,
+            events: events,
+            nextDeadline: state.armed
+        )
     }
 
     /// Swaps in a configuration that was loaded and validated (open calls keep their state), unless the engine

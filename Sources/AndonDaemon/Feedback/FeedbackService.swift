@@ -89,15 +89,24 @@ package final class FeedbackService: Sendable {
         }
     }
 
-    /// Calls that changed, now on disk (the commit thread): each goes to its line.
+    /// Calls that changed, now on disk (handed over by the commit thread): each goes to its line, in order, on the
+    /// feedback queue (the commit thread goes back to committing).
     func committed(_ states: [CallState]) {
         let now = clock.now
+        Self.queue.async { [weak self] in self?.send(states, at: now) }
+    }
+
+    /// Sends the changes at once, on the caller's thread (the tests', which commit on theirs).
+    package func send(_ states: [CallState], at now: Instant) {
         let configuration = configuration()
         for change in states {
             let key = configuration.keys[change.line]?.bytes
             deliver(FeedbackMessage.call(change, at: now, key: key), for: change.line, settings: configuration.feedback)
         }
     }
+
+    /// Waits until what was handed over is sent (tests).
+    package func drain() { Self.queue.sync {} }
 
     /// Sends every line's lights that are due (each open call and the line's summary), and sets each line's next
     /// repeat. A line with somewhere to send them and no repeat set yet is due now (at start: andond may have been down
