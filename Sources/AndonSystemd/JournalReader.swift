@@ -14,6 +14,9 @@ public final class JournalReader {
         /// Every journal file in a directory (`/var/log/journal/<machine-id>` of another machine, say).
         case directory(String)
         case files([String])
+        /// Every journal file in a directory and its subdirectories: a central tree, one directory per plant
+        /// (`sd_journal_open_directory` reads only files and machine-ID directories).
+        case tree(String)
     }
 
     /// One entry: each field's values (a field may be given more than once, `ANDON_RESPONDER`), and when journald
@@ -36,7 +39,15 @@ public final class JournalReader {
             result = sd_journal_open(&opened, Int32(SD_JOURNAL_LOCAL_ONLY))
         case .directory(let path):
             result = sd_journal_open_directory(&opened, path, 0)
-        case .files(let paths):
+        case .files, .tree:
+            var paths: [String] = []
+            if case .files(let given) = source { paths = given }
+            if case .tree(let root) = source {
+                paths = Self.journalFiles(under: root)
+                if paths.isEmpty {
+                    throw JournalReadError(description: "no journal files under \(root)", isPermissionDenied: false)
+                }
+            }
             var pointers = paths.map { strdup($0) }
             pointers.append(nil)
             defer { for pointer in pointers { free(pointer) } }
@@ -105,6 +116,44 @@ public final class JournalReader {
 
     /// Waits until the journal changes (new entries, a rotation), at most `microseconds`.
     public func wait(microseconds: UInt64) { _ = sd_journal_wait(journal, microseconds) }
+
+    /// The current entry's cursor.
+    public func cursor() -> String? {
+        var text: UnsafeMutablePointer<CChar>?
+        guard sd_journal_get_cursor(journal, &text) >= 0, let text else { return nil }
+        defer { free(text) }
+        return String(cString: text)
+    }
+
+    /// Moves to the entry after `cursor` (the next `next()` returns it): where a reader opened anew goes on.
+    public func seek(after cursor: String) {
+        guard cursor.withCString({ sd_journal_seek_cursor(journal, $0) }) >= 0 else { return }
+        // The cursor's own entry when it is still there; else the seek left the position just before the next one.
+        if sd_journal_next(journal) > 0, cursor.withCString({ sd_journal_test_cursor(journal, $0) }) <= 0 {
+            sd_journal_previous(journal)
+        }
+    }
+
+    /// The journal files (`*.journal`, and `*.journal~` that journald or journal-remote set aside) in `root` and its
+    /// subdirectories, three levels deep at most, sorted.
+    public static func journalFiles(under root: String) -> [String] {
+        var found: [String] = []
+        func walk(_ directory: String, depth: Int) {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+            for name in names.sorted() {
+                let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+                if isDirectory.boolValue {
+                    if depth < 3 { walk(path, depth: depth + 1) }
+                } else if name.hasSuffix(".journal") || name.hasSuffix(".journal~") {
+                    found.append(path)
+                }
+            }
+        }
+        walk(root, depth: 0)
+        return found
+    }
 }
 
 public struct JournalReadError: Error, CustomStringConvertible {

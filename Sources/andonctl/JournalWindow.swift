@@ -9,8 +9,14 @@ struct JournalWindowOptions: ParsableArguments {
     @Option(help: "From this time (default 7d, a week ago): \(JournalTime.help).") var since = "7d"
     @Option(help: "Up to this time (default now).") var until = "now"
     @Option(help: "Only this line's calls.") var line: String?
-    @Option(help: "Read the journal files in this directory instead of the machine's journal.") var directory: String?
+    @Option(
+        help:
+            "Read the journal files in this directory and its subdirectories instead of the machine's journal (a copy, or a central tree: one directory per plant)."
+    )
+    var directory: String?
     @Option(help: "Read this journal file (repeat for more).") var file: [String] = []
+    @Option(help: "Only this site's entries (ANDON_SITE, the configuration's site name; repeat for more).") var site:
+        [String] = []
     @Option(help: "Only entries with FIELD=VALUE, as journalctl matches (repeat for more).") var match: [String] = []
 
     func validate() throws {
@@ -41,7 +47,7 @@ struct JournalWindowOptions: ParsableArguments {
         _ body: (ReportEntry) -> Void
     ) throws {
         do {
-            let reader = try openJournal(directory: directory, files: file, matches: match, line: line)
+            let reader = try openJournal(directory: directory, files: file, matches: match, line: line, sites: site)
             reader.seek(realtimeMicroseconds: UInt64(max(0, Double(since) / 1000 - 86_400) * 1_000_000))
             while reader.next() {
                 let fields = reader.entry(prefix: JournalField.prefix).fields
@@ -60,21 +66,23 @@ struct JournalWindowOptions: ParsableArguments {
     }
 }
 
-/// andond's entries in the machine's journal, or in copied files.
+/// andond's entries in the machine's journal, or in copied files, or in a central tree (a directory per plant).
 func openJournal(
     directory: String?,
     files: [String],
     matches: [String],
-    line: String?
+    line: String?,
+    sites: [String] = []
 ) throws(JournalReadError)
     -> JournalReader
 {
     let source: JournalReader.Source =
-        directory.map(JournalReader.Source.directory) ?? (files.isEmpty ? .local : .files(files))
+        directory.map(JournalReader.Source.tree) ?? (files.isEmpty ? .local : .files(files))
     if source == .local { try JournalReader.checkSystemJournalAccess() }
     let reader = try JournalReader(source: source)
     try reader.addMatch(JournalField.syslogIdentifier.match(JournalSchema.identifier))
     if let line { try reader.addMatch(JournalField.line.match(line)) }
+    for site in sites { try reader.addMatch(JournalField.site.match(site)) }
     for match in matches { try reader.addMatch(match) }
     return reader
 }

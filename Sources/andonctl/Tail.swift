@@ -1,5 +1,6 @@
 import AndonControl
 import AndonCore
+import AndonProtocol
 import AndonSystemd
 import ArgumentParser
 import Foundation
@@ -34,9 +35,13 @@ extension Andonctl {
         )
         var lines: Int?
         @Flag(help: "One JSON object per line: the entry's fields.") var json = false
-        @Option(help: "Read the journal files in this directory instead of the machine's journal.") var directory:
-            String?
+        @Option(
+            help:
+                "Read the journal files in this directory and its subdirectories instead of the machine's journal (a copy, or a central tree: one directory per plant)."
+        )
+        var directory: String?
         @Option(help: "Read this journal file (repeat for more).") var file: [String] = []
+        @Option(help: "Only this site's entries (ANDON_SITE; repeat for more).") var site: [String] = []
         @Option(help: "Only entries with FIELD=VALUE, as journalctl matches (repeat for more).") var match: [String] =
             []
         @Flag(help: "Stop at the end instead of following.") var noFollow = false
@@ -61,9 +66,9 @@ extension Andonctl {
                 signal(number, SIG_DFL)
             }
             pthread_sigmask(SIG_UNBLOCK, &stop, nil)
-            let reader: JournalReader
+            var reader: JournalReader
             do {
-                reader = try openJournal(directory: directory, files: file, matches: match, line: line)
+                reader = try openJournal(directory: directory, files: file, matches: match, line: line, sites: site)
             } catch {
                 printError("andonctl: \(error)")
                 throw ExitCode(error.isPermissionDenied ? ExitCodes.notAuthorized : ExitCodes.refused)
@@ -72,7 +77,10 @@ extension Andonctl {
             if me { user = PeerCredentials.userName(of: getuid()) ?? String(getuid()) }
             let filter = TailFilter(user: user, tier: tier, kpo: kpo)
             let color = !json && isatty(STDOUT_FILENO) == 1
+            // A shipped journal can hold an entry twice (journal-remote resends the last one it had after a restart).
+            var recent = RecentEventIDs()
             func show(_ entry: JournalReader.Entry) {
+                if let id = entry[JournalField.eventID.rawValue], !recent.insert(id) { return }
                 let text =
                     json
                     ? TailFormatter.json(entry.fields, realtimeMicroseconds: entry.realtimeMicroseconds)
@@ -102,6 +110,8 @@ extension Andonctl {
             }
             fflush(nil)
             guard !noFollow else { return }
+            // A central tree gains files (a plant added, journal-remote rotating): read them too, from where it was.
+            var files = directory.map(JournalReader.journalFiles(under:)) ?? []
             while true {
                 while reader.next() {
                     let entry = reader.entry()
@@ -109,6 +119,19 @@ extension Andonctl {
                 }
                 fflush(nil)
                 reader.wait(microseconds: 1_000_000)
+                if let directory, JournalReader.journalFiles(under: directory) != files,
+                    let reopened = try? openJournal(
+                        directory: directory,
+                        files: [],
+                        matches: match,
+                        line: line,
+                        sites: site
+                    )
+                {
+                    files = JournalReader.journalFiles(under: directory)
+                    if let cursor = reader.cursor() { reopened.seek(after: cursor) } else { reopened.seekTail() }
+                    reader = reopened
+                }
             }
         }
 

@@ -24,7 +24,7 @@ extension Report {
                 [section, line, station, category, shift, date, reason, name].map { $0 ?? "" } + [metric, value]
             )
         }
-        func add(_ section: String, _ group: Group?, date: String? = nil, _ response: Response) {
+        func add(_ section: String, _ group: Group?, date: String? = nil, name: String? = nil, _ response: Response) {
             let dimensions = (group?.line, group?.station, group?.category, group?.shift)
             func put(_ metric: String, _ value: String) {
                 add(
@@ -34,6 +34,7 @@ extension Report {
                     category: dimensions.2,
                     shift: dimensions.3,
                     date: date,
+                    name: name,
                     metric,
                     value
                 )
@@ -59,6 +60,11 @@ extension Report {
         add("window", name: "time_zone", "iana", timeZone)
         add("window", name: "drill_calls_left_out", "calls", String(drillCalls))
         add("total", nil, total)
+        for site in bySite ?? [] {
+            add("site", nil, name: site.site, site.response)
+            add("site", name: site.site, "stops", String(site.stops))
+            add("site", name: site.site, "stop_minutes", Self.number(site.stopMinutes))
+        }
         for group in byLine { add("line", group, group.response) }
         for group in byStation { add("station", group, group.response) }
         for group in byCategory { add("category", group, group.response) }

@@ -39,6 +39,7 @@ extension Report {
         body.append(tile("reached KPO", String(total.reachedKPO), "\(total.unansweredAtKPO) unanswered repeats"))
         body.append(tile("time in flood", Self.percent(alarms.floodShare), "\(alarms.floods.count) floods"))
         body.append("</div>")
+        body.append(siteSection())
 
         body.append("<h2>Pareto of stations</h2>")
         body.append(Self.paretoChart(paretoStations))
@@ -210,7 +211,7 @@ extension Report {
 
     // MARK: Charts
 
-    private static func svgNumber(_ value: Double) -> String { String(format: "%.1f", value) }
+    static func svgNumber(_ value: Double) -> String { String(format: "%.1f", value) }
 
     /// Bars of the largest rows (at most 15) and the cumulative share as a line, on a 0-100 % axis at the right.
     static func paretoChart(_ pareto: Pareto) -> String {
@@ -337,7 +338,7 @@ extension Report {
         return svg + "</svg>"
     }
 
-    private static func svgOpen(_ width: Double, _ height: Double, _ label: String) -> String {
+    static func svgOpen(_ width: Double, _ height: Double, _ label: String) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(escape(label))\" "
             + "viewBox=\"0 0 \(svgNumber(width)) \(svgNumber(height))\" width=\"\(svgNumber(width))\" "
             + "height=\"\(svgNumber(height))\">"

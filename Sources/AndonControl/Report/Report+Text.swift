@@ -32,6 +32,7 @@ extension Report {
             "Escalations \(total.escalations), calls that reached KPO \(total.reachedKPO), "
                 + "unanswered repeats at KPO \(total.unansweredAtKPO)"
         )
+        out += siteLines()
         for (title, key, groups) in [
             ("By line", "LINE", byLine), ("By shift", "SHIFT", byShift), ("By category", "CATEGORY", byCategory),
         ] where !groups.isEmpty {

@@ -29,6 +29,17 @@ public struct Report: Sendable, Hashable, Codable {
     public var notifications: Notifications?
     /// Per line: shelves made and minutes shelved (nil: nothing was shelved, or andond before 0.7).
     public var shelving: [Shelving]?
+    /// Per site, when the entries come from more than one (a central journal): then every line is named `SITE/LINE`.
+    public var bySite: [Site]?
+
+    /// One site's calls and stops, to compare plants.
+    public struct Site: Sendable, Hashable, Codable {
+        public var site: String
+        public var response: Response
+        /// Line stops that overlap the window, and their minutes inside it.
+        public var stops: Int
+        public var stopMinutes: Double
+    }
 
     /// Notifications of the window's calls.
     public struct Notifications: Sendable, Hashable, Codable {

@@ -55,16 +55,17 @@ public struct ReportBuilder: Sendable {
         let zone =
             timeZone ?? entries.last(where: { $0.timeZone != nil }).flatMap { SiteTimeZone(identifier: $0.timeZone!) }
             ?? fallbackTimeZone
+        // Over several sites (a central journal) line names repeat from plant to plant: each becomes SITE/LINE.
+        let sites = Set(entries.compactMap(\.site))
         var calls = CallBook()
+        calls.namesSites = sites.count > 1
         var shifts: Set<KnownShift> = []
-        var sites: Set<String> = []
         for index in order {
             let entry = entries[index]
             calls.apply(entry)
             if let shift = entry.shift, let start = entry.shiftStart, let end = entry.shiftEnd {
                 shifts.insert(KnownShift(name: shift, start: start, end: end))
             }
-            if let site = entry.site { sites.insert(site) }
         }
         let all = calls.calls
         let drills = all.filter { $0.drill && inWindow($0.raisedAt) }.count
@@ -104,6 +105,7 @@ public struct ReportBuilder: Sendable {
         )
         report.notifications = notificationFigures(calls: Set(window.map(\.incident)))
         report.shelving = Report.shelving(shelves, since: since, until: until)
+        if sites.count > 1 { report.bySite = siteFigures(window, counted: counted, pieces: pieces) }
         var days: [String: [Call]] = [:]
         for call in window { days[calendar.date(of: call.raisedAt), default: []].append(call) }
         var dayMinutes: [String: [String: Double]] = [:]
@@ -180,6 +182,26 @@ public struct ReportBuilder: Sendable {
             var group = value.0
             group.response = response(of: value.1)
             return group
+        }
+    }
+
+    /// Each site's response and stops, for the site comparison.
+    func siteFigures(_ window: [Call], counted: [Call], pieces: [Report.Stops.Piece]) -> [Report.Site] {
+        let lineSites = Dictionary(counted.map { ($0.line, $0.site) }, uniquingKeysWith: { first, _ in first })
+        let names = Set(window.map(\.site)).union(pieces.compactMap { lineSites[$0.line] })
+        return names.sorted(by: naturallyPrecedes).map { site in
+            let stops = Self.stops(
+                pieces.filter { lineSites[$0.line] == site },
+                calls: counted.filter { $0.site == site },
+                since: since,
+                until: until
+            )
+            return Report.Site(
+                site: site,
+                response: Self.response(of: window.filter { $0.site == site }),
+                stops: stops.count,
+                stopMinutes: stops.minutes
+            )
         }
     }
 
@@ -397,6 +419,8 @@ public struct ReportBuilder: Sendable {
 /// One call as its steps tell it.
 struct Call: Sendable {
     var incident: String
+    /// `ANDON_SITE`, empty when the entries name none.
+    var site: String
     var line: String
     var station: String?
     /// The andon's category, `line-stop` for a stop raised as one, `silent` for a quiet controller.
@@ -425,6 +449,8 @@ struct Call: Sendable {
 struct CallBook {
     private(set) var calls: [Call] = []
     private var open: [String: Int] = [:]
+    /// Lines named `SITE/LINE` (a report over several sites).
+    var namesSites = false
 
     mutating func apply(_ entry: ReportEntry) {
         let key = "\(entry.site ?? "")|\(entry.incident)"
@@ -438,7 +464,8 @@ struct CallBook {
             calls.append(
                 Call(
                     incident: entry.incident,
-                    line: entry.line,
+                    site: entry.site ?? "",
+                    line: namesSites ? "\(entry.site ?? "-")/\(entry.line)" : entry.line,
                     station: entry.station,
                     category: category,
                     raisedAt: entry.event == .raised ? entry.at : entry.at - (entry.elapsed ?? 0),
