@@ -93,7 +93,7 @@ import Testing
         let (directory, now) = try Self.tree()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("tail.out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: output.path, contents: nil))
         let tail = Process()
         tail.executableURL = AndonctlTests.binary
         tail.arguments = ["tail", "--directory", directory.path, "-n", "1", "--json"]
