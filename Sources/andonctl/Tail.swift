@@ -99,10 +99,14 @@ extension Andonctl {
                 // The latest matching entries, found backwards from the end, shown in order.
                 reader.seekTail()
                 var latest: [JournalReader.Entry] = []
+                var latestIDs: Set<String> = []
                 let wanted = lines ?? 10
                 while latest.count < wanted, reader.previous() {
                     let entry = reader.entry()
-                    if filter.admits(entry.fields) { latest.append(entry) }
+                    guard filter.admits(entry.fields) else { continue }
+                    // An entry there twice counts once toward -n.
+                    if let id = entry[JournalField.eventID.rawValue], !latestIDs.insert(id).inserted { continue }
+                    latest.append(entry)
                 }
                 for entry in latest.reversed() { show(entry) }
                 reader.seekTail()

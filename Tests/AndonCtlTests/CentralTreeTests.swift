@@ -55,9 +55,10 @@ import Testing
             plant: "werk-nord",
             into: directory
         )
-        // Werk Süd's incident 1 (its own numbering), its raise shipped twice (journal-remote resent it).
-        let raised = entry(site: "Werk Süd", boot: sued, event: "raised", incident: 1, at: start + 30_000, id: "s-1")
-        try ship(raised + raised, plant: "werk-sued", into: directory)
+        // Werk Süd's incidents 1 and 2 (its own numbering), the raise of 2 shipped twice (journal-remote resent it).
+        let first = entry(site: "Werk Süd", boot: sued, event: "raised", incident: 1, at: start + 10_000, id: "s-0")
+        let raised = entry(site: "Werk Süd", boot: sued, event: "raised", incident: 2, at: start + 30_000, id: "s-1")
+        try ship(first + raised + raised, plant: "werk-sued", into: directory)
         return (directory, now)
     }
 
@@ -71,18 +72,26 @@ import Testing
         let sites = try #require(report["bySite"] as? [[String: Any]])
         let counts = sites.map { ($0["site"] as? String ?? "?", ($0["response"] as? [String: Any])?["calls"] as? Int) }
         #expect(counts.map(\.0) == ["Werk Nord", "Werk Süd"])
-        #expect(counts.map(\.1) == [2, 1])
+        #expect(counts.map(\.1) == [2, 2])
         let oneSite = try AndonctlTests.run(
             ["report", "--directory", directory.path, "--since", "1h", "--site", "Werk Süd", "--json"]
         )
         let sued = try #require(try JSONSerialization.jsonObject(with: Data(oneSite.stdout.utf8)) as? [String: Any])
-        #expect((sued["total"] as? [String: Any])?["calls"] as? Int == 1)
+        #expect((sued["total"] as? [String: Any])?["calls"] as? Int == 2)
         #expect(sued["bySite"] == nil)
         let tail = try AndonctlTests.run(["tail", "--directory", directory.path, "--no-follow", "-n", "100", "--json"])
         let ids = tail.stdout.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["ANDON_EVENT_ID"] as? String
         }
-        #expect(ids.sorted() == ["n-1", "n-2", "n-3", "s-1"])
+        #expect(ids.sorted() == ["n-1", "n-2", "n-3", "s-0", "s-1"])
+        // The latest two of Werk Süd: the twice-shipped entry counts once toward -n.
+        let latest = try AndonctlTests.run(
+            ["tail", "--directory", directory.path, "--site", "Werk Süd", "--no-follow", "-n", "2", "--json"]
+        )
+        let latestIDs = latest.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["ANDON_EVENT_ID"] as? String
+        }
+        #expect(latestIDs == ["s-0", "s-1"])
         let empty = try AndonctlTests.run(["report", "--directory", "/nonexistent-andon-central"])
         #expect(empty.status != 0)
         #expect(empty.stderr.contains("no journal files under /nonexistent-andon-central"))
